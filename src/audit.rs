@@ -1,0 +1,112 @@
+//! Running the audit: read each cache's first bytes, stat each source once, judge in parallel.
+//!
+//! Caches are grouped by the source they pair with, so a source shared by several caches
+//! (one per interpreter, optimisation level or pytest) is stat'ed once and, when a hash-based
+//! cache needs it, read and hashed once per hash variant and key. Groups are judged on all
+//! cores with rayon; the verdict itself is the pure function in `verdict`.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::model::Record;
+use crate::naming::{self, CacheName};
+use crate::pyc::header::SourceHash;
+use crate::source::{source_hash, HashVariant, SourceStat};
+use crate::verdict::{self, CacheRead, Evidence, SourceState, HEAD_LEN};
+use crate::walk::{EntryKind, Found};
+
+/// Judges every found cache; the result is sorted by path.
+pub fn audit(found: Vec<Found>) -> Vec<Record> {
+    let mut groups: HashMap<PathBuf, Vec<(Found, CacheName)>> = HashMap::new();
+    for f in found {
+        // Every path the walk yields ends in .pyc/.pyo, so it always parses.
+        if let Some(name) = naming::parse(&f.path) {
+            let key = name.sources.first().cloned().unwrap_or_default();
+            groups.entry(key).or_default().push((f, name));
+        }
+    }
+    let groups: Vec<_> = groups.into_values().collect();
+    let mut records: Vec<Record> = groups.par_iter().flat_map_iter(|g| judge_group(g)).collect();
+    records.sort_by(|a, b| a.path.cmp(&b.path));
+    records
+}
+
+fn judge_group(group: &[(Found, CacheName)]) -> Vec<Record> {
+    let source = stat_source(&group[0].1.sources);
+    let bytes: RefCell<Option<Result<Vec<u8>, String>>> = RefCell::new(None);
+    let hashes: RefCell<HashMap<(HashVariant, u32), SourceHash>> = RefCell::new(HashMap::new());
+    let hash = |variant: HashVariant, key: u32| -> Result<SourceHash, String> {
+        if let Some(h) = hashes.borrow().get(&(variant, key)) {
+            return Ok(*h);
+        }
+        let SourceState::Present { path, .. } = &source else {
+            return Err("no source".into());
+        };
+        let mut cached = bytes.borrow_mut();
+        let content = cached.get_or_insert_with(|| fs::read(path).map_err(|e| e.to_string()));
+        let h = source_hash(variant, key, content.as_ref().map_err(Clone::clone)?);
+        hashes.borrow_mut().insert((variant, key), h);
+        Ok(h)
+    };
+    group
+        .iter()
+        .map(|(found, name)| {
+            let read = read_head(found);
+            let ev = Evidence {
+                path: &found.path,
+                name,
+                cache: read.as_ref().map_err(String::as_str),
+                source: &source,
+            };
+            verdict::judge(&ev, &hash)
+        })
+        .collect()
+}
+
+/// Stats the source candidates in the order the interpreter tries them.
+pub fn stat_source(candidates: &[PathBuf]) -> SourceState {
+    for path in candidates {
+        match fs::metadata(path) {
+            Ok(meta) if meta.is_file() => {
+                let stat = SourceStat::from_metadata(&meta);
+                return SourceState::Present { path: path.clone(), stat };
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return SourceState::Unreadable { path: path.clone(), error: e.to_string() },
+        }
+    }
+    SourceState::Missing
+}
+
+/// Reads the first bytes of a cache and its mtime; never more than the verdict needs.
+pub fn read_head(found: &Found) -> Result<CacheRead, String> {
+    if found.kind == EntryKind::Directory {
+        return Err("is a directory".into());
+    }
+    let file = File::open(&found.path).map_err(|e| open_error(&found.path, found.kind, &e))?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if meta.is_dir() {
+        return Err("is a directory".into());
+    }
+    let written_ns = SourceStat::from_metadata(&meta).mtime_ns();
+    let mut head = Vec::with_capacity(HEAD_LEN);
+    file.take(HEAD_LEN as u64).read_to_end(&mut head).map_err(|e| e.to_string())?;
+    Ok(CacheRead { head, written_ns })
+}
+
+fn open_error(path: &Path, kind: EntryKind, e: &io::Error) -> String {
+    match (e.kind(), kind) {
+        (io::ErrorKind::NotFound, EntryKind::Symlink) => match fs::read_link(path) {
+            Ok(target) => format!("dangling symlink to {}", target.display()),
+            Err(_) => "dangling symlink".into(),
+        },
+        (io::ErrorKind::NotFound, _) => "vanished during the scan".into(),
+        _ => e.to_string(),
+    }
+}

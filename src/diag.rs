@@ -1,0 +1,13 @@
+//! Diagnostics on stderr, each line prefixed `pyc-audit:` so it can be told from the report.
+
+use std::io::Write;
+
+/// Prints `pyc-audit: error: MESSAGE` on stderr.
+pub fn error(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "pyc-audit: error: {message}");
+}
+
+/// Prints `pyc-audit: warning: MESSAGE` on stderr.
+pub fn warning(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "pyc-audit: warning: {message}");
+}

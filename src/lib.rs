@@ -1,0 +1,58 @@
+//! pyc-audit: audit Python bytecode caches exactly as the interpreter that reads them would.
+//!
+//! The pipeline is `config` → `walk` → `audit` (which calls the pure `verdict` on every cache,
+//! in parallel) → `report` → `exit`. Only [`run`] and the CLI types are the binary's interface.
+
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod diag;
+pub mod exit;
+pub mod model;
+pub mod naming;
+pub mod pyc;
+pub mod report;
+pub mod source;
+pub mod verdict;
+pub mod walk;
+
+use std::io::{self, BufWriter, Write};
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+use crate::exit::ExitStatus;
+use crate::model::{Status, Summary};
+use crate::report::{RenderOptions, Report};
+use crate::walk::WalkOptions;
+
+/// Runs the command line; `Err` only for failures that stop the whole run.
+pub fn run(cli: Cli) -> Result<ExitStatus> {
+    let args = match cli.command {
+        Some(Command::Check(args)) => args,
+        None => cli.check,
+    };
+    check(Config::from_args(args)?)
+}
+
+fn check(config: Config) -> Result<ExitStatus> {
+    let walked = walk::walk(&config.roots, &WalkOptions { follow: config.follow, exclude: &config.exclude });
+    for e in &walked.errors {
+        diag::error(&format!("{}: {}", report::escaped_path(&e.path), e.message));
+    }
+    let records = audit::audit(walked.found);
+    for r in records.iter().filter(|r| r.status == Status::Unreadable) {
+        diag::warning(&format!("{}: {}", report::escaped_path(&r.path), r.reason));
+    }
+    let mut summary = Summary::of(&records);
+    summary.errors += walked.errors.len();
+    let shown = records.iter().filter(|r| config.all || r.severity.is_some()).collect();
+    let report = Report { shown, summary: &summary };
+    let opts = RenderOptions { format: config.format, color: config.color, print0: config.print0 };
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    report::render(&report, &opts, &mut out)?;
+    out.flush()?;
+    Ok(exit::policy(&records, walked.errors.len(), config.fail_on))
+}

@@ -1,0 +1,273 @@
+//! The audit's results: one `Record` per cache and a `Summary`. These types are the JSON
+//! contract (`schema_version` 1): field names, order and values are documented in the README
+//! and must only change with a new schema version.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Serialize, Serializer};
+
+use crate::naming::Layout;
+use crate::pyc::header::Invalidation;
+use crate::pyc::magic::Implementation;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How a cache stands against its source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Fresh,
+    Stale,
+    Suspect,
+    Orphan,
+    Mismatch,
+    Corrupt,
+    Unreadable,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::Fresh,
+        Status::Stale,
+        Status::Suspect,
+        Status::Orphan,
+        Status::Mismatch,
+        Status::Corrupt,
+        Status::Unreadable,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Fresh => "fresh",
+            Status::Stale => "stale",
+            Status::Suspect => "suspect",
+            Status::Orphan => "orphan",
+            Status::Mismatch => "mismatch",
+            Status::Corrupt => "corrupt",
+            Status::Unreadable => "unreadable",
+        }
+    }
+}
+
+/// What the judging interpreter does with this file when the module is imported with
+/// default settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// It executes this file's bytecode.
+    Load,
+    /// It ignores the file and compiles the source (rewriting the cache where it can).
+    Recompile,
+    /// It never looks at the file.
+    Skip,
+    /// The import raises.
+    Fail,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Load => "load",
+            Action::Recompile => "recompile",
+            Action::Skip => "skip",
+            Action::Fail => "fail",
+        }
+    }
+}
+
+/// How much a finding matters; fresh caches have none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    /// The severity table, documented in the README: error where Python runs bytecode that
+    /// does not match the source or the import fails; info where default settings never read
+    /// the file; warning for the rest of what is wrong.
+    pub fn of(status: Status, action: Action) -> Option<Severity> {
+        match (status, action) {
+            (Status::Fresh, _) => None,
+            (Status::Unreadable, _) => Some(Severity::Warning),
+            (_, Action::Fail) | (_, Action::Load) => Some(Severity::Error),
+            (Status::Orphan, _) => Some(Severity::Warning),
+            (_, Action::Skip) => Some(Severity::Info),
+            (_, Action::Recompile) => Some(Severity::Warning),
+        }
+    }
+}
+
+/// The compared values on one side: what the header records, or what the source has.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Values {
+    /// Seconds since the epoch (recorded: the 32-bit header field; actual: `int(st_mtime)`).
+    pub mtime: Option<i64>,
+    /// `mtime` as an RFC 3339 UTC date.
+    pub mtime_utc: Option<String>,
+    pub size: Option<u64>,
+    /// The source hash as 16 hex digits in file order.
+    pub hash: Option<String>,
+}
+
+/// One cache and its verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Record {
+    #[serde(serialize_with = "lossy_path")]
+    pub path: PathBuf,
+    pub path_bytes_hex: Option<String>,
+    #[serde(serialize_with = "lossy_opt_path")]
+    pub source: Option<PathBuf>,
+    pub layout: Layout,
+    pub implementation: Option<Implementation>,
+    pub python: Option<String>,
+    pub magic: Option<u16>,
+    pub magic_python: Option<String>,
+    pub tag: Option<String>,
+    pub opt_level: Option<u8>,
+    pub invalidation: Option<Invalidation>,
+    pub flags: Option<u32>,
+    pub status: Status,
+    pub python_action: Action,
+    pub severity: Option<Severity>,
+    pub reason: String,
+    pub recorded: Values,
+    pub actual: Option<Values>,
+}
+
+impl Record {
+    /// A record for tests of code that consumes records.
+    #[cfg(test)]
+    pub fn example() -> Record {
+        Record {
+            path: PathBuf::from("__pycache__/m.cpython-311.pyc"),
+            path_bytes_hex: None,
+            source: Some(PathBuf::from("m.py")),
+            layout: Layout::Pycache,
+            implementation: Some(Implementation::CPython),
+            python: Some("3.11".into()),
+            magic: Some(3495),
+            magic_python: Some("3.11".into()),
+            tag: Some("cpython-311".into()),
+            opt_level: Some(0),
+            invalidation: Some(Invalidation::Timestamp),
+            flags: Some(0),
+            status: Status::Fresh,
+            python_action: Action::Load,
+            severity: None,
+            reason: String::new(),
+            recorded: Values::default(),
+            actual: None,
+        }
+    }
+}
+
+/// Counts over every cache the audit judged.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Every cache judged.
+    pub caches: usize,
+    /// Records with a severity.
+    pub findings: usize,
+    pub by_status: BTreeMap<&'static str, usize>,
+    pub by_severity: BTreeMap<&'static str, usize>,
+    /// Entries that could not be read (rows with status `unreadable`, unreadable directories).
+    pub errors: usize,
+}
+
+impl Summary {
+    pub fn of(records: &[Record]) -> Summary {
+        let mut summary = Summary { caches: records.len(), ..Summary::default() };
+        for status in Status::ALL {
+            summary.by_status.insert(status.as_str(), 0);
+        }
+        for severity in [Severity::Error, Severity::Warning, Severity::Info] {
+            summary.by_severity.insert(severity.as_str(), 0);
+        }
+        for record in records {
+            *summary.by_status.entry(record.status.as_str()).or_default() += 1;
+            if let Some(severity) = record.severity {
+                summary.findings += 1;
+                *summary.by_severity.entry(severity.as_str()).or_default() += 1;
+            }
+            if record.status == Status::Unreadable {
+                summary.errors += 1;
+            }
+        }
+        summary
+    }
+}
+
+/// A path as shown to people and in JSON: lossy UTF-8, without a leading `./`.
+pub fn display_path(path: &Path) -> String {
+    let path = path.strip_prefix(".").ok().filter(|p| !p.as_os_str().is_empty()).unwrap_or(path);
+    path.to_string_lossy().into_owned()
+}
+
+/// Hex of the raw bytes of a path that is not valid UTF-8; `None` for a UTF-8 path.
+pub fn raw_bytes_hex(path: &Path) -> Option<String> {
+    let os = path.as_os_str();
+    os.to_str().is_none().then(|| os.as_encoded_bytes().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn lossy_path<S: Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&display_path(path))
+}
+
+fn lossy_opt_path<S: Serializer>(path: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
+    match path {
+        Some(p) => lossy_path(p, s),
+        None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_table() {
+        use Action::*;
+        use Status::*;
+        let table = [
+            (Fresh, Load, None),
+            (Fresh, Skip, None),
+            (Stale, Recompile, Some(Severity::Warning)),
+            (Stale, Load, Some(Severity::Error)),
+            (Stale, Skip, Some(Severity::Info)),
+            (Suspect, Load, Some(Severity::Error)),
+            (Orphan, Skip, Some(Severity::Warning)),
+            (Orphan, Load, Some(Severity::Error)),
+            (Orphan, Fail, Some(Severity::Error)),
+            (Mismatch, Recompile, Some(Severity::Warning)),
+            (Mismatch, Skip, Some(Severity::Info)),
+            (Corrupt, Recompile, Some(Severity::Warning)),
+            (Corrupt, Fail, Some(Severity::Error)),
+            (Corrupt, Skip, Some(Severity::Info)),
+            (Unreadable, Recompile, Some(Severity::Warning)),
+            (Unreadable, Skip, Some(Severity::Warning)),
+        ];
+        for (status, action, want) in table {
+            assert_eq!(Severity::of(status, action), want, "{status:?} {action:?}");
+        }
+    }
+
+    #[test]
+    fn paths_drop_the_dot_prefix() {
+        assert_eq!(display_path(Path::new("./a/b.pyc")), "a/b.pyc");
+        assert_eq!(display_path(Path::new(".")), ".");
+        assert_eq!(display_path(Path::new("../x.pyc")), "../x.pyc");
+        assert_eq!(raw_bytes_hex(Path::new("a.pyc")), None);
+    }
+}

@@ -1,0 +1,336 @@
+//! Magic numbers: which implementation and Python version wrote a cache.
+//!
+//! Every cache starts with a 16-bit little-endian number followed by `\r\n`. CPython's numbers
+//! come from its own comment list (`data/cpython-magic.csv`, one row per line of that comment);
+//! PyPy and GraalPy use numbers of their own, listed here from their sources. A number that no
+//! table knows is never an error: it is reported as unknown with the nearest known version, and
+//! CPython numbers past the table are placed by CPython's own scheme (3.n starts at 2900 + 50n).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+
+/// The implementation that wrote a cache or whose cache tag a file carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Implementation {
+    CPython,
+    PyPy,
+    GraalPy,
+}
+
+impl fmt::Display for Implementation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Implementation::CPython => "CPython",
+            Implementation::PyPy => "PyPy",
+            Implementation::GraalPy => "GraalPy",
+        })
+    }
+}
+
+/// A Python language version, major and minor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PyVersion {
+    pub major: u8,
+    pub minor: u8,
+}
+
+impl PyVersion {
+    pub const fn new(major: u8, minor: u8) -> Self {
+        PyVersion { major, minor }
+    }
+
+    /// Parses the leading `X.Y` of a label such as `3.11b4` or `3.0-dev(3000)`.
+    pub fn parse_prefix(label: &str) -> Option<Self> {
+        let mut parts = label.splitn(2, '.');
+        let major = parts.next()?.parse().ok()?;
+        let rest = parts.next()?;
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        Some(PyVersion::new(major, digits.parse().ok()?))
+    }
+}
+
+impl fmt::Display for PyVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+/// The 16-bit magic number of a cache (the part before `\r\n`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Magic(pub u16);
+
+impl Magic {
+    /// The 32-bit word as stored in the file: the number, then `\r\n`. CPython and PyPy key
+    /// the source hash with this value (`_RAW_MAGIC_NUMBER`).
+    pub fn word(self) -> u32 {
+        u32::from(self.0) | 0x0A0D_0000
+    }
+}
+
+/// What the first four bytes of a cache say about its writer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MagicId {
+    /// A number some table knows (or CPython's numbering scheme places).
+    Known(KnownMagic),
+    /// Well-formed (`NNNN\r\n`) but unknown; carries the nearest known CPython label.
+    Unknown { nearest: String },
+    /// The bytes are not a magic number at all.
+    BadBytes,
+}
+
+/// A recognised magic number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KnownMagic {
+    pub implementation: Implementation,
+    /// The Python language version; `None` for GraalPy, whose numbers span several.
+    pub python: Option<PyVersion>,
+    /// A human label: `3.11`, `3.14a7`, `2.7 -U`, `PyPy 3.9`, `3.16 (inferred)`.
+    pub label: String,
+    /// Python 2 under `-U` writes MAGIC+1; the default interpreter rejects it.
+    pub unicode_flag: bool,
+}
+
+/// Identifies the writer from the first bytes of a cache (at least 4 needed for a verdict).
+pub fn identify(bytes: &[u8]) -> (Option<Magic>, MagicId) {
+    if bytes.len() < 4 {
+        let magic = (bytes.len() >= 2).then(|| Magic(u16::from_le_bytes([bytes[0], bytes[1]])));
+        return (magic, MagicId::BadBytes);
+    }
+    let magic = Magic(u16::from_le_bytes([bytes[0], bytes[1]]));
+    match &bytes[..4] {
+        [0x02, 0x99, 0x99, 0x00] => (Some(magic), cpython(1, 0, "1.0")),
+        [0x03, 0x99, 0x99, 0x00] => (Some(magic), cpython(1, 1, "1.1-1.2")),
+        [_, _, 0x0D, 0x0A] => (Some(magic), lookup(magic)),
+        _ => (Some(magic), MagicId::BadBytes),
+    }
+}
+
+fn cpython(major: u8, minor: u8, label: &str) -> MagicId {
+    MagicId::Known(KnownMagic {
+        implementation: Implementation::CPython,
+        python: Some(PyVersion::new(major, minor)),
+        label: label.to_string(),
+        unicode_flag: false,
+    })
+}
+
+/// Looks up a well-formed magic number in every table, in a fixed order.
+pub fn lookup(magic: Magic) -> MagicId {
+    if let Some(entry) = cpython_table().get(&magic.0) {
+        return MagicId::Known(entry.clone());
+    }
+    if let Some(known) = pypy(magic.0).or_else(|| graalpy(magic.0)) {
+        return MagicId::Known(known);
+    }
+    if let Some(known) = python2_unicode(magic.0).or_else(|| inferred_cpython(magic.0)) {
+        return MagicId::Known(known);
+    }
+    MagicId::Unknown { nearest: nearest_label(magic.0) }
+}
+
+/// The magic number the final releases of a CPython minor version write.
+pub fn cpython_final(version: PyVersion) -> Option<Magic> {
+    final_table().get(&version).copied()
+}
+
+const CSV: &str = include_str!("../../data/cpython-magic.csv");
+
+struct Tables {
+    by_magic: HashMap<u16, KnownMagic>,
+    finals: HashMap<PyVersion, Magic>,
+}
+
+fn tables() -> &'static Tables {
+    static TABLES: OnceLock<Tables> = OnceLock::new();
+    TABLES.get_or_init(|| {
+        let mut by_magic = HashMap::new();
+        let mut finals = HashMap::new();
+        for line in CSV.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+            let mut cols = line.split(',');
+            let (Some(num), Some(version), final_for) = (cols.next(), cols.next(), cols.next())
+            else {
+                continue;
+            };
+            let (Ok(num), Some(python)) = (num.parse::<u16>(), PyVersion::parse_prefix(version))
+            else {
+                continue;
+            };
+            let final_for = final_for.unwrap_or("").trim();
+            if !final_for.is_empty() {
+                finals.insert(python, Magic(num));
+            }
+            // A final row wins over earlier pre-release rows of the same number.
+            let label = if final_for.is_empty() { version } else { final_for };
+            if final_for.is_empty() && by_magic.contains_key(&num) {
+                continue;
+            }
+            let entry = KnownMagic {
+                implementation: Implementation::CPython,
+                python: Some(python),
+                label: label.to_string(),
+                unicode_flag: false,
+            };
+            by_magic.insert(num, entry);
+        }
+        Tables { by_magic, finals }
+    })
+}
+
+fn cpython_table() -> &'static HashMap<u16, KnownMagic> {
+    &tables().by_magic
+}
+
+fn final_table() -> &'static HashMap<PyVersion, Magic> {
+    &tables().finals
+}
+
+/// PyPy's own numbers (`pypy_incremental_magic`, and 62218 for PyPy 2.7).
+fn pypy(num: u16) -> Option<KnownMagic> {
+    let (major, minor) = match num {
+        62218 => (2, 7),
+        48 => (3, 2),
+        64 => (3, 3),
+        112 => (3, 5),
+        160 | 192 => (3, 6),
+        224 | 240 => (3, 7),
+        256 => (3, 8),
+        320 | 336 => (3, 9),
+        384 => (3, 10),
+        400 | 416 | 432 => (3, 11),
+        448 | 464 => (3, 12),
+        _ => return None,
+    };
+    Some(KnownMagic {
+        implementation: Implementation::PyPy,
+        python: Some(PyVersion::new(major, minor)),
+        label: format!("PyPy {major}.{minor}"),
+        unicode_flag: false,
+    })
+}
+
+/// GraalPy: 21000 + 10 × its bytecode version; one number spans several Python versions.
+fn graalpy(num: u16) -> Option<KnownMagic> {
+    let release = match num {
+        21150 | 21260 => "GraalPy",
+        21280 => "GraalPy 23.1-24.0",
+        21290 => "GraalPy 24.1-25.0",
+        21320 => "GraalPy 25.1",
+        21330 => "GraalPy 25.2+",
+        _ => return None,
+    };
+    Some(KnownMagic {
+        implementation: Implementation::GraalPy,
+        python: None,
+        label: release.to_string(),
+        unicode_flag: false,
+    })
+}
+
+/// Python 1.6-2.7 write MAGIC+1 under `-U`.
+fn python2_unicode(num: u16) -> Option<KnownMagic> {
+    let base = cpython_table().get(&num.checked_sub(1)?)?;
+    let python = base.python?;
+    let is_unicode_era = python.major == 2 || python == PyVersion::new(1, 6);
+    is_unicode_era.then(|| KnownMagic {
+        label: format!("{} -U", base.label),
+        unicode_flag: true,
+        ..base.clone()
+    })
+}
+
+/// CPython 3.11+ numbers its minors from 2900 + 50n; place numbers past the table by it.
+fn inferred_cpython(num: u16) -> Option<KnownMagic> {
+    if !(3450..3900).contains(&num) {
+        return None;
+    }
+    let minor = u8::try_from((num - 2900) / 50).ok()?;
+    Some(KnownMagic {
+        implementation: Implementation::CPython,
+        python: Some(PyVersion::new(3, minor)),
+        label: format!("3.{minor} (inferred)"),
+        unicode_flag: false,
+    })
+}
+
+fn nearest_label(num: u16) -> String {
+    let nearest = cpython_table()
+        .iter()
+        .min_by_key(|(known, _)| (known.abs_diff(num), **known))
+        .map(|(known, entry)| format!("{} (magic {known})", entry.label));
+    nearest.unwrap_or_else(|| "none".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known(bytes: &[u8]) -> KnownMagic {
+        match identify(bytes).1 {
+            MagicId::Known(k) => k,
+            other => panic!("{bytes:x?} not known: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn final_releases_map_to_their_minor() {
+        let cases: &[(u16, &str)] = &[
+            (62211, "2.7"),
+            (3379, "3.6"),
+            (3394, "3.7"),
+            (3439, "3.10"),
+            (3495, "3.11"),
+            (3531, "3.12"),
+            (3571, "3.13"),
+            (3627, "3.14"),
+            (20121, "1.5"),
+            (3351, "3.5"),
+        ];
+        for &(num, label) in cases {
+            let k = known(&Magic(num).word().to_le_bytes());
+            assert_eq!(k.label, label, "magic {num}");
+            assert_eq!(k.implementation, Implementation::CPython);
+        }
+        assert_eq!(cpython_final(PyVersion::new(3, 11)), Some(Magic(3495)));
+        assert_eq!(cpython_final(PyVersion::new(2, 7)), Some(Magic(62211)));
+    }
+
+    #[test]
+    fn pre_releases_keep_their_label_and_minor() {
+        let k = known(&Magic(3621).word().to_le_bytes());
+        assert_eq!(k.label, "3.14a7");
+        assert_eq!(k.python, Some(PyVersion::new(3, 14)));
+        // 62011 appears as 2.3a0 and as the 2.3 final: the final row wins.
+        assert_eq!(known(&Magic(62011).word().to_le_bytes()).label, "2.3");
+    }
+
+    #[test]
+    fn other_implementations_and_special_forms() {
+        assert_eq!(known(&[0x50, 0x01, 0x0D, 0x0A]).label, "PyPy 3.9");
+        assert_eq!(known(&Magic(62218).word().to_le_bytes()).label, "PyPy 2.7");
+        assert_eq!(known(&Magic(21290).word().to_le_bytes()).python, None);
+        let u = known(&Magic(62212).word().to_le_bytes());
+        assert!(u.unicode_flag);
+        assert_eq!(u.label, "2.7 -U");
+        assert_eq!(known(&[0x02, 0x99, 0x99, 0x00]).label, "1.0");
+        assert_eq!(known(&Magic(3700).word().to_le_bytes()).label, "3.16 (inferred)");
+        assert_eq!(known(&Magic(3657).word().to_le_bytes()).python, Some(PyVersion::new(3, 15)));
+    }
+
+    #[test]
+    fn unknown_and_bad_bytes_never_panic() {
+        assert_eq!(identify(&[]), (None, MagicId::BadBytes));
+        assert_eq!(identify(&[0xa7]), (None, MagicId::BadBytes));
+        assert_eq!(identify(&[0xa7, 0x0d, 0x0d]).1, MagicId::BadBytes);
+        assert_eq!(identify(&[0xa7, 0x0d, 0x0a, 0x0d]).1, MagicId::BadBytes);
+        match identify(&Magic(4242).word().to_le_bytes()).1 {
+            MagicId::Unknown { nearest } => assert!(nearest.contains("3656"), "{nearest}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(Magic(3495).word(), 168_627_623);
+    }
+}

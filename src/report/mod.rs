@@ -1,0 +1,95 @@
+//! Rendering the audit: a table for people, JSON and JSON Lines for programs, bare paths for
+//! `xargs`. Renderers write to any `Write`, so tests can check the bytes; stdout carries the
+//! report and nothing else.
+
+mod json;
+mod paths;
+mod table;
+
+use std::io::{self, Write};
+
+use crate::cli::Format;
+use crate::model::{Record, Summary};
+
+/// What to render.
+pub struct Report<'a> {
+    /// The records to show (findings, or every record with `--all`), sorted by path.
+    pub shown: Vec<&'a Record>,
+    pub summary: &'a Summary,
+}
+
+/// How to render it.
+pub struct RenderOptions {
+    pub format: Format,
+    pub color: bool,
+    pub print0: bool,
+}
+
+pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    match opts.format {
+        Format::Table => table::render(report, opts.color, out),
+        Format::Json => json::render_document(report, out),
+        Format::Jsonl => json::render_lines(report, out),
+        Format::Paths => paths::render(report, opts.print0, out),
+    }
+}
+
+/// A path for a terminal: invalid UTF-8 bytes as `\xNN`, control characters escaped, so a
+/// hostile or undecodable name is shown unambiguously and cannot drive the terminal.
+pub fn escaped_path(path: &std::path::Path) -> String {
+    let display = crate::model::display_path(path);
+    let raw = path.as_os_str().as_encoded_bytes();
+    let mut out = String::new();
+    if path.to_str().is_some() {
+        push_escaped(&mut out, &display);
+        return out;
+    }
+    let mut rest = raw.strip_prefix(b"./").unwrap_or(raw);
+    while !rest.is_empty() {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                push_escaped(&mut out, s);
+                break;
+            }
+            Err(e) => {
+                let (good, bad) = rest.split_at(e.valid_up_to());
+                push_escaped(&mut out, std::str::from_utf8(good).unwrap_or_default());
+                let n = e.error_len().unwrap_or(bad.len());
+                for b in &bad[..n] {
+                    out.push_str(&format!("\\x{b:02x}"));
+                }
+                rest = &bad[n..];
+            }
+        }
+    }
+    out
+}
+
+fn push_escaped(out: &mut String, s: &str) {
+    for c in s.chars() {
+        if c.is_control() || c == '\\' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn escapes_control_and_invalid_bytes() {
+        assert_eq!(escaped_path(Path::new("./a/b.pyc")), "a/b.pyc");
+        assert_eq!(escaped_path(Path::new("a\nb.pyc")), "a\\nb.pyc");
+        assert_eq!(escaped_path(Path::new("a\\b.pyc")), "a\\\\b.pyc");
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let p = Path::new(std::ffi::OsStr::from_bytes(b"caf\xe9/x.pyc"));
+            assert_eq!(escaped_path(p), "caf\\xe9/x.pyc");
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! The table renderer: one row per finding (status, Python, cache, reason), then a summary.
+
+use std::io::{self, Write};
+
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+use super::{escaped_path, Report};
+use crate::model::{Record, Severity, Status, Summary};
+
+const RESET: &str = "\x1b[0m";
+
+fn paint(text: &str, code: &str, color: bool) -> String {
+    if color {
+        format!("\x1b[{code}m{text}{RESET}")
+    } else {
+        text.to_string()
+    }
+}
+
+fn severity_code(severity: Option<Severity>) -> &'static str {
+    match severity {
+        Some(Severity::Error) => "1;31",
+        Some(Severity::Warning) => "33",
+        Some(Severity::Info) => "36",
+        None => "32",
+    }
+}
+
+fn python_cell(record: &Record) -> String {
+    use crate::pyc::magic::Implementation::*;
+    match (record.implementation, &record.python) {
+        (Some(CPython), Some(p)) => p.clone(),
+        (Some(imp), Some(p)) => format!("{imp} {p}"),
+        (Some(imp), None) => imp.to_string(),
+        (None, _) => "?".to_string(),
+    }
+}
+
+pub(super) fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    if !report.shown.is_empty() {
+        let mut builder = Builder::default();
+        let header = ["STATUS", "PYTHON", "CACHE", "REASON"].map(|h| paint(h, "1", color));
+        builder.push_record(header);
+        for record in &report.shown {
+            builder.push_record([
+                paint(record.status.as_str(), severity_code(record.severity), color),
+                python_cell(record),
+                escaped_path(&record.path),
+                record.reason.replace(['\n', '\r'], " "),
+            ]);
+        }
+        let mut table = builder.build();
+        table.with(Style::blank());
+        writeln!(out, "{table}")?;
+        writeln!(out)?;
+    }
+    writeln!(out, "{}", summary_line(report.summary, color))
+}
+
+/// `5 findings in 12 caches (1 error, 3 warnings, 1 info): 7 fresh, 2 stale, ...`
+pub(super) fn summary_line(summary: &Summary, color: bool) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let mut line = format!(
+        "{} in {}",
+        plural(summary.findings, "finding"),
+        plural(summary.caches, "cache")
+    );
+    let severities: Vec<String> = [Severity::Error, Severity::Warning, Severity::Info]
+        .into_iter()
+        .filter_map(|s| {
+            let n = summary.by_severity.get(s.as_str()).copied().unwrap_or(0);
+            let word = if s == Severity::Info { format!("{n} info") } else { plural(n, s.as_str()) };
+            (n > 0).then(|| paint(&word, severity_code(Some(s)), color))
+        })
+        .collect();
+    if !severities.is_empty() {
+        line.push_str(&format!(" ({})", severities.join(", ")));
+    }
+    let statuses: Vec<String> = Status::ALL
+        .into_iter()
+        .filter_map(|s| {
+            let n = summary.by_status.get(s.as_str()).copied().unwrap_or(0);
+            (n > 0).then(|| format!("{n} {}", s.as_str()))
+        })
+        .collect();
+    if !statuses.is_empty() {
+        line.push_str(&format!(": {}", statuses.join(", ")));
+    }
+    let walk_errors = summary.errors - summary.by_status.get("unreadable").copied().unwrap_or(0);
+    if walk_errors > 0 {
+        line.push_str(&format!("; {} could not be read", plural(walk_errors, "path")));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_counts_and_plurals() {
+        let mut s = Summary { caches: 3, findings: 2, errors: 1, ..Summary::default() };
+        s.by_status.insert("fresh", 1);
+        s.by_status.insert("stale", 1);
+        s.by_status.insert("unreadable", 1);
+        s.by_severity.insert("warning", 2);
+        let line = summary_line(&s, false);
+        assert_eq!(line, "2 findings in 3 caches (2 warnings): 1 fresh, 1 stale, 1 unreadable");
+        let empty = Summary::default();
+        assert_eq!(summary_line(&empty, false), "0 findings in 0 caches");
+    }
+}

@@ -1,0 +1,200 @@
+//! Who judges a cache, and whether the file is one that interpreter reads at all.
+//!
+//! The judge of a `__pycache__` or pytest file is the interpreter its tag names; of a legacy
+//! file (or one whose tag no interpreter uses), the interpreter its magic names. A magic the
+//! judge does not write makes the file a mismatch. A file the judge never opens under default
+//! settings (an `opt-N` or `.pyo` name, a legacy file beside its source under 3.2+, an unknown
+//! tag) is still judged against its source, but its action is `skip`.
+
+use crate::naming::{CacheName, Layout, OptLevel, PytestVersion};
+use crate::pyc::header::Era;
+use crate::pyc::interp::{tag_accepts, Interpreter};
+use crate::pyc::magic::{KnownMagic, MagicId, PyVersion};
+
+/// Whether the file's magic is one its judge writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fit {
+    Consistent,
+    /// The judge rejects the magic: another version or implementation, or Python 2's `-U`.
+    Mismatch(String),
+    /// A well-formed magic no table knows.
+    Unknown { nearest: String },
+    /// Not a magic number at all.
+    BadBytes,
+}
+
+/// The judging interpreter and how the file fits it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Judge {
+    pub interpreter: Option<Interpreter>,
+    pub fit: Fit,
+}
+
+impl Judge {
+    pub fn choose(name: &CacheName, id: &MagicId) -> Judge {
+        let known = match id {
+            MagicId::Known(k) => Some(k),
+            _ => None,
+        };
+        let from_magic = known.map(Interpreter::from_magic);
+        let interpreter = match name.claim() {
+            Some(claim) => Some(Interpreter {
+                implementation: claim.implementation,
+                python: claim.python.or_else(|| {
+                    known.filter(|k| tag_accepts(claim, k)).and_then(|k| k.python)
+                }),
+            }),
+            None => from_magic,
+        };
+        let fit = match id {
+            MagicId::BadBytes => Fit::BadBytes,
+            MagicId::Unknown { nearest } => Fit::Unknown { nearest: nearest.clone() },
+            MagicId::Known(k) => fit_of(name, k),
+        };
+        Judge { interpreter, fit }
+    }
+
+    /// The header layout the judge reads this file with.
+    pub fn era(&self, name: &CacheName) -> Option<Era> {
+        let interpreter = self.interpreter?;
+        let era = interpreter.era();
+        if name.layout == Layout::Pytest && era == Era::Flags16 && !pytest_writes_flags(name) {
+            return Some(Era::Sized12);
+        }
+        Some(era)
+    }
+}
+
+fn fit_of(name: &CacheName, known: &KnownMagic) -> Fit {
+    if let Some(claim) = name.claim() {
+        if !tag_accepts(claim, known) {
+            let tag = name.tag.as_ref().map_or("", |t| t.text.as_str());
+            let holds = format!("{} {}", known.implementation, known.label);
+            return Fit::Mismatch(format!("named {tag} but holds {holds} bytecode"));
+        }
+    }
+    if known.unicode_flag {
+        return Fit::Mismatch(format!(
+            "written by Python {} (magic+1), which Python {} rejects without -U",
+            known.label,
+            known.python.map_or_else(String::new, |p| p.to_string())
+        ));
+    }
+    Fit::Consistent
+}
+
+/// pytest 6.2+ writes PEP 552 headers on 3.7+; older releases wrote 12 bytes everywhere.
+fn pytest_writes_flags(name: &CacheName) -> bool {
+    match &name.pytest {
+        Some(PytestVersion::Release(v)) => version_tuple(v) >= (6, 2, 0),
+        _ => false,
+    }
+}
+
+/// The flags word pytest accepts: 0, and 3 (checked hash) in releases after 9.1.1.
+pub fn pytest_accepts_flags(name: &CacheName, flags: u32) -> bool {
+    let hash_era = match &name.pytest {
+        Some(PytestVersion::Release(v)) => version_tuple(v) > (9, 1, 1),
+        _ => false,
+    };
+    flags == 0 || (hash_era && flags == 3)
+}
+
+fn version_tuple(version: &str) -> (u32, u32, u32) {
+    let mut parts = version.split('.').map(|p| {
+        let digits: String = p.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().unwrap_or(0)
+    });
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+/// Why the judge never opens this file under default settings, if it does not.
+pub fn never_read(name: &CacheName, judge: &Judge) -> Option<String> {
+    if name.is_pyo {
+        return Some("default settings never read a .pyo".into());
+    }
+    match &name.opt {
+        OptLevel::Level(0) => {}
+        OptLevel::Level(n) => return Some(format!("read only under -{}", "O".repeat(*n as usize))),
+        OptLevel::Other(s) => return Some(format!("no interpreter writes opt-{s} by default")),
+    }
+    match name.layout {
+        Layout::Pycache | Layout::Pytest if name.claim().is_none() => {
+            let tag = name.tag.as_ref().map_or("(none)", |t| t.text.as_str());
+            Some(format!("no interpreter reads the tag {tag}"))
+        }
+        Layout::Legacy => match judge.interpreter {
+            Some(i) if i.reads_legacy_beside_source() => None,
+            Some(i) => Some(format!("{i} imports the source, not a legacy .pyc beside it")),
+            None => Some("Python 3 imports the source, not a legacy .pyc beside it".into()),
+        },
+        _ => None,
+    }
+}
+
+/// Returns true if and only if this orphan is a file the judge imports without a source.
+pub fn importable_without_source(name: &CacheName) -> bool {
+    name.layout == Layout::Legacy && !name.is_pyo
+}
+
+/// The judge's version for display, `None` when unknown.
+pub fn python_label(judge: &Judge) -> Option<String> {
+    judge.interpreter.and_then(|i| i.python).map(|p: PyVersion| p.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::naming::parse;
+    use crate::pyc::magic::{lookup, Magic};
+    use std::path::Path;
+
+    fn judge(path: &str, magic: u16) -> (CacheName, Judge) {
+        let name = parse(Path::new(path)).unwrap();
+        let judge = Judge::choose(&name, &lookup(Magic(magic)));
+        (name, judge)
+    }
+
+    #[test]
+    fn tag_names_the_judge_and_magic_must_fit() {
+        let (_, j) = judge("__pycache__/m.cpython-311.pyc", 3439);
+        assert_eq!(j.interpreter.unwrap().python, Some(PyVersion::new(3, 11)));
+        assert!(matches!(j.fit, Fit::Mismatch(ref s) if s.contains("CPython 3.10")), "{j:?}");
+        let (_, j) = judge("__pycache__/m.cpython-311.pyc", 3495);
+        assert_eq!(j.fit, Fit::Consistent);
+        let (_, j) = judge("__pycache__/m.cpython-311.pyc", 4242);
+        assert!(matches!(j.fit, Fit::Unknown { .. }));
+        let (_, j) = judge("__pycache__/m.pypy3-71.pyc", 160);
+        assert_eq!(j.interpreter.unwrap().python, Some(PyVersion::new(3, 6)));
+    }
+
+    #[test]
+    fn legacy_files_are_judged_by_their_magic() {
+        let (name, j) = judge("m.pyc", 62211);
+        assert_eq!(j.interpreter.unwrap().python, Some(PyVersion::new(2, 7)));
+        assert_eq!(never_read(&name, &j), None);
+        let (name, j) = judge("m.pyc", 3495);
+        assert!(never_read(&name, &j).unwrap().contains("imports the source"));
+        let (_, j) = judge("m.pyc", 62212);
+        assert!(matches!(j.fit, Fit::Mismatch(ref s) if s.contains("-U")), "{j:?}");
+    }
+
+    #[test]
+    fn pytest_eras_and_flags() {
+        let (name, j) = judge("__pycache__/t.cpython-311-pytest-8.3.4.pyc", 3495);
+        assert_eq!(j.era(&name), Some(Era::Flags16));
+        assert!(pytest_accepts_flags(&name, 0) && !pytest_accepts_flags(&name, 3));
+        let (name, j) = judge("__pycache__/t.cpython-38-pytest-6.1.2.pyc", 3413);
+        assert_eq!(j.era(&name), Some(Era::Sized12));
+        let (name, _) = judge("__pycache__/t.cpython-313-pytest-9.2.0.dev3.pyc", 3571);
+        assert!(pytest_accepts_flags(&name, 3));
+    }
+
+    #[test]
+    fn optimised_names_are_never_read_by_default() {
+        let (name, j) = judge("__pycache__/m.cpython-311.opt-2.pyc", 3495);
+        assert_eq!(never_read(&name, &j).unwrap(), "read only under -OO");
+        let (name, j) = judge("__pycache__/m.weird-1.pyc", 3495);
+        assert!(never_read(&name, &j).unwrap().contains("weird-1"));
+    }
+}

@@ -1,0 +1,48 @@
+//! Formatting the compared values for reasons and JSON: UTC dates, sizes, hashes.
+
+use chrono::DateTime;
+
+/// A mtime as `2023-11-14 22:13:20 UTC`; raw seconds when chrono cannot place it.
+pub fn date(secs: i64) -> String {
+    DateTime::from_timestamp(secs, 0)
+        .map_or_else(|| format!("{secs} s"), |d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+}
+
+/// A mtime as an RFC 3339 UTC date for JSON (`2023-11-14T22:13:20Z`).
+pub fn rfc3339(secs: i64) -> Option<String> {
+    DateTime::from_timestamp(secs, 0).map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+/// A byte count as `6 B`.
+pub fn bytes(n: u64) -> String {
+    format!("{n} B")
+}
+
+/// A duration in nanoseconds as seconds with millisecond precision.
+pub fn seconds(ns: i128) -> String {
+    format!("{:.3} s", ns as f64 / 1e9)
+}
+
+/// The first bytes of a file as spaced hex, for "bad magic" reasons.
+pub fn hex_bytes(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "(empty)".into();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(date(1_700_000_000), "2023-11-14 22:13:20 UTC");
+        assert_eq!(date(-315_619_200), "1960-01-01 00:00:00 UTC");
+        assert_eq!(rfc3339(0).unwrap(), "1970-01-01T00:00:00Z");
+        assert_eq!(date(i64::MAX), format!("{} s", i64::MAX));
+        assert_eq!(seconds(420_000_000), "0.420 s");
+        assert_eq!(hex_bytes(&[0x61, 0x0d]), "61 0d");
+        assert_eq!(hex_bytes(&[]), "(empty)");
+    }
+}
