@@ -31,7 +31,10 @@ pub fn audit(found: Vec<Found>) -> Vec<Record> {
         }
     }
     let groups: Vec<_> = groups.into_values().collect();
-    let mut records: Vec<Record> = groups.par_iter().flat_map_iter(|g| judge_group(g)).collect();
+    let mut records: Vec<Record> = groups
+        .par_iter()
+        .flat_map_iter(|g| judge_group(g))
+        .collect();
     records.sort_by(|a, b| a.path.cmp(&b.path));
     records
 }
@@ -74,11 +77,19 @@ pub fn stat_source(candidates: &[PathBuf]) -> SourceState {
         match fs::metadata(path) {
             Ok(meta) if meta.is_file() => {
                 let stat = SourceStat::from_metadata(&meta);
-                return SourceState::Present { path: path.clone(), stat };
+                return SourceState::Present {
+                    path: path.clone(),
+                    stat,
+                };
             }
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return SourceState::Unreadable { path: path.clone(), error: e.to_string() },
+            Err(e) => {
+                return SourceState::Unreadable {
+                    path: path.clone(),
+                    error: e.to_string(),
+                }
+            }
         }
     }
     SourceState::Missing
@@ -96,7 +107,9 @@ pub fn read_head(found: &Found) -> Result<CacheRead, String> {
     }
     let written_ns = SourceStat::from_metadata(&meta).mtime_ns();
     let mut head = Vec::with_capacity(HEAD_LEN);
-    file.take(HEAD_LEN as u64).read_to_end(&mut head).map_err(|e| e.to_string())?;
+    file.take(HEAD_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| e.to_string())?;
     Ok(CacheRead { head, written_ns })
 }
 

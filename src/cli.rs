@@ -101,7 +101,9 @@ mod tests {
         assert!(bare.command.is_none());
         assert_eq!(bare.check.paths, [PathBuf::from("src")]);
         let explicit = Cli::parse_from(["pyc-audit", "check", "--format", "json"]);
-        let Some(Command::Check(args)) = explicit.command else { panic!() };
+        let Some(Command::Check(args)) = explicit.command else {
+            panic!()
+        };
         assert_eq!(args.format, Format::Json);
         assert_eq!(args.paths, [PathBuf::from(".")]);
     }

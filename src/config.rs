@@ -74,7 +74,9 @@ mod tests {
     use clap::Parser;
 
     fn config(args: &[&str]) -> Result<Config> {
-        let cli = crate::cli::Cli::try_parse_from(std::iter::once("pyc-audit").chain(args.iter().copied()))?;
+        let cli = crate::cli::Cli::try_parse_from(
+            std::iter::once("pyc-audit").chain(args.iter().copied()),
+        )?;
         Config::from_args(cli.check)
     }
 
@@ -86,7 +88,15 @@ mod tests {
 
     #[test]
     fn globs_match_names_and_relative_paths() {
-        let c = config(&["--exclude", "build", "--exclude", "vendor/*.pyc", "--color", "never"]).unwrap();
+        let c = config(&[
+            "--exclude",
+            "build",
+            "--exclude",
+            "vendor/*.pyc",
+            "--color",
+            "never",
+        ])
+        .unwrap();
         assert!(c.exclude.is_match("build"));
         assert!(c.exclude.is_match("vendor/a.pyc"));
         assert!(!c.exclude.is_match("vendor/sub/a.pyc"));

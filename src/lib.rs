@@ -37,7 +37,13 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
 }
 
 fn check(config: Config) -> Result<ExitStatus> {
-    let walked = walk::walk(&config.roots, &WalkOptions { follow: config.follow, exclude: &config.exclude });
+    let walked = walk::walk(
+        &config.roots,
+        &WalkOptions {
+            follow: config.follow,
+            exclude: &config.exclude,
+        },
+    );
     for e in &walked.errors {
         diag::error(&format!("{}: {}", report::escaped_path(&e.path), e.message));
     }
@@ -47,9 +53,19 @@ fn check(config: Config) -> Result<ExitStatus> {
     }
     let mut summary = Summary::of(&records);
     summary.errors += walked.errors.len();
-    let shown = records.iter().filter(|r| config.all || r.severity.is_some()).collect();
-    let report = Report { shown, summary: &summary };
-    let opts = RenderOptions { format: config.format, color: config.color, print0: config.print0 };
+    let shown = records
+        .iter()
+        .filter(|r| config.all || r.severity.is_some())
+        .collect();
+    let report = Report {
+        shown,
+        summary: &summary,
+    };
+    let opts = RenderOptions {
+        format: config.format,
+        color: config.color,
+        print0: config.print0,
+    };
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     report::render(&report, &opts, &mut out)?;

@@ -188,7 +188,10 @@ pub struct Summary {
 
 impl Summary {
     pub fn of(records: &[Record]) -> Summary {
-        let mut summary = Summary { caches: records.len(), ..Summary::default() };
+        let mut summary = Summary {
+            caches: records.len(),
+            ..Summary::default()
+        };
         for status in Status::ALL {
             summary.by_status.insert(status.as_str(), 0);
         }
@@ -209,16 +212,28 @@ impl Summary {
     }
 }
 
-/// A path as shown to people and in JSON: lossy UTF-8, without a leading `./`.
-pub fn display_path(path: &Path) -> String {
-    let path = path.strip_prefix(".").ok().filter(|p| !p.as_os_str().is_empty()).unwrap_or(path);
-    path.to_string_lossy().into_owned()
+/// A path as reported: without the leading `./` the walk of `.` puts on every entry.
+pub fn reported(path: &Path) -> &Path {
+    path.strip_prefix(".")
+        .ok()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(path)
 }
 
-/// Hex of the raw bytes of a path that is not valid UTF-8; `None` for a UTF-8 path.
+/// A path as shown in JSON: the reported path, lossy UTF-8.
+pub fn display_path(path: &Path) -> String {
+    reported(path).to_string_lossy().into_owned()
+}
+
+/// Hex of the raw bytes of a reported path that is not valid UTF-8; `None` for a UTF-8 path.
 pub fn raw_bytes_hex(path: &Path) -> Option<String> {
-    let os = path.as_os_str();
-    os.to_str().is_none().then(|| os.as_encoded_bytes().iter().map(|b| format!("{b:02x}")).collect())
+    let os = reported(path).as_os_str();
+    os.to_str().is_none().then(|| {
+        os.as_encoded_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    })
 }
 
 fn lossy_path<S: Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
@@ -269,5 +284,6 @@ mod tests {
         assert_eq!(display_path(Path::new(".")), ".");
         assert_eq!(display_path(Path::new("../x.pyc")), "../x.pyc");
         assert_eq!(raw_bytes_hex(Path::new("a.pyc")), None);
+        assert_eq!(reported(Path::new("./a.pyc")), Path::new("a.pyc"));
     }
 }

@@ -195,11 +195,19 @@ pub fn parse_tag(text: String) -> Tag {
 }
 
 fn claim_of(text: &str) -> Option<TagClaim> {
-    let claim = |implementation, python| Some(TagClaim { implementation, python });
+    let claim = |implementation, python| {
+        Some(TagClaim {
+            implementation,
+            python,
+        })
+    };
     if let Some(digits) = text.strip_prefix("cpython-") {
         return claim(Implementation::CPython, Some(version_digits(digits)?));
     }
-    if let Some(release) = text.strip_prefix("pypy3-").or_else(|| text.strip_prefix("pypy-")) {
+    if let Some(release) = text
+        .strip_prefix("pypy3-")
+        .or_else(|| text.strip_prefix("pypy-"))
+    {
         all_digits(release)?;
         return claim(Implementation::PyPy, None);
     }
@@ -256,7 +264,10 @@ mod tests {
         let init = name("pkg/__pycache__/__init__.cpython-32.pyo");
         assert_eq!(init.sources[0], Path::new("pkg/__init__.py"));
         assert_eq!(init.opt, OptLevel::Level(1));
-        assert_eq!(claim("__pycache__/a.cpython-32.pyc").1, Some(PyVersion::new(3, 2)));
+        assert_eq!(
+            claim("__pycache__/a.cpython-32.pyc").1,
+            Some(PyVersion::new(3, 2))
+        );
     }
 
     #[test]
@@ -285,8 +296,14 @@ mod tests {
     #[test]
     fn tags_name_their_interpreter() {
         use Implementation::*;
-        assert_eq!(claim("__pycache__/m.pypy39.pyc"), (PyPy, Some(PyVersion::new(3, 9))));
-        assert_eq!(claim("__pycache__/m.pypy310.pyc"), (PyPy, Some(PyVersion::new(3, 10))));
+        assert_eq!(
+            claim("__pycache__/m.pypy39.pyc"),
+            (PyPy, Some(PyVersion::new(3, 9)))
+        );
+        assert_eq!(
+            claim("__pycache__/m.pypy310.pyc"),
+            (PyPy, Some(PyVersion::new(3, 10)))
+        );
         assert_eq!(claim("__pycache__/m.pypy3-71.pyc"), (PyPy, None));
         let graal = claim("__pycache__/m.graalpy250-312.pyc");
         assert_eq!(graal, (GraalPy, Some(PyVersion::new(3, 12))));

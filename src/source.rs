@@ -29,13 +29,21 @@ impl SourceStat {
     pub fn from_metadata(meta: &Metadata) -> Self {
         use std::os::unix::fs::MetadataExt;
         let nsec = u32::try_from(meta.mtime_nsec()).unwrap_or(0);
-        SourceStat { sec: meta.mtime(), nsec, size: meta.len() }
+        SourceStat {
+            sec: meta.mtime(),
+            nsec,
+            size: meta.len(),
+        }
     }
 
     #[cfg(not(unix))]
     pub fn from_metadata(meta: &Metadata) -> Self {
         let (sec, nsec) = meta.modified().map(split_system_time).unwrap_or((0, 0));
-        SourceStat { sec, nsec, size: meta.len() }
+        SourceStat {
+            sec,
+            nsec,
+            size: meta.len(),
+        }
     }
 
     /// The mtime in nanoseconds since the epoch, for ordering against the cache's own mtime.
@@ -63,7 +71,11 @@ fn split_system_time(t: std::time::SystemTime) -> (i64, u32) {
         Err(e) => {
             let d = e.duration();
             let (s, n) = (d.as_secs() as i64, d.subsec_nanos());
-            if n == 0 { (-s, 0) } else { (-s - 1, 1_000_000_000 - n) }
+            if n == 0 {
+                (-s, 0)
+            } else {
+                (-s - 1, 1_000_000_000 - n)
+            }
         }
     }
 }
@@ -134,7 +146,10 @@ mod tests {
     const VECTORS: &str = include_str!("../data/source-hash-vectors.csv");
 
     fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     #[test]
@@ -159,12 +174,24 @@ mod tests {
     #[test]
     fn python_mtime_follows_the_float_conversion() {
         let s = |sec, nsec| SourceStat { sec, nsec, size: 0 };
-        assert_eq!(s(1_700_000_000, 200_000_000).python_mtime(MtimeRule::Masked), 1_700_000_000);
+        assert_eq!(
+            s(1_700_000_000, 200_000_000).python_mtime(MtimeRule::Masked),
+            1_700_000_000
+        );
         // 1700000000.999999999 is not representable: the double rounds up to the next second.
-        assert_eq!(s(1_700_000_000, 999_999_999).python_mtime(MtimeRule::Masked), 1_700_000_001);
-        assert_eq!(s(1_700_000_000, 999_999_999).python_mtime(MtimeRule::Signed32), 1_700_000_000);
+        assert_eq!(
+            s(1_700_000_000, 999_999_999).python_mtime(MtimeRule::Masked),
+            1_700_000_001
+        );
+        assert_eq!(
+            s(1_700_000_000, 999_999_999).python_mtime(MtimeRule::Signed32),
+            1_700_000_000
+        );
         // Before 1970, int() truncates toward zero: -315619200.5 becomes -315619200.
-        assert_eq!(s(-315_619_201, 500_000_000).python_mtime(MtimeRule::Unmasked), -315_619_200);
+        assert_eq!(
+            s(-315_619_201, 500_000_000).python_mtime(MtimeRule::Unmasked),
+            -315_619_200
+        );
     }
 
     #[test]

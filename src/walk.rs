@@ -61,7 +61,10 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> Walked {
 
 fn walk_root(root: &Path, opts: &WalkOptions, out: &mut Walked) {
     if let Err(e) = root.symlink_metadata() {
-        out.errors.push(WalkError { path: root.to_path_buf(), message: e.to_string() });
+        out.errors.push(WalkError {
+            path: root.to_path_buf(),
+            message: e.to_string(),
+        });
         return;
     }
     let walker = WalkDir::new(root).follow_links(opts.follow).into_iter();
@@ -76,12 +79,18 @@ fn walk_root(root: &Path, opts: &WalkOptions, out: &mut Walked) {
                 } else {
                     EntryKind::File
                 };
-                out.found.push(Found { path: e.into_path(), kind });
+                out.found.push(Found {
+                    path: e.into_path(),
+                    kind,
+                });
             }
             Ok(_) => {}
             Err(e) => {
                 let path = e.path().unwrap_or(root).to_path_buf();
-                out.errors.push(WalkError { path, message: walk_message(&e) });
+                out.errors.push(WalkError {
+                    path,
+                    message: walk_message(&e),
+                });
             }
         }
     }
@@ -121,7 +130,13 @@ mod tests {
         let mut v: Vec<String> = w
             .found
             .iter()
-            .map(|f| f.path.strip_prefix(root).unwrap().to_string_lossy().into_owned())
+            .map(|f| {
+                f.path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
         v.sort();
         v
@@ -131,7 +146,14 @@ mod tests {
     fn finds_caches_skips_vcs_and_excluded() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        for f in ["a.pyc", "b.py", "__pycache__/b.cpython-311.pyc", ".git/x.pyc", "skip/y.pyc", "c.pyo"] {
+        for f in [
+            "a.pyc",
+            "b.py",
+            "__pycache__/b.cpython-311.pyc",
+            ".git/x.pyc",
+            "skip/y.pyc",
+            "c.pyo",
+        ] {
             let p = root.join(f);
             fs::create_dir_all(p.parent().unwrap()).unwrap();
             fs::write(p, b"").unwrap();
@@ -140,8 +162,17 @@ mod tests {
         let mut b = GlobSetBuilder::new();
         b.add(Glob::new("skip").unwrap());
         let exclude = b.build().unwrap();
-        let w = walk(&[root.to_path_buf()], &WalkOptions { follow: false, exclude: &exclude });
-        assert_eq!(names(&w, root), ["__pycache__/b.cpython-311.pyc", "a.pyc", "c.pyo", "d.pyc"]);
+        let w = walk(
+            &[root.to_path_buf()],
+            &WalkOptions {
+                follow: false,
+                exclude: &exclude,
+            },
+        );
+        assert_eq!(
+            names(&w, root),
+            ["__pycache__/b.cpython-311.pyc", "a.pyc", "c.pyo", "d.pyc"]
+        );
         let dir_entry = w.found.iter().find(|f| f.path.ends_with("d.pyc")).unwrap();
         assert_eq!(dir_entry.kind, EntryKind::Directory);
         assert!(w.errors.is_empty());
@@ -149,10 +180,13 @@ mod tests {
 
     #[test]
     fn a_missing_root_is_an_error_not_a_panic() {
-        let w = walk(&[PathBuf::from("/nonexistent/pyc-audit")], &WalkOptions {
-            follow: false,
-            exclude: &GlobSet::empty(),
-        });
+        let w = walk(
+            &[PathBuf::from("/nonexistent/pyc-audit")],
+            &WalkOptions {
+                follow: false,
+                exclude: &GlobSet::empty(),
+            },
+        );
         assert_eq!(w.errors.len(), 1);
         assert!(w.found.is_empty());
     }

@@ -20,7 +20,7 @@ pub enum Era {
 }
 
 impl Era {
-    pub fn len(self) -> usize {
+    pub fn header_len(self) -> usize {
         match self {
             Era::Classic8 => 8,
             Era::Sized12 => 12,
@@ -49,15 +49,25 @@ pub struct SourceHash(pub u64);
 impl SourceHash {
     /// The 16 hex digits of the stored bytes, in file order.
     pub fn to_hex(self) -> String {
-        self.0.to_le_bytes().iter().map(|b| format!("{b:02x}")).collect()
+        self.0
+            .to_le_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 
 /// What the header records, by invalidation mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Recorded {
-    Timestamp { mtime: RecordedMtime, size: Option<u32> },
-    Hash { checked: bool, hash: SourceHash },
+    Timestamp {
+        mtime: RecordedMtime,
+        size: Option<u32>,
+    },
+    Hash {
+        checked: bool,
+        hash: SourceHash,
+    },
 }
 
 /// The first byte after the header, which is the marshal type of the code object.
@@ -100,9 +110,12 @@ fn u32_at(bytes: &[u8], at: usize) -> u32 {
 
 /// Parses a header in the given layout; `bytes` starts at the magic number.
 pub fn parse(bytes: &[u8], era: Era) -> Result<Header, HeaderError> {
-    let need = era.len();
+    let need = era.header_len();
     if bytes.len() < need {
-        return Err(HeaderError::Short { len: bytes.len(), need });
+        return Err(HeaderError::Short {
+            len: bytes.len(),
+            need,
+        });
     }
     let body = bytes.get(need).map_or(Body::Empty, |&b| Body::Starts(b));
     let (flags, recorded) = match era {
@@ -116,7 +129,11 @@ pub fn parse(bytes: &[u8], era: Era) -> Result<Header, HeaderError> {
             (Some(flags), flagged(bytes, flags))
         }
     };
-    Ok(Header { flags, recorded, body })
+    Ok(Header {
+        flags,
+        recorded,
+        body,
+    })
 }
 
 fn timestamp(bytes: &[u8], mtime_at: usize, size_at: Option<usize>) -> Recorded {
@@ -133,7 +150,10 @@ fn flagged(bytes: &[u8], flags: u32) -> Recorded {
     }
     let mut hash = [0u8; 8];
     hash.copy_from_slice(&bytes[8..16]);
-    Recorded::Hash { checked: flags & 2 != 0, hash: SourceHash(u64::from_le_bytes(hash)) }
+    Recorded::Hash {
+        checked: flags & 2 != 0,
+        hash: SourceHash(u64::from_le_bytes(hash)),
+    }
 }
 
 #[cfg(test)]
@@ -142,17 +162,26 @@ mod tests {
 
     fn hex(s: &str) -> Vec<u8> {
         let s: String = s.split_whitespace().collect();
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     #[test]
     fn real_headers_from_the_reference_hexdumps() {
         let py27 = parse(&hex("03f30d0a 257d9365 63"), Era::Classic8).unwrap();
-        let stamp = Recorded::Timestamp { mtime: RecordedMtime(1_704_164_645), size: None };
+        let stamp = Recorded::Timestamp {
+            mtime: RecordedMtime(1_704_164_645),
+            size: None,
+        };
         assert_eq!(py27.recorded, stamp);
         assert_eq!(py27.body, Body::Starts(0x63));
         let py36 = parse(&hex("330d0d0a 257d9365 06000000 e3"), Era::Sized12).unwrap();
-        let stamp = Recorded::Timestamp { mtime: RecordedMtime(1_704_164_645), size: Some(6) };
+        let stamp = Recorded::Timestamp {
+            mtime: RecordedMtime(1_704_164_645),
+            size: Some(6),
+        };
         assert_eq!(py36.recorded, stamp);
         let py311 = parse(&hex("a70d0d0a 00000000 257d9365 06000000 e3"), Era::Flags16).unwrap();
         assert_eq!(py311.recorded, stamp);
@@ -164,7 +193,9 @@ mod tests {
     fn hash_headers_keep_the_stored_bytes() {
         let checked = parse(&hex("a70d0d0a 03000000 4c0372aa93f75252 e3"), Era::Flags16).unwrap();
         assert_eq!(checked.invalidation(), Invalidation::CheckedHash);
-        let Recorded::Hash { hash, .. } = checked.recorded else { panic!() };
+        let Recorded::Hash { hash, .. } = checked.recorded else {
+            panic!()
+        };
         assert_eq!(hash.to_hex(), "4c0372aa93f75252");
         let unchecked = parse(&hex("a70d0d0a 01000000 4c0372aa93f75252"), Era::Flags16).unwrap();
         assert_eq!(unchecked.invalidation(), Invalidation::UncheckedHash);
@@ -186,11 +217,17 @@ mod tests {
     fn short_input_of_any_length_is_an_error_not_a_panic() {
         let full = hex("a70d0d0a 00000000 257d9365 06000000 e3");
         for era in [Era::Classic8, Era::Sized12, Era::Flags16] {
-            for len in 0..era.len() {
+            for len in 0..era.header_len() {
                 let got = parse(&full[..len], era);
-                assert_eq!(got, Err(HeaderError::Short { len, need: era.len() }));
+                assert_eq!(
+                    got,
+                    Err(HeaderError::Short {
+                        len,
+                        need: era.header_len()
+                    })
+                );
             }
-            assert!(parse(&full[..era.len()], era).is_ok());
+            assert!(parse(&full[..era.header_len()], era).is_ok());
         }
     }
 }

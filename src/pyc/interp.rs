@@ -25,7 +25,10 @@ const fn v(major: u8, minor: u8) -> PyVersion {
 
 impl Interpreter {
     pub fn from_magic(known: &KnownMagic) -> Self {
-        Interpreter { implementation: known.implementation, python: known.python }
+        Interpreter {
+            implementation: known.implementation,
+            python: known.python,
+        }
     }
 
     fn version_or_latest(&self) -> PyVersion {
@@ -114,7 +117,10 @@ mod tests {
     }
 
     fn cpython(major: u8, minor: u8) -> Interpreter {
-        Interpreter { implementation: Implementation::CPython, python: Some(v(major, minor)) }
+        Interpreter {
+            implementation: Implementation::CPython,
+            python: Some(v(major, minor)),
+        }
     }
 
     #[test]
@@ -128,7 +134,10 @@ mod tests {
         assert_eq!(cpython(3, 13).mtime_rule(), MtimeRule::Masked);
         assert_eq!(cpython(3, 10).hash_variant(), HashVariant::Sip24);
         assert_eq!(cpython(3, 11).hash_variant(), HashVariant::Sip13);
-        let pypy = Interpreter { implementation: Implementation::PyPy, python: Some(v(3, 11)) };
+        let pypy = Interpreter {
+            implementation: Implementation::PyPy,
+            python: Some(v(3, 11)),
+        };
         assert_eq!(pypy.hash_variant(), HashVariant::Sip24);
         assert_eq!(cpython(3, 3).code_markers(), Some(&[0x63][..]));
         assert!(cpython(3, 1).reads_legacy_beside_source());
@@ -137,17 +146,29 @@ mod tests {
 
     #[test]
     fn tags_accept_their_own_magics_only() {
-        let claim = |implementation, python| TagClaim { implementation, python };
+        let claim = |implementation, python| TagClaim {
+            implementation,
+            python,
+        };
         let cp311 = claim(Implementation::CPython, Some(v(3, 11)));
         assert!(tag_accepts(cp311, &known(3495)));
-        assert!(tag_accepts(cp311, &known(3494)), "3.11 pre-release under the 3.11 tag");
+        assert!(
+            tag_accepts(cp311, &known(3494)),
+            "3.11 pre-release under the 3.11 tag"
+        );
         assert!(!tag_accepts(cp311, &known(3439)));
         let pypy39 = claim(Implementation::PyPy, Some(v(3, 9)));
         assert!(tag_accepts(pypy39, &known(336)));
         assert!(tag_accepts(pypy39, &known(3425)));
         assert!(!tag_accepts(pypy39, &known(384)));
-        assert!(!tag_accepts(claim(Implementation::PyPy, Some(v(3, 10))), &known(3439)));
+        assert!(!tag_accepts(
+            claim(Implementation::PyPy, Some(v(3, 10))),
+            &known(3439)
+        ));
         assert!(tag_accepts(claim(Implementation::PyPy, None), &known(160)));
-        assert!(tag_accepts(claim(Implementation::GraalPy, Some(v(3, 12))), &known(21290)));
+        assert!(tag_accepts(
+            claim(Implementation::GraalPy, Some(v(3, 12))),
+            &known(21290)
+        ));
     }
 }

@@ -130,7 +130,9 @@ pub fn lookup(magic: Magic) -> MagicId {
     if let Some(known) = python2_unicode(magic.0).or_else(|| inferred_cpython(magic.0)) {
         return MagicId::Known(known);
     }
-    MagicId::Unknown { nearest: nearest_label(magic.0) }
+    MagicId::Unknown {
+        nearest: nearest_label(magic.0),
+    }
 }
 
 /// The magic number the final releases of a CPython minor version write.
@@ -165,7 +167,11 @@ fn tables() -> &'static Tables {
                 finals.insert(python, Magic(num));
             }
             // A final row wins over earlier pre-release rows of the same number.
-            let label = if final_for.is_empty() { version } else { final_for };
+            let label = if final_for.is_empty() {
+                version
+            } else {
+                final_for
+            };
             if final_for.is_empty() && by_magic.contains_key(&num) {
                 continue;
             }
@@ -317,8 +323,14 @@ mod tests {
         assert!(u.unicode_flag);
         assert_eq!(u.label, "2.7 -U");
         assert_eq!(known(&[0x02, 0x99, 0x99, 0x00]).label, "1.0");
-        assert_eq!(known(&Magic(3700).word().to_le_bytes()).label, "3.16 (inferred)");
-        assert_eq!(known(&Magic(3657).word().to_le_bytes()).python, Some(PyVersion::new(3, 15)));
+        assert_eq!(
+            known(&Magic(3700).word().to_le_bytes()).label,
+            "3.16 (inferred)"
+        );
+        assert_eq!(
+            known(&Magic(3657).word().to_le_bytes()).python,
+            Some(PyVersion::new(3, 15))
+        );
     }
 
     #[test]

@@ -24,7 +24,10 @@ struct Document<'a> {
 pub(super) fn render_document(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let doc = Document {
         schema_version: SCHEMA_VERSION,
-        tool: Tool { name: env!("CARGO_PKG_NAME"), version: env!("CARGO_PKG_VERSION") },
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
         findings: &report.shown,
         summary: report.summary,
     };

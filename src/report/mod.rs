@@ -37,14 +37,9 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
 /// A path for a terminal: invalid UTF-8 bytes as `\xNN`, control characters escaped, so a
 /// hostile or undecodable name is shown unambiguously and cannot drive the terminal.
 pub fn escaped_path(path: &std::path::Path) -> String {
-    let display = crate::model::display_path(path);
-    let raw = path.as_os_str().as_encoded_bytes();
+    let path = crate::model::reported(path);
     let mut out = String::new();
-    if path.to_str().is_some() {
-        push_escaped(&mut out, &display);
-        return out;
-    }
-    let mut rest = raw.strip_prefix(b"./").unwrap_or(raw);
+    let mut rest = path.as_os_str().as_encoded_bytes();
     while !rest.is_empty() {
         match std::str::from_utf8(rest) {
             Ok(s) => {

@@ -7,8 +7,11 @@ use super::Report;
 pub(super) fn render(report: &Report, print0: bool, out: &mut dyn Write) -> io::Result<()> {
     let end: &[u8] = if print0 { b"\0" } else { b"\n" };
     for record in &report.shown {
-        let raw = record.path.as_os_str().as_encoded_bytes();
-        out.write_all(raw.strip_prefix(b"./").filter(|r| !r.is_empty()).unwrap_or(raw))?;
+        out.write_all(
+            crate::model::reported(&record.path)
+                .as_os_str()
+                .as_encoded_bytes(),
+        )?;
         out.write_all(end)?;
     }
     Ok(())

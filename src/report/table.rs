@@ -44,7 +44,11 @@ pub(super) fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::R
         builder.push_record(header);
         for record in &report.shown {
             builder.push_record([
-                paint(record.status.as_str(), severity_code(record.severity), color),
+                paint(
+                    record.status.as_str(),
+                    severity_code(record.severity),
+                    color,
+                ),
                 python_cell(record),
                 escaped_path(&record.path),
                 record.reason.replace(['\n', '\r'], " "),
@@ -52,7 +56,9 @@ pub(super) fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::R
         }
         let mut table = builder.build();
         table.with(Style::blank());
-        writeln!(out, "{table}")?;
+        for line in table.to_string().lines() {
+            writeln!(out, "{}", line.trim_end())?;
+        }
         writeln!(out)?;
     }
     writeln!(out, "{}", summary_line(report.summary, color))
@@ -70,7 +76,11 @@ pub(super) fn summary_line(summary: &Summary, color: bool) -> String {
         .into_iter()
         .filter_map(|s| {
             let n = summary.by_severity.get(s.as_str()).copied().unwrap_or(0);
-            let word = if s == Severity::Info { format!("{n} info") } else { plural(n, s.as_str()) };
+            let word = if s == Severity::Info {
+                format!("{n} info")
+            } else {
+                plural(n, s.as_str())
+            };
             (n > 0).then(|| paint(&word, severity_code(Some(s)), color))
         })
         .collect();
@@ -89,7 +99,10 @@ pub(super) fn summary_line(summary: &Summary, color: bool) -> String {
     }
     let walk_errors = summary.errors - summary.by_status.get("unreadable").copied().unwrap_or(0);
     if walk_errors > 0 {
-        line.push_str(&format!("; {} could not be read", plural(walk_errors, "path")));
+        line.push_str(&format!(
+            "; {} could not be read",
+            plural(walk_errors, "path")
+        ));
     }
     line
 }
@@ -100,13 +113,21 @@ mod tests {
 
     #[test]
     fn summary_counts_and_plurals() {
-        let mut s = Summary { caches: 3, findings: 2, errors: 1, ..Summary::default() };
+        let mut s = Summary {
+            caches: 3,
+            findings: 2,
+            errors: 1,
+            ..Summary::default()
+        };
         s.by_status.insert("fresh", 1);
         s.by_status.insert("stale", 1);
         s.by_status.insert("unreadable", 1);
         s.by_severity.insert("warning", 2);
         let line = summary_line(&s, false);
-        assert_eq!(line, "2 findings in 3 caches (2 warnings): 1 fresh, 1 stale, 1 unreadable");
+        assert_eq!(
+            line,
+            "2 findings in 3 caches (2 warnings): 1 fresh, 1 stale, 1 unreadable"
+        );
         let empty = Summary::default();
         assert_eq!(summary_line(&empty, false), "0 findings in 0 caches");
     }

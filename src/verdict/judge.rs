@@ -18,7 +18,9 @@ pub enum Fit {
     /// The judge rejects the magic: another version or implementation, or Python 2's `-U`.
     Mismatch(String),
     /// A well-formed magic no table knows.
-    Unknown { nearest: String },
+    Unknown {
+        nearest: String,
+    },
     /// Not a magic number at all.
     BadBytes,
 }
@@ -41,14 +43,18 @@ impl Judge {
             Some(claim) => Some(Interpreter {
                 implementation: claim.implementation,
                 python: claim.python.or_else(|| {
-                    known.filter(|k| tag_accepts(claim, k)).and_then(|k| k.python)
+                    known
+                        .filter(|k| tag_accepts(claim, k))
+                        .and_then(|k| k.python)
                 }),
             }),
             None => from_magic,
         };
         let fit = match id {
             MagicId::BadBytes => Fit::BadBytes,
-            MagicId::Unknown { nearest } => Fit::Unknown { nearest: nearest.clone() },
+            MagicId::Unknown { nearest } => Fit::Unknown {
+                nearest: nearest.clone(),
+            },
             MagicId::Known(k) => fit_of(name, k),
         };
         Judge { interpreter, fit }
@@ -105,7 +111,11 @@ fn version_tuple(version: &str) -> (u32, u32, u32) {
         let digits: String = p.chars().take_while(char::is_ascii_digit).collect();
         digits.parse().unwrap_or(0)
     });
-    (parts.next().unwrap_or(0), parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+    (
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    )
 }
 
 /// Why the judge never opens this file under default settings, if it does not.
@@ -125,7 +135,9 @@ pub fn never_read(name: &CacheName, judge: &Judge) -> Option<String> {
         }
         Layout::Legacy => match judge.interpreter {
             Some(i) if i.reads_legacy_beside_source() => None,
-            Some(i) => Some(format!("{i} imports the source, not a legacy .pyc beside it")),
+            Some(i) => Some(format!(
+                "{i} imports the source, not a legacy .pyc beside it"
+            )),
             None => Some("Python 3 imports the source, not a legacy .pyc beside it".into()),
         },
         _ => None,
@@ -139,7 +151,10 @@ pub fn importable_without_source(name: &CacheName) -> bool {
 
 /// The judge's version for display, `None` when unknown.
 pub fn python_label(judge: &Judge) -> Option<String> {
-    judge.interpreter.and_then(|i| i.python).map(|p: PyVersion| p.to_string())
+    judge
+        .interpreter
+        .and_then(|i| i.python)
+        .map(|p: PyVersion| p.to_string())
 }
 
 #[cfg(test)]
@@ -159,7 +174,10 @@ mod tests {
     fn tag_names_the_judge_and_magic_must_fit() {
         let (_, j) = judge("__pycache__/m.cpython-311.pyc", 3439);
         assert_eq!(j.interpreter.unwrap().python, Some(PyVersion::new(3, 11)));
-        assert!(matches!(j.fit, Fit::Mismatch(ref s) if s.contains("CPython 3.10")), "{j:?}");
+        assert!(
+            matches!(j.fit, Fit::Mismatch(ref s) if s.contains("CPython 3.10")),
+            "{j:?}"
+        );
         let (_, j) = judge("__pycache__/m.cpython-311.pyc", 3495);
         assert_eq!(j.fit, Fit::Consistent);
         let (_, j) = judge("__pycache__/m.cpython-311.pyc", 4242);
@@ -174,9 +192,14 @@ mod tests {
         assert_eq!(j.interpreter.unwrap().python, Some(PyVersion::new(2, 7)));
         assert_eq!(never_read(&name, &j), None);
         let (name, j) = judge("m.pyc", 3495);
-        assert!(never_read(&name, &j).unwrap().contains("imports the source"));
+        assert!(never_read(&name, &j)
+            .unwrap()
+            .contains("imports the source"));
         let (_, j) = judge("m.pyc", 62212);
-        assert!(matches!(j.fit, Fit::Mismatch(ref s) if s.contains("-U")), "{j:?}");
+        assert!(
+            matches!(j.fit, Fit::Mismatch(ref s) if s.contains("-U")),
+            "{j:?}"
+        );
     }
 
     #[test]

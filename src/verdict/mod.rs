@@ -55,7 +55,10 @@ enum Outcome {
     Fresh(String),
     Suspect(String),
     /// Stale; `trusted` when Python loads it anyway (unchecked hash).
-    Stale { reason: String, trusted: bool },
+    Stale {
+        reason: String,
+        trusted: bool,
+    },
     Mismatch(String),
     /// The header is rejected: the interpreter falls back to the source.
     BadHeader(String),
@@ -70,12 +73,19 @@ pub fn judge(ev: &Evidence, hash: HashFn) -> Record {
         Ok(read) => read,
         Err(error) => {
             let action = match ev.source {
-                SourceState::Present { .. } if judge::never_read(ev.name, &no_judge()).is_none() => {
+                SourceState::Present { .. }
+                    if judge::never_read(ev.name, &no_judge()).is_none() =>
+                {
                     Action::Recompile
                 }
                 _ => Action::Skip,
             };
-            return finish(rec, Status::Unreadable, action, format!("cannot read: {error}"));
+            return finish(
+                rec,
+                Status::Unreadable,
+                action,
+                format!("cannot read: {error}"),
+            );
         }
     };
     let (magic, id) = magic::identify(&read.head);
@@ -89,23 +99,38 @@ pub fn judge(ev: &Evidence, hash: HashFn) -> Record {
         SourceState::Present { stat, .. } => *stat,
         SourceState::Missing => return orphan(rec, ev, &judge, magic, header, &read.head),
         SourceState::Unreadable { error, .. } => {
-            return finish(rec, Status::Unreadable, Action::Skip, format!("cannot stat source: {error}"));
+            return finish(
+                rec,
+                Status::Unreadable,
+                Action::Skip,
+                format!("cannot stat source: {error}"),
+            );
         }
     };
     let outcome = match (&judge.fit, magic, header) {
-        (Fit::Consistent, Some(magic), Some(Ok(h))) => compare(&mut rec, ev, &judge, magic, &h, &stat, read, hash),
+        (Fit::Consistent, Some(magic), Some(Ok(h))) => {
+            compare(&mut rec, ev, &judge, magic, &h, &stat, read, hash)
+        }
         (fit, _, header) => reject(fit, header, &judge, &read.head),
     };
     let (status, on_read, reason) = match outcome {
         Outcome::Fresh(r) => (Status::Fresh, Action::Load, r),
         Outcome::Suspect(r) => (Status::Suspect, Action::Load, r),
-        Outcome::Stale { reason, trusted } => {
-            (Status::Stale, if trusted { Action::Load } else { Action::Recompile }, reason)
-        }
+        Outcome::Stale { reason, trusted } => (
+            Status::Stale,
+            if trusted {
+                Action::Load
+            } else {
+                Action::Recompile
+            },
+            reason,
+        ),
         Outcome::Mismatch(r) => (Status::Mismatch, Action::Recompile, r),
         Outcome::BadHeader(r) => (Status::Corrupt, Action::Recompile, r),
         // pytest catches unmarshalling errors and rewrites the cache.
-        Outcome::BadBody(r) if ev.name.layout == Layout::Pytest => (Status::Corrupt, Action::Recompile, r),
+        Outcome::BadBody(r) if ev.name.layout == Layout::Pytest => {
+            (Status::Corrupt, Action::Recompile, r)
+        }
         Outcome::BadBody(r) => (Status::Corrupt, Action::Fail, r),
     };
     match judge::never_read(ev.name, &judge) {
@@ -115,12 +140,17 @@ pub fn judge(ev: &Evidence, hash: HashFn) -> Record {
 }
 
 fn no_judge() -> Judge {
-    Judge { interpreter: None, fit: Fit::BadBytes }
+    Judge {
+        interpreter: None,
+        fit: Fit::BadBytes,
+    }
 }
 
 fn skeleton(ev: &Evidence) -> Record {
     let source = match ev.source {
-        SourceState::Present { path, .. } | SourceState::Unreadable { path, .. } => Some(path.clone()),
+        SourceState::Present { path, .. } | SourceState::Unreadable { path, .. } => {
+            Some(path.clone())
+        }
         SourceState::Missing => None,
     };
     Record {
@@ -188,19 +218,27 @@ fn orphan(
     header: Option<Result<Header, HeaderError>>,
     head: &[u8],
 ) -> Record {
-    let wanted = ev.name.sources.first().map_or_else(String::new, |p| display_path(p));
+    let wanted = ev
+        .name
+        .sources
+        .first()
+        .map_or_else(String::new, |p| display_path(p));
     if !judge::importable_without_source(ev.name) {
         let reason = format!("no source ({wanted}): Python never reads this cache");
         return finish(rec, Status::Orphan, Action::Skip, reason);
     }
-    let who = judge.interpreter.map_or_else(|| "Python".to_string(), |i| i.to_string());
+    let who = judge
+        .interpreter
+        .map_or_else(|| "Python".to_string(), |i| i.to_string());
     let outcome = match (&judge.fit, magic, header) {
         (Fit::Consistent, Some(_), Some(Ok(h))) => body_problem(judge, &h),
         (fit, _, header) => Some(reject_text(fit, header, judge, head)),
     };
     match outcome {
         None => {
-            let reason = format!("no source ({wanted}) but this legacy cache is importable: {who} runs its bytecode");
+            let reason = format!(
+                "no source ({wanted}) but this legacy cache is importable: {who} runs its bytecode"
+            );
             finish(rec, Status::Orphan, Action::Load, reason)
         }
         Some(why) => {
@@ -211,31 +249,57 @@ fn orphan(
 }
 
 /// The outcome for a header the judge rejects before comparing anything.
-fn reject(fit: &Fit, header: Option<Result<Header, HeaderError>>, judge: &Judge, head: &[u8]) -> Outcome {
+fn reject(
+    fit: &Fit,
+    header: Option<Result<Header, HeaderError>>,
+    judge: &Judge,
+    head: &[u8],
+) -> Outcome {
     match fit {
         Fit::Mismatch(why) => Outcome::Mismatch(format!("{why}: {} recompiles it", who(judge))),
         Fit::Unknown { nearest } if judge.interpreter.is_some() => {
-            let magic = head.get(..2).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]));
-            Outcome::Mismatch(format!("unknown magic {magic} (nearest known: {nearest}): {} recompiles it", who(judge)))
+            let magic = head
+                .get(..2)
+                .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]));
+            Outcome::Mismatch(format!(
+                "unknown magic {magic} (nearest known: {nearest}): {} recompiles it",
+                who(judge)
+            ))
         }
         _ => Outcome::BadHeader(reject_text(fit, header, judge, head)),
     }
 }
 
 fn who(judge: &Judge) -> String {
-    judge.interpreter.map_or_else(|| "Python".to_string(), |i| i.to_string())
+    judge
+        .interpreter
+        .map_or_else(|| "Python".to_string(), |i| i.to_string())
 }
 
 /// Why the judge rejects the header, in the interpreter's own words where it has them.
-fn reject_text(fit: &Fit, header: Option<Result<Header, HeaderError>>, judge: &Judge, head: &[u8]) -> String {
+fn reject_text(
+    fit: &Fit,
+    header: Option<Result<Header, HeaderError>>,
+    judge: &Judge,
+    head: &[u8],
+) -> String {
     match (fit, header) {
-        (Fit::BadBytes, _) => format!("bad magic number: first bytes {}", text::hex_bytes(&head[..head.len().min(4)])),
+        (Fit::BadBytes, _) => format!(
+            "bad magic number: first bytes {}",
+            text::hex_bytes(&head[..head.len().min(4)])
+        ),
         (Fit::Unknown { nearest }, _) => {
-            format!("bad magic number: unknown magic {} (nearest known: {nearest})", u16::from_le_bytes([head[0], head[1]]))
+            format!(
+                "bad magic number: unknown magic {} (nearest known: {nearest})",
+                u16::from_le_bytes([head[0], head[1]])
+            )
         }
         (Fit::Mismatch(why), _) => format!("bad magic number: {why}"),
         (Fit::Consistent, Some(Err(HeaderError::Short { len, need }))) => {
-            format!("file is {len} bytes, shorter than the {need}-byte header of {}", who(judge))
+            format!(
+                "file is {len} bytes, shorter than the {need}-byte header of {}",
+                who(judge)
+            )
         }
         (Fit::Consistent, Some(Err(HeaderError::InvalidFlags(flags)))) => {
             format!("invalid flags {flags:#x} ({} accepts only 0-3)", who(judge))
@@ -249,9 +313,9 @@ fn body_problem(judge: &Judge, h: &Header) -> Option<String> {
     let markers = judge.interpreter.and_then(|i| i.code_markers())?;
     match h.body {
         Body::Empty => Some("the body is empty (EOFError: marshal data too short)".into()),
-        Body::Starts(b) if !markers.contains(&b) => {
-            Some(format!("the body is not a code object (marshal type {b:#04x})"))
-        }
+        Body::Starts(b) if !markers.contains(&b) => Some(format!(
+            "the body is not a code object (marshal type {b:#04x})"
+        )),
         Body::Starts(_) => None,
     }
 }
@@ -271,9 +335,13 @@ fn compare(
     let Some(interpreter) = judge.interpreter else {
         return Outcome::BadHeader("no interpreter is known for this cache".into());
     };
-    if ev.name.layout == Layout::Pytest && !judge::pytest_accepts_flags(ev.name, h.flags.unwrap_or(0)) {
+    if ev.name.layout == Layout::Pytest
+        && !judge::pytest_accepts_flags(ev.name, h.flags.unwrap_or(0))
+    {
         let flags = h.flags.unwrap_or(0);
-        return Outcome::BadHeader(format!("pytest rejects flags {flags:#x} and rewrites the cache"));
+        return Outcome::BadHeader(format!(
+            "pytest rejects flags {flags:#x} and rewrites the cache"
+        ));
     }
     let rule = interpreter.mtime_rule();
     let python_mtime = stat.python_mtime(rule);
@@ -284,23 +352,32 @@ fn compare(
         hash: None,
     };
     let compared = match h.recorded {
-        Recorded::Timestamp { mtime, size } => {
-            timestamp_outcome(mtime.0, size, stat, python_mtime, rule, &interpreter.to_string(), read)
-        }
-        Recorded::Hash { checked, hash: recorded } => {
-            match hash(interpreter.hash_variant(), magic.word()) {
-                Ok(actual_hash) => {
-                    actual.hash = Some(actual_hash.to_hex());
-                    hash_outcome(checked, recorded, actual_hash)
-                }
-                Err(e) => Outcome::BadHeader(format!("cannot read source to hash it: {e}")),
+        Recorded::Timestamp { mtime, size } => timestamp_outcome(
+            mtime.0,
+            size,
+            stat,
+            python_mtime,
+            rule,
+            &interpreter.to_string(),
+            read,
+        ),
+        Recorded::Hash {
+            checked,
+            hash: recorded,
+        } => match hash(interpreter.hash_variant(), magic.word()) {
+            Ok(actual_hash) => {
+                actual.hash = Some(actual_hash.to_hex());
+                hash_outcome(checked, recorded, actual_hash)
             }
-        }
+            Err(e) => Outcome::BadHeader(format!("cannot read source to hash it: {e}")),
+        },
     };
     rec.actual = Some(actual);
     match compared {
         Outcome::Fresh(_) | Outcome::Suspect(_) => match body_problem(judge, h) {
-            Some(why) => Outcome::BadBody(format!("header matches the source but {why}: the import raises")),
+            Some(why) => Outcome::BadBody(format!(
+                "header matches the source but {why}: the import raises"
+            )),
             None => compared,
         },
         other => other,
@@ -320,7 +397,9 @@ fn timestamp_outcome(
     let size_ok = size.is_none_or(|s| size_matches(s, stat.size));
     let rec_date = text::date(i64::from(recorded));
     if mtime_ok && size_ok {
-        let size_text = size.map_or_else(String::new, |s| format!(", size {}", text::bytes(u64::from(s))));
+        let size_text = size.map_or_else(String::new, |s| {
+            format!(", size {}", text::bytes(u64::from(s)))
+        });
         let written_sec = read.written_ns.div_euclid(1_000_000_000) as i64;
         let after = stat.mtime_ns() - read.written_ns;
         if after > 0 && written_sec == python_mtime {
@@ -329,18 +408,30 @@ fn timestamp_outcome(
                 text::seconds(after)
             ));
         }
-        return Outcome::Fresh(format!("recorded mtime {rec_date}{size_text} match the source"));
+        return Outcome::Fresh(format!(
+            "recorded mtime {rec_date}{size_text} match the source"
+        ));
     }
     let mut parts = Vec::new();
     if !mtime_ok {
-        let mut part = format!("recorded mtime {rec_date}, source {}", text::date(python_mtime));
+        let mut part = format!(
+            "recorded mtime {rec_date}, source {}",
+            text::date(python_mtime)
+        );
         part.push_str(&never_matches_note(rule, python_mtime, who));
         parts.push(part);
     }
     if let (false, Some(s)) = (size_ok, size) {
-        parts.push(format!("recorded size {}, source {}", text::bytes(u64::from(s)), text::bytes(stat.size)));
+        parts.push(format!(
+            "recorded size {}, source {}",
+            text::bytes(u64::from(s)),
+            text::bytes(stat.size)
+        ));
     }
-    Outcome::Stale { reason: parts.join("; "), trusted: false }
+    Outcome::Stale {
+        reason: parts.join("; "),
+        trusted: false,
+    }
 }
 
 /// Explains mtimes that an era's comparison can never match, whatever the header says.
@@ -357,16 +448,30 @@ fn never_matches_note(rule: MtimeRule, python_mtime: i64, who: &str) -> String {
 }
 
 fn hash_outcome(checked: bool, recorded: SourceHash, actual: SourceHash) -> Outcome {
-    let mode = if checked { "checked-hash" } else { "unchecked-hash" };
+    let mode = if checked {
+        "checked-hash"
+    } else {
+        "unchecked-hash"
+    };
     if recorded == actual {
         return Outcome::Fresh(format!("{mode} {} matches the source", recorded.to_hex()));
     }
-    let compared = format!("recorded hash {}, source hashes to {}", recorded.to_hex(), actual.to_hex());
+    let compared = format!(
+        "recorded hash {}, source hashes to {}",
+        recorded.to_hex(),
+        actual.to_hex()
+    );
     if checked {
-        Outcome::Stale { reason: compared, trusted: false }
+        Outcome::Stale {
+            reason: compared,
+            trusted: false,
+        }
     } else {
         let reason = format!("source changed but Python never checks an unchecked-hash cache and runs the old bytecode ({compared})");
-        Outcome::Stale { reason, trusted: true }
+        Outcome::Stale {
+            reason,
+            trusted: true,
+        }
     }
 }
 

@@ -49,17 +49,33 @@ struct Case {
 impl Case {
     fn new(path: &'static str, head: Vec<u8>, source: Option<SourceStat>) -> Case {
         let written_ns = i128::from(T) * 1_000_000_000 + 900_000_000;
-        Case { path, head, source, written_ns }
+        Case {
+            path,
+            head,
+            source,
+            written_ns,
+        }
     }
 
     fn run(&self, content: &[u8]) -> Record {
         let name = naming::parse(Path::new(self.path)).unwrap();
         let source = match self.source {
-            Some(stat) => SourceState::Present { path: name.sources[0].clone(), stat },
+            Some(stat) => SourceState::Present {
+                path: name.sources[0].clone(),
+                stat,
+            },
             None => SourceState::Missing,
         };
-        let read = CacheRead { head: self.head.clone(), written_ns: self.written_ns };
-        let ev = Evidence { path: Path::new(self.path), name: &name, cache: Ok(&read), source: &source };
+        let read = CacheRead {
+            head: self.head.clone(),
+            written_ns: self.written_ns,
+        };
+        let ev = Evidence {
+            path: Path::new(self.path),
+            name: &name,
+            cache: Ok(&read),
+            source: &source,
+        };
         judge(&ev, &|variant, key| Ok(source_hash(variant, key, content)))
     }
 }
@@ -75,14 +91,30 @@ const SRC: &[u8] = b"x = 1\n";
 fn timestamp_caches() {
     let src = Some(stat(T, 200_000_000, 6));
     let fresh = Case::new(PYC311, pep552(3495, 0, T as u32, 6, &[0xE3]), src).run(SRC);
-    assert_eq!(verdict(&fresh), (Status::Fresh, Action::Load, None), "{}", fresh.reason);
+    assert_eq!(
+        verdict(&fresh),
+        (Status::Fresh, Action::Load, None),
+        "{}",
+        fresh.reason
+    );
     assert_eq!(fresh.actual.as_ref().unwrap().mtime, Some(T));
     let resized = Case::new(PYC311, pep552(3495, 0, T as u32, 7, &[0xE3]), src).run(SRC);
-    assert_eq!(verdict(&resized), (Status::Stale, Action::Recompile, Some(Severity::Warning)));
-    assert!(resized.reason.contains("recorded size 7 B, source 6 B"), "{}", resized.reason);
+    assert_eq!(
+        verdict(&resized),
+        (Status::Stale, Action::Recompile, Some(Severity::Warning))
+    );
+    assert!(
+        resized.reason.contains("recorded size 7 B, source 6 B"),
+        "{}",
+        resized.reason
+    );
     let touched = Case::new(PYC311, pep552(3495, 0, T as u32 - 5, 6, &[0xE3]), src).run(SRC);
     assert_eq!(touched.status, Status::Stale);
-    assert!(touched.reason.contains("2023-11-14 22:13:15 UTC"), "{}", touched.reason);
+    assert!(
+        touched.reason.contains("2023-11-14 22:13:15 UTC"),
+        "{}",
+        touched.reason
+    );
     let flags2 = Case::new(PYC311, pep552(3495, 2, T as u32, 6, &[0xE3]), src).run(SRC);
     assert_eq!(verdict(&flags2), (Status::Fresh, Action::Load, None));
 }
@@ -92,7 +124,12 @@ fn same_second_edit_after_the_write_is_suspect() {
     // Cache written at T.9; the source was rewritten at T.95 with the same size.
     let src = Some(stat(T, 950_000_000, 6));
     let r = Case::new(PYC311, pep552(3495, 0, T as u32, 6, &[0xE3]), src).run(SRC);
-    assert_eq!(verdict(&r), (Status::Suspect, Action::Load, Some(Severity::Error)), "{}", r.reason);
+    assert_eq!(
+        verdict(&r),
+        (Status::Suspect, Action::Load, Some(Severity::Error)),
+        "{}",
+        r.reason
+    );
     // A source mtime far after the write is not a same-second edit: the header would differ.
     let mut later = Case::new(PYC311, pep552(3495, 0, T as u32, 6, &[0xE3]), src);
     later.written_ns -= 5_000_000_000;
@@ -107,9 +144,15 @@ fn hash_caches() {
     let checked = Case::new(PYC311, hashed(3495, 3, good), src).run(SRC);
     assert_eq!(verdict(&checked), (Status::Fresh, Action::Load, None));
     let edited = Case::new(PYC311, hashed(3495, 3, good), src).run(b"x = 2\n");
-    assert_eq!(verdict(&edited), (Status::Stale, Action::Recompile, Some(Severity::Warning)));
+    assert_eq!(
+        verdict(&edited),
+        (Status::Stale, Action::Recompile, Some(Severity::Warning))
+    );
     let unchecked = Case::new(PYC311, hashed(3495, 1, good), src).run(b"x = 2\n");
-    assert_eq!(verdict(&unchecked), (Status::Stale, Action::Load, Some(Severity::Error)));
+    assert_eq!(
+        verdict(&unchecked),
+        (Status::Stale, Action::Load, Some(Severity::Error))
+    );
     assert_eq!(unchecked.recorded.hash.as_deref(), Some("4c0372aa93f75252"));
 }
 
@@ -117,16 +160,45 @@ fn hash_caches() {
 fn bad_headers_with_a_source_are_recompiled() {
     let src = Some(stat(T, 0, 6));
     let cases = [
-        (pep552(3495, 4, T as u32, 6, &[0xE3]), Status::Corrupt, "invalid flags 0x4"),
-        (Magic(3495).word().to_le_bytes()[..3].to_vec(), Status::Corrupt, "bad magic number"),
-        (pep552(3495, 0, 0, 0, &[])[..10].to_vec(), Status::Corrupt, "shorter than the 16-byte"),
-        (b"garbage bytes here".to_vec(), Status::Corrupt, "bad magic number"),
-        (pep552(3439, 0, T as u32, 6, &[0xE3]), Status::Mismatch, "CPython 3.10"),
-        (pep552(4242, 0, T as u32, 6, &[0xE3]), Status::Mismatch, "unknown magic 4242"),
+        (
+            pep552(3495, 4, T as u32, 6, &[0xE3]),
+            Status::Corrupt,
+            "invalid flags 0x4",
+        ),
+        (
+            Magic(3495).word().to_le_bytes()[..3].to_vec(),
+            Status::Corrupt,
+            "bad magic number",
+        ),
+        (
+            pep552(3495, 0, 0, 0, &[])[..10].to_vec(),
+            Status::Corrupt,
+            "shorter than the 16-byte",
+        ),
+        (
+            b"garbage bytes here".to_vec(),
+            Status::Corrupt,
+            "bad magic number",
+        ),
+        (
+            pep552(3439, 0, T as u32, 6, &[0xE3]),
+            Status::Mismatch,
+            "CPython 3.10",
+        ),
+        (
+            pep552(4242, 0, T as u32, 6, &[0xE3]),
+            Status::Mismatch,
+            "unknown magic 4242",
+        ),
     ];
     for (head, status, words) in cases {
         let r = Case::new(PYC311, head, src).run(SRC);
-        assert_eq!(verdict(&r), (status, Action::Recompile, Some(Severity::Warning)), "{}", r.reason);
+        assert_eq!(
+            verdict(&r),
+            (status, Action::Recompile, Some(Severity::Warning)),
+            "{}",
+            r.reason
+        );
         assert!(r.reason.contains(words), "{} lacks {words}", r.reason);
     }
 }
@@ -135,12 +207,21 @@ fn bad_headers_with_a_source_are_recompiled() {
 fn accepted_headers_with_broken_bodies_fail() {
     let src = Some(stat(T, 0, 6));
     let empty = Case::new(PYC311, pep552(3495, 0, T as u32, 6, &[]), src).run(SRC);
-    assert_eq!(verdict(&empty), (Status::Corrupt, Action::Fail, Some(Severity::Error)));
+    assert_eq!(
+        verdict(&empty),
+        (Status::Corrupt, Action::Fail, Some(Severity::Error))
+    );
     let int = Case::new(PYC311, pep552(3495, 0, T as u32, 6, &[0xE9]), src).run(SRC);
-    assert_eq!(verdict(&int), (Status::Corrupt, Action::Fail, Some(Severity::Error)));
+    assert_eq!(
+        verdict(&int),
+        (Status::Corrupt, Action::Fail, Some(Severity::Error))
+    );
     // A stale header never reaches the body: Python recompiles.
     let stale = Case::new(PYC311, pep552(3495, 0, T as u32, 9, &[]), src).run(SRC);
-    assert_eq!(verdict(&stale), (Status::Stale, Action::Recompile, Some(Severity::Warning)));
+    assert_eq!(
+        verdict(&stale),
+        (Status::Stale, Action::Recompile, Some(Severity::Warning))
+    );
     let plain_c = Case::new(PYC311, pep552(3495, 0, T as u32, 6, &[0x63]), src).run(SRC);
     assert_eq!(plain_c.status, Status::Fresh);
 }
@@ -148,29 +229,62 @@ fn accepted_headers_with_broken_bodies_fail() {
 #[test]
 fn orphans() {
     let pycache = Case::new(PYC311, pep552(3495, 0, T as u32, 6, &[0xE3]), None).run(SRC);
-    assert_eq!(verdict(&pycache), (Status::Orphan, Action::Skip, Some(Severity::Warning)));
+    assert_eq!(
+        verdict(&pycache),
+        (Status::Orphan, Action::Skip, Some(Severity::Warning))
+    );
     assert_eq!(pycache.source, None);
     let py2 = Case::new("m.pyc", classic(62211, T as u32, None), None).run(SRC);
-    assert_eq!(verdict(&py2), (Status::Orphan, Action::Load, Some(Severity::Error)), "{}", py2.reason);
+    assert_eq!(
+        verdict(&py2),
+        (Status::Orphan, Action::Load, Some(Severity::Error)),
+        "{}",
+        py2.reason
+    );
     let unknown = Case::new("m.pyc", classic(4242, T as u32, None), None).run(SRC);
-    assert_eq!(verdict(&unknown), (Status::Orphan, Action::Fail, Some(Severity::Error)));
+    assert_eq!(
+        verdict(&unknown),
+        (Status::Orphan, Action::Fail, Some(Severity::Error))
+    );
     let unicode = Case::new("m.pyc", classic(62212, T as u32, None), None).run(SRC);
-    assert_eq!(verdict(&unicode), (Status::Orphan, Action::Fail, Some(Severity::Error)));
+    assert_eq!(
+        verdict(&unicode),
+        (Status::Orphan, Action::Fail, Some(Severity::Error))
+    );
     let pyo = Case::new("m.pyo", classic(62211, T as u32, None), None).run(SRC);
-    assert_eq!(verdict(&pyo), (Status::Orphan, Action::Skip, Some(Severity::Warning)));
+    assert_eq!(
+        verdict(&pyo),
+        (Status::Orphan, Action::Skip, Some(Severity::Warning))
+    );
 }
 
 #[test]
 fn legacy_beside_source() {
     let src = Some(stat(T, 0, 6));
     let py2 = Case::new("m.pyc", classic(62211, T as u32, None), src).run(SRC);
-    assert_eq!(verdict(&py2), (Status::Fresh, Action::Load, None), "{}", py2.reason);
+    assert_eq!(
+        verdict(&py2),
+        (Status::Fresh, Action::Load, None),
+        "{}",
+        py2.reason
+    );
     let py2_stale = Case::new("m.pyc", classic(62211, T as u32 - 1, None), src).run(SRC);
-    assert_eq!(verdict(&py2_stale), (Status::Stale, Action::Recompile, Some(Severity::Warning)));
+    assert_eq!(
+        verdict(&py2_stale),
+        (Status::Stale, Action::Recompile, Some(Severity::Warning))
+    );
     let py3 = Case::new("m.pyc", pep552(3495, 0, T as u32 - 1, 6, &[0xE3]), src).run(SRC);
-    assert_eq!(verdict(&py3), (Status::Stale, Action::Skip, Some(Severity::Info)), "{}", py3.reason);
+    assert_eq!(
+        verdict(&py3),
+        (Status::Stale, Action::Skip, Some(Severity::Info)),
+        "{}",
+        py3.reason
+    );
     let u = Case::new("m.pyc", classic(62212, T as u32, None), src).run(SRC);
-    assert_eq!(verdict(&u), (Status::Mismatch, Action::Recompile, Some(Severity::Warning)));
+    assert_eq!(
+        verdict(&u),
+        (Status::Mismatch, Action::Recompile, Some(Severity::Warning))
+    );
 }
 
 #[test]
@@ -180,9 +294,16 @@ fn era_specific_mtime_rules() {
     let src = Some(stat(past_2106, 0, 6));
     let py36 = "__pycache__/m.cpython-36.pyc";
     let r36 = Case::new(py36, classic(3379, wrapped, Some(6)), src).run(SRC);
-    assert_eq!(verdict(&r36), (Status::Stale, Action::Recompile, Some(Severity::Warning)));
+    assert_eq!(
+        verdict(&r36),
+        (Status::Stale, Action::Recompile, Some(Severity::Warning))
+    );
     assert!(r36.reason.contains("never matches"), "{}", r36.reason);
-    let mut r37 = Case::new("__pycache__/m.cpython-37.pyc", pep552(3394, 0, wrapped, 6, &[0xE3]), src);
+    let mut r37 = Case::new(
+        "__pycache__/m.cpython-37.pyc",
+        pep552(3394, 0, wrapped, 6, &[0xE3]),
+        src,
+    );
     r37.written_ns = i128::from(past_2106) * 1_000_000_000 + 1;
     assert_eq!(r37.run(SRC).status, Status::Fresh);
 }
@@ -190,13 +311,20 @@ fn era_specific_mtime_rules() {
 #[test]
 fn optimised_and_pytest_names() {
     let src = Some(stat(T, 0, 6));
-    let opt = Case::new("__pycache__/m.cpython-311.opt-1.pyc", pep552(3495, 0, T as u32, 6, &[0xE3]), src);
+    let opt = Case::new(
+        "__pycache__/m.cpython-311.opt-1.pyc",
+        pep552(3495, 0, T as u32, 6, &[0xE3]),
+        src,
+    );
     assert_eq!(verdict(&opt.run(SRC)), (Status::Fresh, Action::Skip, None));
     let pytest = "__pycache__/m.cpython-311-pytest-8.3.4.pyc";
     let fresh = Case::new(pytest, pep552(3495, 0, T as u32, 6, &[0xE3]), src).run(SRC);
     assert_eq!(verdict(&fresh), (Status::Fresh, Action::Load, None));
     let empty = Case::new(pytest, pep552(3495, 0, T as u32, 6, &[]), src).run(SRC);
-    assert_eq!(verdict(&empty), (Status::Corrupt, Action::Recompile, Some(Severity::Warning)));
+    assert_eq!(
+        verdict(&empty),
+        (Status::Corrupt, Action::Recompile, Some(Severity::Warning))
+    );
     let hashed_flags = Case::new(pytest, pep552(3495, 3, 0, 0, &[0xE3]), src).run(SRC);
     assert_eq!(hashed_flags.status, Status::Corrupt);
 }
@@ -206,7 +334,12 @@ fn any_bytes_give_a_row() {
     let src = Some(stat(T, 0, 6));
     for len in 0..40 {
         let head: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
-        for path in [PYC311, "m.pyc", "__pycache__/m.pypy39.pyc", "__pycache__/m.cpython-311-pytest-8.0.0.pyc"] {
+        for path in [
+            PYC311,
+            "m.pyc",
+            "__pycache__/m.pypy39.pyc",
+            "__pycache__/m.cpython-311-pytest-8.0.0.pyc",
+        ] {
             let with = Case::new(path, head.clone(), src).run(SRC);
             let without = Case::new(path, head.clone(), None).run(SRC);
             assert!(!with.reason.is_empty() && !without.reason.is_empty());

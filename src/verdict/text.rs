@@ -4,8 +4,10 @@ use chrono::DateTime;
 
 /// A mtime as `2023-11-14 22:13:20 UTC`; raw seconds when chrono cannot place it.
 pub fn date(secs: i64) -> String {
-    DateTime::from_timestamp(secs, 0)
-        .map_or_else(|| format!("{secs} s"), |d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+    DateTime::from_timestamp(secs, 0).map_or_else(
+        || format!("{secs} s"),
+        |d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+    )
 }
 
 /// A mtime as an RFC 3339 UTC date for JSON (`2023-11-14T22:13:20Z`).
@@ -28,7 +30,11 @@ pub fn hex_bytes(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         return "(empty)".into();
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]

@@ -1,0 +1,142 @@
+//! A tiny tree builder and command runner for the CLI tests: trees live in temp dirs, mtimes
+//! are pinned with filetime, caches are written byte by byte (3.11 layout unless stated).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use filetime::FileTime;
+
+pub const T: i64 = 1_700_000_000;
+
+#[must_use]
+pub struct Tree {
+    pub dir: tempfile::TempDir,
+}
+
+impl Tree {
+    pub fn new() -> Tree {
+        Tree {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Writes a file, creating parents, and pins its mtime to `T`.
+    pub fn file(self, rel: &str, bytes: &[u8]) -> Tree {
+        let p = self.path(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(&p, bytes).unwrap();
+        filetime::set_file_mtime(&p, FileTime::from_unix_time(T, 0)).unwrap();
+        self
+    }
+
+    /// A source plus a 3.11 timestamp cache whose header matches it.
+    pub fn fresh_311(self, stem: &str, source: &[u8]) -> Tree {
+        let (dir, name) = split(stem);
+        let pyc = format!("{dir}__pycache__/{name}.cpython-311.pyc");
+        let header = pep552(3495, 0, T as u32, source.len() as u32);
+        self.file(&format!("{stem}.py"), source).file(&pyc, &header)
+    }
+
+    pub fn symlink(self, rel: &str, target: &str) -> Tree {
+        let p = self.path(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(target, &p).unwrap();
+        self
+    }
+
+    pub fn dir(self, rel: &str) -> Tree {
+        fs::create_dir_all(self.path(rel)).unwrap();
+        self
+    }
+
+    /// Runs the binary in the tree with a clean environment.
+    #[track_caller]
+    pub fn run(&self, args: &[&str]) -> Run {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_pyc-audit"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        Run {
+            output,
+            args: args.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+fn split(stem: &str) -> (String, &str) {
+    match stem.rsplit_once('/') {
+        Some((d, n)) => (format!("{d}/"), n),
+        None => (String::new(), stem),
+    }
+}
+
+/// A 3.7+ header followed by the start of a code object.
+pub fn pep552(magic: u16, flags: u32, a: u32, b: u32) -> Vec<u8> {
+    let mut v = vec![magic as u8, (magic >> 8) as u8, b'\r', b'\n'];
+    for w in [flags, a, b] {
+        v.extend_from_slice(&w.to_le_bytes());
+    }
+    v.extend_from_slice(&[0xE3, 0, 0, 0, 0]);
+    v
+}
+
+pub struct Run {
+    pub output: Output,
+    args: Vec<String>,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.output.status.code().unwrap()
+    }
+
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    /// Asserts the exit code, showing everything on failure.
+    #[track_caller]
+    pub fn expect(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code(),
+            code,
+            "pyc-audit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.args,
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.output.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout()))
+    }
+}
+
+/// The record for a cache path in a JSON document.
+#[track_caller]
+pub fn record<'a>(doc: &'a serde_json::Value, path: &str) -> &'a serde_json::Value {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == path)
+        .unwrap_or_else(|| panic!("no record for {path} in {doc:#}"))
+}
+
+pub fn exists(p: &Path) -> bool {
+    p.symlink_metadata().is_ok()
+}
