@@ -3,13 +3,15 @@
 //! Caches are grouped by the source they pair with, so a source shared by several caches
 //! (one per interpreter, optimisation level or pytest) is stat'ed once and, when a hash-based
 //! cache needs it, read and hashed once per hash variant and key. Groups are judged on all
-//! cores with rayon; the verdict itself is the pure function in `verdict`.
+//! cores with rayon while the walk goes on (the walker hands over one directory's caches at a
+//! time); the verdict itself is the pure function in `verdict`.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
@@ -18,25 +20,50 @@ use crate::naming::{self, CacheName};
 use crate::pyc::header::SourceHash;
 use crate::source::{source_hash, HashVariant, SourceStat};
 use crate::verdict::{self, CacheRead, Evidence, SourceState, HEAD_LEN};
-use crate::walk::{EntryKind, Found};
+use crate::walk::{self, EntryKind, Found, WalkError, WalkOptions};
 
-/// Judges every found cache; the result is sorted by path.
-pub fn audit(found: Vec<Found>) -> Vec<Record> {
+/// Walks the roots and judges every cache found; records are sorted by path.
+pub fn audit(roots: &[PathBuf], opts: &WalkOptions) -> (Vec<Record>, Vec<WalkError>) {
+    let records = Mutex::new(Vec::new());
+    let errors = rayon::in_place_scope(|scope| {
+        walk::walk(roots, opts, |batch| {
+            let records = &records;
+            scope.spawn(move |_| {
+                let judged = judge_batch(batch);
+                records
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend(judged);
+            });
+        })
+    });
+    let mut records = records.into_inner().unwrap_or_else(|e| e.into_inner());
+    records.par_sort_by_cached_key(|r| tree_key(&r.path));
+    (records, errors)
+}
+
+/// A sort key that orders paths as a tree listing (`a/x` before `a.b`): the raw bytes with
+/// `/` lowest. Cached once per record, then compared with memcmp; `Path`'s component-wise
+/// comparison was a quarter of the whole run on a large tree.
+fn tree_key(path: &Path) -> Vec<u8> {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    bytes
+        .iter()
+        .map(|&c| if c == b'/' { 0 } else { c })
+        .collect()
+}
+
+/// Judges one directory's caches, grouped by the source they pair with.
+pub fn judge_batch(batch: Vec<Found>) -> Vec<Record> {
     let mut groups: HashMap<PathBuf, Vec<(Found, CacheName)>> = HashMap::new();
-    for f in found {
+    for f in batch {
         // Every path the walk yields ends in .pyc/.pyo, so it always parses.
         if let Some(name) = naming::parse(&f.path) {
             let key = name.sources.first().cloned().unwrap_or_default();
             groups.entry(key).or_default().push((f, name));
         }
     }
-    let groups: Vec<_> = groups.into_values().collect();
-    let mut records: Vec<Record> = groups
-        .par_iter()
-        .flat_map_iter(|g| judge_group(g))
-        .collect();
-    records.sort_by(|a, b| a.path.cmp(&b.path));
-    records
+    groups.values().flat_map(|g| judge_group(g)).collect()
 }
 
 fn judge_group(group: &[(Found, CacheName)]) -> Vec<Record> {

@@ -37,22 +37,19 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
 }
 
 fn check(config: Config) -> Result<ExitStatus> {
-    let walked = walk::walk(
-        &config.roots,
-        &WalkOptions {
-            follow: config.follow,
-            exclude: &config.exclude,
-        },
-    );
-    for e in &walked.errors {
+    let opts = WalkOptions {
+        follow: config.follow,
+        exclude: &config.exclude,
+    };
+    let (records, walk_errors) = audit::audit(&config.roots, &opts);
+    for e in &walk_errors {
         diag::error(&format!("{}: {}", report::escaped_path(&e.path), e.message));
     }
-    let records = audit::audit(walked.found);
     for r in records.iter().filter(|r| r.status == Status::Unreadable) {
         diag::warning(&format!("{}: {}", report::escaped_path(&r.path), r.reason));
     }
     let mut summary = Summary::of(&records);
-    summary.errors += walked.errors.len();
+    summary.errors += walk_errors.len();
     let shown = records
         .iter()
         .filter(|r| config.all || r.severity.is_some())
@@ -70,5 +67,5 @@ fn check(config: Config) -> Result<ExitStatus> {
     let mut out = BufWriter::new(stdout.lock());
     report::render(&report, &opts, &mut out)?;
     out.flush()?;
-    Ok(exit::policy(&records, walked.errors.len(), config.fail_on))
+    Ok(exit::policy(&records, walk_errors.len(), config.fail_on))
 }

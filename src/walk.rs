@@ -4,7 +4,9 @@
 //! symlink, even a directory named like a cache, which becomes an `unreadable` row), plus the
 //! directories that could not be read. `.git`, `.hg` and `.svn` are skipped, `--exclude` globs
 //! prune what they match, and symlinked directories are entered only with `--follow`. The walk
-//! never reads a file and never prints: problems are returned as data.
+//! never reads a file and never prints: problems are returned as data. Caches are handed over
+//! in batches of one directory's consecutive entries, so checking can start while the walk goes
+//! on (a `__pycache__` directory's caches always arrive as one batch).
 
 use std::path::{Path, PathBuf};
 
@@ -41,29 +43,66 @@ pub struct WalkOptions<'a> {
     pub exclude: &'a GlobSet,
 }
 
-/// The result of walking every root.
-#[derive(Debug, Default)]
-pub struct Walked {
-    pub found: Vec<Found>,
-    pub errors: Vec<WalkError>,
-}
-
 const SKIPPED_DIRS: [&str; 3] = [".git", ".hg", ".svn"];
 
-/// Walks every root, in order.
-pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> Walked {
-    let mut out = Walked::default();
-    for root in roots {
-        walk_root(root, opts, &mut out);
-    }
-    out
+/// Groups consecutive entries of one directory and hands each group to a callback.
+struct Batcher<F: FnMut(Vec<Found>)> {
+    batch: Vec<Found>,
+    on_batch: F,
 }
 
-fn walk_root(root: &Path, opts: &WalkOptions, out: &mut Walked) {
+impl<F: FnMut(Vec<Found>)> Batcher<F> {
+    fn push(&mut self, found: Found) {
+        let same_dir = |last: &Found| parent_bytes(&last.path) == parent_bytes(&found.path);
+        if !self.batch.last().is_none_or(same_dir) {
+            self.flush();
+        }
+        self.batch.push(found);
+    }
+
+    fn flush(&mut self) {
+        if !self.batch.is_empty() {
+            (self.on_batch)(std::mem::take(&mut self.batch));
+        }
+    }
+}
+
+/// The bytes of a walked path up to its last `/` (cheaper than `Path::parent`).
+fn parent_bytes(path: &Path) -> &[u8] {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    &bytes[..bytes.iter().rposition(|&b| b == b'/').unwrap_or(0)]
+}
+
+/// Walks every root in order, handing caches over in per-directory batches; returns the
+/// paths that could not be read.
+pub fn walk(
+    roots: &[PathBuf],
+    opts: &WalkOptions,
+    on_batch: impl FnMut(Vec<Found>),
+) -> Vec<WalkError> {
+    let mut batcher = Batcher {
+        batch: Vec::new(),
+        on_batch,
+    };
+    let mut errors = Vec::new();
+    for root in roots {
+        walk_root(root, opts, &mut batcher, &mut errors);
+    }
+    batcher.flush();
+    errors
+}
+
+fn walk_root<F: FnMut(Vec<Found>)>(
+    root: &Path,
+    opts: &WalkOptions,
+    out: &mut Batcher<F>,
+    errors: &mut Vec<WalkError>,
+) {
     if let Err(e) = root.symlink_metadata() {
-        out.errors.push(WalkError {
+        let message = e.to_string();
+        errors.push(WalkError {
             path: root.to_path_buf(),
-            message: e.to_string(),
+            message,
         });
         return;
     }
@@ -79,7 +118,7 @@ fn walk_root(root: &Path, opts: &WalkOptions, out: &mut Walked) {
                 } else {
                     EntryKind::File
                 };
-                out.found.push(Found {
+                out.push(Found {
                     path: e.into_path(),
                     kind,
                 });
@@ -87,7 +126,7 @@ fn walk_root(root: &Path, opts: &WalkOptions, out: &mut Walked) {
             Ok(_) => {}
             Err(e) => {
                 let path = e.path().unwrap_or(root).to_path_buf();
-                out.errors.push(WalkError {
+                errors.push(WalkError {
                     path,
                     message: walk_message(&e),
                 });
@@ -126,10 +165,23 @@ mod tests {
     use globset::{Glob, GlobSetBuilder};
     use std::fs;
 
-    fn names(w: &Walked, root: &Path) -> Vec<String> {
-        let mut v: Vec<String> = w
-            .found
+    fn collect(roots: &[PathBuf], exclude: &GlobSet) -> (Vec<Vec<Found>>, Vec<WalkError>) {
+        let mut batches = Vec::new();
+        let errors = walk(
+            roots,
+            &WalkOptions {
+                follow: false,
+                exclude,
+            },
+            |b| batches.push(b),
+        );
+        (batches, errors)
+    }
+
+    fn names(batches: &[Vec<Found>], root: &Path) -> Vec<String> {
+        let mut v: Vec<String> = batches
             .iter()
+            .flatten()
             .map(|f| {
                 f.path
                     .strip_prefix(root)
@@ -162,32 +214,31 @@ mod tests {
         let mut b = GlobSetBuilder::new();
         b.add(Glob::new("skip").unwrap());
         let exclude = b.build().unwrap();
-        let w = walk(
-            &[root.to_path_buf()],
-            &WalkOptions {
-                follow: false,
-                exclude: &exclude,
-            },
-        );
+        let (batches, errors) = collect(&[root.to_path_buf()], &exclude);
         assert_eq!(
-            names(&w, root),
+            names(&batches, root),
             ["__pycache__/b.cpython-311.pyc", "a.pyc", "c.pyo", "d.pyc"]
         );
-        let dir_entry = w.found.iter().find(|f| f.path.ends_with("d.pyc")).unwrap();
+        let dir_entry = batches
+            .iter()
+            .flatten()
+            .find(|f| f.path.ends_with("d.pyc"))
+            .unwrap();
         assert_eq!(dir_entry.kind, EntryKind::Directory);
-        assert!(w.errors.is_empty());
+        assert!(errors.is_empty());
+        // One batch per run of a directory's entries: the root's, then __pycache__'s, or so.
+        assert!(batches
+            .iter()
+            .all(|b| b.iter().all(|f| f.path.parent() == b[0].path.parent())));
     }
 
     #[test]
     fn a_missing_root_is_an_error_not_a_panic() {
-        let w = walk(
+        let (batches, errors) = collect(
             &[PathBuf::from("/nonexistent/pyc-audit")],
-            &WalkOptions {
-                follow: false,
-                exclude: &GlobSet::empty(),
-            },
+            &GlobSet::empty(),
         );
-        assert_eq!(w.errors.len(), 1);
-        assert!(w.found.is_empty());
+        assert_eq!(errors.len(), 1);
+        assert!(batches.is_empty());
     }
 }

@@ -395,27 +395,33 @@ fn timestamp_outcome(
 ) -> Outcome {
     let mtime_ok = rule.matches(header::RecordedMtime(recorded), python_mtime);
     let size_ok = size.is_none_or(|s| size_matches(s, stat.size));
-    let rec_date = text::date(i64::from(recorded));
     if mtime_ok && size_ok {
-        let size_text = size.map_or_else(String::new, |s| {
-            format!(", size {}", text::bytes(u64::from(s)))
-        });
         let written_sec = read.written_ns.div_euclid(1_000_000_000) as i64;
         let after = stat.mtime_ns() - read.written_ns;
         if after > 0 && written_sec == python_mtime {
+            let size_text = size.map_or_else(String::new, |s| {
+                format!(", size {}", text::bytes(u64::from(s)))
+            });
             return Outcome::Suspect(format!(
-                "header matches (mtime {rec_date}{size_text}) but the source was modified {} after this cache was written, within the same second",
+                "header matches (mtime {}{size_text}) but the source was modified {} after this \
+                 cache was written, within the same second",
+                text::date(i64::from(recorded)),
                 text::seconds(after)
             ));
         }
-        return Outcome::Fresh(format!(
-            "recorded mtime {rec_date}{size_text} match the source"
-        ));
+        // Plain words: this runs for every fresh cache, and JSON carries the values.
+        let matched = if size.is_some() {
+            "recorded mtime and size match"
+        } else {
+            "recorded mtime matches"
+        };
+        return Outcome::Fresh(format!("{matched} the source"));
     }
     let mut parts = Vec::new();
     if !mtime_ok {
         let mut part = format!(
-            "recorded mtime {rec_date}, source {}",
+            "recorded mtime {}, source {}",
+            text::date(i64::from(recorded)),
             text::date(python_mtime)
         );
         part.push_str(&never_matches_note(rule, python_mtime, who));
