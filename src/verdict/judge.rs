@@ -9,7 +9,8 @@
 use crate::naming::{CacheName, Layout, OptLevel, PytestVersion};
 use crate::pyc::header::Era;
 use crate::pyc::interp::{tag_accepts, Interpreter};
-use crate::pyc::magic::{KnownMagic, MagicId, PyVersion};
+use crate::pyc::magic::{lookup, KnownMagic, Magic, MagicId, PyVersion};
+use crate::source::MtimeRule;
 
 /// Whether the file's magic is one its judge writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,12 +34,21 @@ pub struct Judge {
 }
 
 impl Judge {
-    pub fn choose(name: &CacheName, id: &MagicId) -> Judge {
+    /// `magic` is the file's first two bytes as a number, even when the `\r\n` after them is
+    /// damaged: a known number still tells which interpreter reads (and rewrites) the file.
+    pub fn choose(name: &CacheName, magic: Option<Magic>, id: &MagicId) -> Judge {
         let known = match id {
             MagicId::Known(k) => Some(k),
             _ => None,
         };
-        let from_magic = known.map(Interpreter::from_magic);
+        let damaged = match (id, magic) {
+            (MagicId::BadBytes, Some(m)) => match lookup(m) {
+                MagicId::Known(k) => Some(Interpreter::from_magic(&k)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let from_magic = known.map(Interpreter::from_magic).or(damaged);
         let interpreter = match name.claim() {
             Some(claim) => Some(Interpreter {
                 implementation: claim.implementation,
@@ -55,28 +65,43 @@ impl Judge {
             MagicId::Unknown { nearest } => Fit::Unknown {
                 nearest: nearest.clone(),
             },
-            MagicId::Known(k) => fit_of(name, k),
+            MagicId::Known(k) => fit_of(name, magic, k),
         };
         Judge { interpreter, fit }
     }
 
     /// The header layout the judge reads this file with.
+    /// pytest writes its own headers: 16 bytes (PEP 552) from 6.2 on 3.7+, else 12 bytes
+    /// (magic, mtime, size) on every Python, 2.7 included.
     pub fn era(&self, name: &CacheName) -> Option<Era> {
-        let interpreter = self.interpreter?;
-        let era = interpreter.era();
-        if name.layout == Layout::Pytest && era == Era::Flags16 && !pytest_writes_flags(name) {
-            return Some(Era::Sized12);
+        let era = self.interpreter?.era();
+        match name.layout {
+            Layout::Pytest if era == Era::Flags16 && pytest_writes_flags(name) => Some(era),
+            Layout::Pytest => Some(Era::Sized12),
+            _ => Some(era),
         }
-        Some(era)
+    }
+
+    /// How the mtime is compared: pytest masks `int(st_mtime)` to 32 bits on every Python.
+    pub fn mtime_rule(&self, name: &CacheName) -> Option<MtimeRule> {
+        let rule = self.interpreter?.mtime_rule();
+        Some(if name.layout == Layout::Pytest {
+            MtimeRule::Masked
+        } else {
+            rule
+        })
     }
 }
 
-fn fit_of(name: &CacheName, known: &KnownMagic) -> Fit {
+fn fit_of(name: &CacheName, magic: Option<Magic>, known: &KnownMagic) -> Fit {
+    let number = magic.map_or(0, |m| m.0);
     if let Some(claim) = name.claim() {
         if !tag_accepts(claim, known) {
             let tag = name.tag.as_ref().map_or("", |t| t.text.as_str());
             let holds = format!("{} {}", known.implementation, known.label);
-            return Fit::Mismatch(format!("named {tag} but holds {holds} bytecode"));
+            return Fit::Mismatch(format!(
+                "named {tag} but holds {holds} bytecode (magic {number})"
+            ));
         }
     }
     if known.unicode_flag {
@@ -161,12 +186,11 @@ pub fn python_label(judge: &Judge) -> Option<String> {
 mod tests {
     use super::*;
     use crate::naming::parse;
-    use crate::pyc::magic::{lookup, Magic};
     use std::path::Path;
 
     fn judge(path: &str, magic: u16) -> (CacheName, Judge) {
         let name = parse(Path::new(path)).unwrap();
-        let judge = Judge::choose(&name, &lookup(Magic(magic)));
+        let judge = Judge::choose(&name, Some(Magic(magic)), &lookup(Magic(magic)));
         (name, judge)
     }
 
@@ -203,12 +227,29 @@ mod tests {
     }
 
     #[test]
+    fn a_damaged_crlf_still_names_the_reader() {
+        let name = parse(Path::new("m.pyc")).unwrap();
+        let id = crate::pyc::magic::identify(&[0x03, 0xf3, 0x0a, 0x0d]).1;
+        let j = Judge::choose(&name, Some(Magic(62211)), &id);
+        assert_eq!(j.fit, Fit::BadBytes);
+        assert_eq!(j.interpreter.unwrap().python, Some(PyVersion::new(2, 7)));
+        assert_eq!(
+            never_read(&name, &j),
+            None,
+            "Python 2.7 reads legacy files beside sources"
+        );
+    }
+
+    #[test]
     fn pytest_eras_and_flags() {
         let (name, j) = judge("__pycache__/t.cpython-311-pytest-8.3.4.pyc", 3495);
         assert_eq!(j.era(&name), Some(Era::Flags16));
         assert!(pytest_accepts_flags(&name, 0) && !pytest_accepts_flags(&name, 3));
         let (name, j) = judge("__pycache__/t.cpython-38-pytest-6.1.2.pyc", 3413);
         assert_eq!(j.era(&name), Some(Era::Sized12));
+        let (name, j) = judge("__pycache__/t.cpython-27-PYTEST.pyc", 62211);
+        assert_eq!(j.era(&name), Some(Era::Sized12));
+        assert_eq!(j.mtime_rule(&name), Some(MtimeRule::Masked));
         let (name, _) = judge("__pycache__/t.cpython-313-pytest-9.2.0.dev3.pyc", 3571);
         assert!(pytest_accepts_flags(&name, 3));
     }

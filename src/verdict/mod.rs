@@ -89,7 +89,7 @@ pub fn judge(ev: &Evidence, hash: HashFn) -> Record {
         }
     };
     let (magic, id) = magic::identify(&read.head);
-    let judge = Judge::choose(ev.name, &id);
+    let judge = Judge::choose(ev.name, magic, &id);
     describe_writer(&mut rec, magic, &id, &judge);
     let header = judge.era(ev.name).map(|era| header::parse(&read.head, era));
     if let Some(Ok(h)) = &header {
@@ -107,6 +107,9 @@ pub fn judge(ev: &Evidence, hash: HashFn) -> Record {
             );
         }
     };
+    // The source's values are reported whatever happens to the header.
+    let rule = judge.mtime_rule(ev.name).unwrap_or(MtimeRule::Masked);
+    rec.actual = Some(source_values(&stat, rule));
     let outcome = match (&judge.fit, magic, header) {
         (Fit::Consistent, Some(magic), Some(Ok(h))) => {
             compare(&mut rec, ev, &judge, magic, &h, &stat, read, hash)
@@ -343,14 +346,11 @@ fn compare(
             "pytest rejects flags {flags:#x} and rewrites the cache"
         ));
     }
-    let rule = interpreter.mtime_rule();
+    let rule = judge
+        .mtime_rule(ev.name)
+        .unwrap_or(interpreter.mtime_rule());
     let python_mtime = stat.python_mtime(rule);
-    let mut actual = Values {
-        mtime: Some(python_mtime),
-        mtime_utc: text::rfc3339(python_mtime),
-        size: Some(stat.size),
-        hash: None,
-    };
+    let mut actual = source_values(stat, rule);
     let compared = match h.recorded {
         Recorded::Timestamp { mtime, size } => timestamp_outcome(
             mtime.0,
@@ -381,6 +381,17 @@ fn compare(
             None => compared,
         },
         other => other,
+    }
+}
+
+/// The source's mtime (as the judge computes it) and size.
+fn source_values(stat: &SourceStat, rule: MtimeRule) -> Values {
+    let mtime = stat.python_mtime(rule);
+    Values {
+        mtime: Some(mtime),
+        mtime_utc: text::rfc3339(mtime),
+        size: Some(stat.size),
+        hash: None,
     }
 }
 

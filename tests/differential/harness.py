@@ -39,7 +39,6 @@ import marshal
 import os
 import py_compile
 import re
-import shutil
 import stat
 import struct
 import subprocess
@@ -47,7 +46,6 @@ import sys
 
 PY2 = sys.version_info[0] == 2
 VERSION = sys.version_info[:2]
-IS_PYPY = hasattr(sys, "pypy_version_info")
 HAS_PYCACHE = VERSION >= (3, 2)
 HAS_HASH_PYCS = VERSION >= (3, 7)
 HAS_OPT_TAG = VERSION >= (3, 5)
@@ -162,6 +160,20 @@ def compile_source(source, mode=None):
     return cfile
 
 
+COMPILE_SCRIPT = (
+    "import py_compile, sys\n"
+    "cfile = sys.argv[2] if len(sys.argv) > 2 else None\n"
+    "py_compile.compile(sys.argv[1], cfile=cfile, doraise=True)\n"
+)
+
+
+def compile_with(args, source, cfile=None):
+    """Compile source with py_compile in a subprocess `args` (an interpreter and options)."""
+    code, _, err = run(args + ["-c", COMPILE_SCRIPT, source] + ([cfile] if cfile else []))
+    if code != 0:
+        raise RuntimeError("%s could not compile %s: %s" % (" ".join(args), source, err))
+
+
 def compile_legacy(source):
     """Compile `source` into legacy NAME.pyc beside it with compileall (`-b` on 3.x)."""
     import compileall
@@ -193,7 +205,10 @@ class Builder(object):
         os.makedirs(path)
         return path
 
-    def add(self, name, cache, note, module="m", source="m.py", file_name=None):
+    def add(self, name, cache, note, module="m", source="m.py", file_name=None, body_walk=False):
+        """Records a case. body_walk: only a full walk of the marshal body can tell what the
+        interpreter does (the header matches but the body is cut); the header-only audit
+        defers these to the body check."""
         case_dir = os.path.join(self.root, name)
         self.cases.append(
             {
@@ -204,6 +219,7 @@ class Builder(object):
                 "source": os.path.join(name, source),
                 "file": file_name,
                 "note": note,
+                "body_walk": body_walk,
             }
         )
 
@@ -259,7 +275,7 @@ def build_cases(b):
             b.add(name, cache, note)
 
     if HAS_PYCACHE:
-        directory, source, cache = b.fresh_module("pycache_orphan")
+        _, source, cache = b.fresh_module("pycache_orphan")
         os.remove(source)
         b.add("pycache_orphan", cache, "__pycache__ file without source: never read")
 
@@ -334,7 +350,20 @@ def build_cases(b):
 
     _, _, cache = b.fresh_module("truncated_header")
     write_bytes(cache, read_bytes(cache)[:10])
-    b.add("truncated_header", cache, "file cut to 10 bytes: recompile (2.7: header ok, fail)")
+    # Python 2's header is 8 bytes: a 10-byte file has a matching header and a cut body.
+    b.add(
+        "truncated_header",
+        cache,
+        "file cut to 10 bytes: recompile (2.7: header ok, fail)",
+        body_walk=not HAS_PYCACHE,
+    )
+
+    _, _, cache = b.fresh_module("truncated_body")
+    content = read_bytes(cache)
+    write_bytes(cache, content[: hsize + (len(content) - hsize) // 2])
+    b.add(
+        "truncated_body", cache, "matching header, marshal body cut in half: fail", body_walk=True
+    )
 
     _, _, cache = b.fresh_module("empty_body")
     write_bytes(cache, read_bytes(cache)[:hsize])
@@ -355,10 +384,7 @@ def build_cases(b):
             source = os.path.join(directory, "m.py")
             write_source(source, 1, T0)
             foreign = os.path.join(directory, "foreign.pyc")
-            script = "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)"
-            code, _, err = run([other, "-c", script, source, foreign])
-            if code != 0:
-                raise RuntimeError("HARNESS_OTHER_PYTHON compile failed: " + err)
+            compile_with([other], source, foreign)
             cache = cache_path(source)
             if not os.path.isdir(os.path.dirname(cache)):
                 os.makedirs(os.path.dirname(cache))
@@ -382,34 +408,67 @@ def build_cases(b):
         directory = b.case_dir("opt1_only")
         source = os.path.join(directory, "m.py")
         write_source(source, 1, T0)
-        script = "import py_compile, sys; py_compile.compile(sys.argv[1], doraise=True)"
-        code, _, err = run([sys.executable, "-O", "-c", script, source])
-        if code != 0:
-            raise RuntimeError("python -O py_compile failed: " + err)
+        compile_with([sys.executable, "-O"], source)
         cache = cache_path(source, optimization=1)
         if not os.path.exists(cache):
             raise RuntimeError("python -O did not write " + cache)
         b.add("opt1_only", cache, "only the -O cache exists: a default import never reads it")
 
-    directory = b.case_dir("dangling_symlink")
-    source = os.path.join(directory, "m.py")
-    write_source(source, 1, T0)
-    cache = cache_path(source)
-    if not os.path.isdir(os.path.dirname(cache)):
-        os.makedirs(os.path.dirname(cache))
-    os.symlink(os.path.join(directory, "nowhere.pyc"), cache)
-    b.add("dangling_symlink", cache, "cache is a dangling symlink: recompile (replaced by a file)")
+        directory = b.case_dir("opt1_orphan")
+        source = os.path.join(directory, "m.py")
+        write_source(source, 1, T0)
+        compile_with([sys.executable, "-O"], source)
+        os.remove(source)
+        b.add("opt1_orphan", cache_path(source, optimization=1), "-O cache without source: skip")
 
-    directory = b.case_dir("directory_cache")
+    for name, orphan in (("package_init", False), ("package_init_orphan", True)):
+        directory = b.case_dir(name)
+        os.makedirs(os.path.join(directory, "pkg"))
+        source = os.path.join(directory, "pkg", "__init__.py")
+        write_source(source, 1, T0)
+        cache = compile_source(source)
+        if orphan:
+            os.remove(source)
+        b.add(
+            name,
+            cache,
+            "package __init__ cache"
+            + (" without __init__.py (3.x: namespace package, cache ignored)" if orphan else ""),
+            module="pkg",
+            source=os.path.join("pkg", "__init__.py"),
+        )
+
+    directory = b.case_dir("symlink_to_valid_cache")
     source = os.path.join(directory, "m.py")
     write_source(source, 1, T0)
-    cache = cache_path(source)
-    os.makedirs(cache)
-    b.add(
-        "directory_cache",
-        cache,
-        "a directory named like the cache: source compiled, write fails (recompile)",
-    )
+    cache = compile_source(source)
+    target = os.path.join(directory, "cache-target.bin")  # not itself a .pyc to audit
+    os.rename(cache, target)
+    os.symlink(target, cache)
+    b.add("symlink_to_valid_cache", cache, "cache is a symlink to a matching pyc: load")
+
+    # Unreadable caches: only where the file name says which interpreter reads them. An
+    # unreadable legacy m.pyc beside m.py is rewritten by Python 2 but ignored by Python 3.2+,
+    # and nothing in the file names which one it belongs to, so 2.7 has no such case.
+    if HAS_PYCACHE:
+        directory = b.case_dir("dangling_symlink")
+        source = os.path.join(directory, "m.py")
+        write_source(source, 1, T0)
+        cache = cache_path(source)
+        os.makedirs(os.path.dirname(cache))
+        os.symlink(os.path.join(directory, "nowhere.pyc"), cache)
+        b.add("dangling_symlink", cache, "cache is a dangling symlink: recompile (now a file)")
+
+        directory = b.case_dir("directory_cache")
+        source = os.path.join(directory, "m.py")
+        write_source(source, 1, T0)
+        cache = cache_path(source)
+        os.makedirs(cache)
+        b.add(
+            "directory_cache",
+            cache,
+            "a directory named like the cache: source compiled, write fails (recompile)",
+        )
 
     if HAS_OPT_TAG:
         directory = b.case_dir("dotted_stem")
@@ -484,7 +543,12 @@ def read_v(source):
     return int(match.group(1)) if match else None
 
 
-IMPORT_CODE = "import sys\nimport %s as mod\nsys.stdout.write('V=%%r\\n' %% (mod.V,))\n"
+# getattr: a namespace package (deleted __init__.py) imports fine but defines no V.
+IMPORT_CODE = (
+    "import sys\n"
+    "import %s as mod\n"
+    "sys.stdout.write('V=%%r\\n' %% (getattr(mod, 'V', None),))\n"
+)
 FILE_CODE = (
     "import sys, importlib.util\n"
     "spec = importlib.util.spec_from_file_location(%r, %r)\n"
@@ -547,7 +611,7 @@ def observe_case(root, case):
 
     value = None
     for line in out.splitlines():
-        if line.startswith("V="):
+        if line.startswith("V=") and line[2:] != "None":
             value = int(line[2:].rstrip("L"))
 
     not_found = error is not None and "No module named" in error
@@ -573,6 +637,7 @@ def observe_case(root, case):
         "value": value,
         "source_value": source_value,
         "evidence": evidence,
+        "body_walk": case.get("body_walk", False),
     }
 
 

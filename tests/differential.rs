@@ -1,0 +1,467 @@
+//! Differential test: every `python_action` pyc-audit prints must be what the real interpreter
+//! does with that cache on `import`.
+//!
+//! Interpreters are discovered, never configured: every `<pyenv root>/versions/*/bin/python`
+//! (`$PYENV_ROOT`, else `pyenv root`, else `$HOME/.pyenv`), then `python3` and `pypy3` on
+//! `PATH`, de-duplicated by their real executable. For each one, in its own thread:
+//!
+//! 1. `harness.py build DIR` (run by that interpreter) writes one scenario per case and
+//!    `DIR/cases.json`;
+//! 2. `pyc-audit --format json --all --fail-on never DIR` judges the untouched tree;
+//! 3. `harness.py observe DIR` imports each case under `python -v` and reports what the
+//!    interpreter did with the case's cache: `load`, `recompile`, `fail` or `skip`.
+//!
+//! For each case, the record whose `path` ends with the case's cache path must carry
+//! `python_action == observed`; where Python loaded code whose `V` differs from the source's,
+//! the record's severity must be `error`. All disagreements over all interpreters are reported
+//! in one table. Under `CI=true` a missing expected interpreter (CPython 2.7, 3.6-3.13, PyPy 3)
+//! fails the test; elsewhere it is only reported.
+
+use std::collections::BTreeSet;
+use std::env;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::thread;
+
+use serde_json::Value;
+
+/// Interpreters CI must provide: (implementation, X.Y), `None` meaning any version.
+const EXPECTED: &[(&str, Option<&str>)] = &[
+    ("CPython", Some("2.7")),
+    ("CPython", Some("3.6")),
+    ("CPython", Some("3.7")),
+    ("CPython", Some("3.8")),
+    ("CPython", Some("3.9")),
+    ("CPython", Some("3.10")),
+    ("CPython", Some("3.11")),
+    ("CPython", Some("3.12")),
+    ("CPython", Some("3.13")),
+    ("PyPy", None),
+];
+
+/// Prints the implementation, X.Y and the real executable; valid Python 2 and 3.
+const PROBE: &str = "import os, platform, sys\n\
+print(platform.python_implementation())\n\
+print('%d.%d' % sys.version_info[:2])\n\
+print(os.path.realpath(sys.executable))\n";
+
+#[derive(Clone, Debug)]
+struct Interpreter {
+    implementation: String,
+    version: String,
+    executable: PathBuf,
+}
+
+impl Interpreter {
+    fn label(&self) -> String {
+        format!("{} {}", self.implementation, self.version)
+    }
+}
+
+/// What checking one interpreter gives: its case count and disagreements, or why it could not
+/// be checked.
+/// Per interpreter: cases compared, cases deferred to the marshal body walk, disagreements.
+type Outcome = Result<(usize, usize, Vec<Row>), String>;
+
+/// One disagreement between pyc-audit and the interpreter.
+struct Row {
+    interpreter: String,
+    case: String,
+    tool: String,
+    reason: String,
+    observed: String,
+}
+
+/// A Command for a Python process with no PYTHON* variables (PYTHONDONTWRITEBYTECODE,
+/// PYTHONPYCACHEPREFIX, ... would change what is written and read) and no SOURCE_DATE_EPOCH.
+fn python_command(executable: &Path) -> Command {
+    let mut command = Command::new(executable);
+    for (key, _) in env::vars_os() {
+        let key_str = key.to_string_lossy();
+        if (key_str.starts_with("PYTHON") && key_str != "PYTHONHOME")
+            || key_str == "SOURCE_DATE_EPOCH"
+        {
+            command.env_remove(&key);
+        }
+    }
+    command
+}
+
+fn pyenv_root() -> Option<PathBuf> {
+    if let Some(root) = env::var_os("PYENV_ROOT").filter(|r| !r.is_empty()) {
+        return Some(PathBuf::from(root));
+    }
+    if let Ok(output) = Command::new("pyenv").arg("root").output() {
+        let root = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        if output.status.success() && !root.is_empty() {
+            return Some(PathBuf::from(root));
+        }
+    }
+    env::var_os("HOME").map(|home| PathBuf::from(home).join(".pyenv"))
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    env::split_paths(&env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+fn probe(candidate: &Path) -> Option<Interpreter> {
+    let output = python_command(candidate)
+        .args(["-c", PROBE])
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut lines = text.lines();
+    Some(Interpreter {
+        implementation: lines.next()?.trim().to_string(),
+        version: lines.next()?.trim().to_string(),
+        executable: PathBuf::from(lines.next()?.trim()),
+    })
+}
+
+fn discover() -> Vec<Interpreter> {
+    let mut candidates = Vec::new();
+    if let Some(root) = pyenv_root() {
+        if let Ok(entries) = std::fs::read_dir(root.join("versions")) {
+            let mut versions: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.path().join("bin").join("python"))
+                .filter(|p| p.is_file())
+                .collect();
+            versions.sort();
+            candidates.extend(versions);
+        }
+    }
+    candidates.extend(on_path("python3"));
+    candidates.extend(on_path("pypy3"));
+
+    let mut seen = BTreeSet::new();
+    let mut found = Vec::new();
+    for candidate in candidates {
+        match probe(&candidate) {
+            Some(interp) => {
+                let key = std::fs::canonicalize(&interp.executable)
+                    .unwrap_or_else(|_| interp.executable.clone());
+                if seen.insert(key) {
+                    found.push(interp);
+                }
+            }
+            None => eprintln!(
+                "differential: {} does not run; ignored",
+                candidate.display()
+            ),
+        }
+    }
+    found
+}
+
+fn version_key(version: &str) -> (u32, u32) {
+    let mut parts = version.split('.').map(|p| p.parse().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+/// Another CPython 3 to write the "foreign magic under this tag" cache: 3.10 (3.11 for 3.10
+/// itself), else any CPython 3 of another minor version.
+fn other_python(this: &Interpreter, all: &[Interpreter]) -> Option<PathBuf> {
+    if version_key(&this.version).0 < 3 {
+        return None;
+    }
+    let candidates: Vec<&Interpreter> = all
+        .iter()
+        .filter(|i| i.implementation == "CPython" && version_key(&i.version).0 == 3)
+        .filter(|i| !(this.implementation == "CPython" && i.version == this.version))
+        .collect();
+    let preferred = if this.implementation == "CPython" && this.version == "3.10" {
+        "3.11"
+    } else {
+        "3.10"
+    };
+    candidates
+        .iter()
+        .find(|i| i.version == preferred)
+        .or_else(|| candidates.first())
+        .map(|i| i.executable.clone())
+}
+
+fn harness() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/harness.py")
+}
+
+fn str_field<'a>(value: &'a Value, key: &str) -> &'a str {
+    value.get(key).and_then(Value::as_str).unwrap_or("null")
+}
+
+/// Runs build, audit and observe for one interpreter; returns the case count and the rows.
+fn check_interpreter(interp: &Interpreter, other: Option<PathBuf>) -> Outcome {
+    let label = interp.label();
+    let temp = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
+    let root = temp.path().join("cases");
+
+    let mut build = python_command(&interp.executable);
+    build.arg(harness()).arg("build").arg(&root);
+    match &other {
+        Some(path) => build.env("HARNESS_OTHER_PYTHON", path),
+        None => build.env_remove("HARNESS_OTHER_PYTHON"),
+    };
+    let output = build.output().map_err(|e| format!("harness build: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "harness build failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let cases: Value = serde_json::from_slice(
+        &std::fs::read(root.join("cases.json")).map_err(|e| format!("cases.json: {e}"))?,
+    )
+    .map_err(|e| format!("cases.json: {e}"))?;
+
+    // The tool must see the tree before any import touches it.
+    let output = Command::new(env!("CARGO_BIN_EXE_pyc-audit"))
+        .args(["--format", "json", "--all", "--fail-on", "never"])
+        .arg(&root)
+        .output()
+        .map_err(|e| format!("pyc-audit: {e}"))?;
+    let report: Value = serde_json::from_slice(&output.stdout).map_err(|e| {
+        format!(
+            "pyc-audit exited {} without a JSON document ({e}); stderr: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })?;
+    let records = report["findings"].as_array().cloned().unwrap_or_default();
+
+    let output = python_command(&interp.executable)
+        .arg(harness())
+        .arg("observe")
+        .arg(&root)
+        .output()
+        .map_err(|e| format!("harness observe: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "harness observe failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let observations: Value =
+        serde_json::from_slice(&output.stdout).map_err(|e| format!("observe output: {e}"))?;
+    let observations = observations.as_array().cloned().unwrap_or_default();
+    let case_count = cases.as_array().map_or(0, Vec::len);
+    if observations.len() != case_count {
+        return Err(format!(
+            "{case_count} cases built, {} observed",
+            observations.len()
+        ));
+    }
+
+    let mut rows = Vec::new();
+    let mut deferred = 0;
+    for obs in &observations {
+        if obs["body_walk"] == Value::Bool(true) {
+            // The header matches and only the body is cut: the header-only audit cannot see
+            // it; these cases belong to the full marshal walk.
+            deferred += 1;
+            continue;
+        }
+        let case = str_field(obs, "case");
+        let cache = Path::new(str_field(obs, "cache"));
+        let observed = str_field(obs, "observed");
+        let evidence = str_field(obs, "evidence");
+        let value = &obs["value"];
+        let source_value = &obs["source_value"];
+        let observed_text = if observed == "load" {
+            format!("{observed} (V={value}, source V={source_value})")
+        } else {
+            format!("{observed} ({evidence})")
+        };
+        let mut row = |tool: String, reason: String| {
+            rows.push(Row {
+                interpreter: label.clone(),
+                case: case.to_string(),
+                tool,
+                reason,
+                observed: observed_text.clone(),
+            });
+        };
+
+        let matching: Vec<&Value> = records
+            .iter()
+            .filter(|r| Path::new(str_field(r, "path")).ends_with(cache))
+            .collect();
+        let record = match matching.as_slice() {
+            [record] => *record,
+            [] => {
+                row(
+                    "no record".into(),
+                    format!("no record for {}", cache.display()),
+                );
+                continue;
+            }
+            _ => {
+                row(
+                    "several records".into(),
+                    format!("{} records", matching.len()),
+                );
+                continue;
+            }
+        };
+        let action = str_field(record, "python_action");
+        let severity = str_field(record, "severity");
+        let tool = format!("{}/{}/{}", str_field(record, "status"), action, severity);
+        let reason = str_field(record, "reason").to_string();
+        if action != observed {
+            row(tool, reason);
+        } else if observed == "load"
+            && !source_value.is_null()
+            && value != source_value
+            && severity != "error"
+        {
+            row(
+                tool,
+                format!("stale code ran but severity is not error; {reason}"),
+            );
+        }
+    }
+    Ok((case_count - deferred, deferred, rows))
+}
+
+fn table(rows: &[Row]) -> String {
+    let header = [
+        "interpreter",
+        "case",
+        "tool status/action/severity",
+        "tool reason",
+        "observed",
+    ];
+    let cells: Vec<[&str; 5]> = rows
+        .iter()
+        .map(|r| {
+            [
+                &*r.interpreter,
+                &*r.case,
+                &*r.tool,
+                &*r.reason,
+                &*r.observed,
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for line in &cells {
+        for (width, cell) in widths.iter_mut().zip(line) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for line in std::iter::once(header).chain(cells) {
+        let padded: Vec<String> = line
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        let _ = writeln!(out, "| {} |", padded.join(" | ").trim_end());
+    }
+    out
+}
+
+#[test]
+fn python_action_matches_the_interpreter() {
+    let interpreters = discover();
+    let in_ci = env::var("CI").is_ok_and(|v| v == "true");
+
+    let missing: Vec<String> = EXPECTED
+        .iter()
+        .filter(|(implementation, version)| {
+            !interpreters.iter().any(|i| {
+                i.implementation == *implementation
+                    && match version {
+                        Some(v) => i.version == *v,
+                        None => true,
+                    }
+            })
+        })
+        .map(|(implementation, version)| format!("{implementation} {}", version.unwrap_or("3")))
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "differential: interpreters not found: {}",
+            missing.join(", ")
+        );
+    }
+    if interpreters.is_empty() {
+        assert!(!in_ci, "differential: no Python interpreter found under CI");
+        eprintln!("differential: no Python interpreter found; nothing to compare");
+        return;
+    }
+
+    let results: Vec<(Interpreter, Outcome)> = thread::scope(|scope| {
+        let handles: Vec<_> = interpreters
+            .iter()
+            .map(|interp| {
+                let other = other_python(interp, &interpreters);
+                let handle = scope.spawn(move || check_interpreter(interp, other));
+                (interp.clone(), handle)
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|(interp, handle)| {
+                let result = handle
+                    .join()
+                    .unwrap_or_else(|_| Err("thread panicked".into()));
+                (interp, result)
+            })
+            .collect()
+    });
+
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    let mut total = 0;
+    for (interp, result) in results {
+        match result {
+            Ok((count, deferred, mut found)) => {
+                eprintln!(
+                    "differential: {} ({}): {count} cases compared, {deferred} deferred to the \
+                     body walk, {} disagreements",
+                    interp.label(),
+                    interp.executable.display(),
+                    found.len()
+                );
+                total += count;
+                rows.append(&mut found);
+            }
+            Err(message) => {
+                eprintln!("differential: {}: {message}", interp.label());
+                problems.push(format!("{}: {message}", interp.label()));
+            }
+        }
+    }
+    eprintln!(
+        "differential: {} interpreters, {total} cases, {} disagreements",
+        interpreters.len(),
+        rows.len()
+    );
+    if in_ci && !missing.is_empty() {
+        problems.push(format!(
+            "CI=true but interpreters are missing: {}",
+            missing.join(", ")
+        ));
+    }
+
+    let mut message = String::new();
+    if !rows.is_empty() {
+        let _ = write!(
+            message,
+            "{} disagreements between pyc-audit and the interpreters:\n{}",
+            rows.len(),
+            table(&rows)
+        );
+    }
+    for problem in &problems {
+        let _ = writeln!(message, "{problem}");
+    }
+    assert!(message.is_empty(), "\n{message}");
+}
