@@ -370,7 +370,10 @@ fn table(rows: &[Row]) -> String {
 #[test]
 fn python_action_matches_the_interpreter() {
     let interpreters = discover();
-    let in_ci = env::var("CI").is_ok_and(|v| v == "true");
+    // Under CI=true every expected interpreter must be present; a CI whose machines lack some
+    // (a hosted runner without pyenv) says so explicitly with PYC_AUDIT_PARTIAL_INTERPRETERS=1.
+    let partial_ok = env::var("PYC_AUDIT_PARTIAL_INTERPRETERS").is_ok_and(|v| v == "1");
+    let in_ci = env::var("CI").is_ok_and(|v| v == "true") && !partial_ok;
 
     let missing: Vec<String> = EXPECTED
         .iter()
