@@ -79,6 +79,15 @@ fn audit(dir: &Path, args: &[&str]) -> (i32, Value) {
 }
 
 /// The records of a JSON document, by path (with `/` separators).
+/// Audits a tree with `--all --fail-on never` (so the exit code must be 0) and indexes the
+/// records by path.
+fn audit_all(root: &Path) -> BTreeMap<String, Value> {
+    let (code, document) = audit(root, &["--format", "json", "--all", "--fail-on", "never"]);
+    let summary = pretty(&document["summary"]);
+    assert_eq!(code, 0, "exit code with --fail-on never\n{summary}");
+    records_by_path(&document)
+}
+
 fn records_by_path(document: &Value) -> BTreeMap<String, Value> {
     document["findings"]
         .as_array()
@@ -250,17 +259,7 @@ fn check_values(cache: &Value, record: &Value, pristine: bool) -> Vec<String> {
 #[test]
 fn interpreter_caches_match_their_restored_sources() {
     let tree = interpreters();
-    let (code, document) = audit(
-        &tree.root,
-        &["--format", "json", "--all", "--fail-on", "never"],
-    );
-    assert_eq!(
-        code,
-        0,
-        "exit code with --fail-on never\n{}",
-        pretty(&document["summary"])
-    );
-    let records = records_by_path(&document);
+    let records = audit_all(&tree.root);
     report(
         check_against_manifest(&tree.caches, &records, "expect"),
         "auditing fixtures/interpreters with the manifest's mtimes",
@@ -282,17 +281,7 @@ fn interpreter_caches_go_stale_when_a_byte_is_appended() {
             .unwrap();
         file.write_all(b"\n").unwrap();
     }
-    let (code, document) = audit(
-        &tree.root,
-        &["--format", "json", "--all", "--fail-on", "never"],
-    );
-    assert_eq!(
-        code,
-        0,
-        "exit code with --fail-on never\n{}",
-        pretty(&document["summary"])
-    );
-    let records = records_by_path(&document);
+    let records = audit_all(&tree.root);
     let mut problems = check_against_manifest(&tree.caches, &records, "expect_after_edit");
     // Independently of the manifest's expectations: nothing may stay fresh after an edit.
     for cache in &tree.caches {
