@@ -4,3 +4,4 @@
 pub mod header;
 pub mod interp;
 pub mod magic;
+pub mod marshal;

@@ -1,0 +1,228 @@
+//! The body of a cache: a validator of the marshal stream that follows the header.
+//!
+//! The import unmarshals the body with `marshal.loads` (`PyMarshal_ReadLastObjectFromFile` in
+//! Python 2) and raises, uncaught, when that fails or yields anything but a code object; bytes
+//! after the object are ignored (checked by importing a cache with trailing garbage on every
+//! interpreter). [`check_body`] replays that read without building objects: it walks the stream
+//! with an explicit stack (no recursion, so hostile nesting cannot overflow ours), keeps a short
+//! summary of each object (a `Value`) where the reader keeps the object, and applies each
+//! reader's rules: type codes, sizes, references, long digits, float text, UTF-8, hashability of
+//! dict keys and set items, nesting depth, and the code object's layout and constructor checks.
+//! Lengths from the stream are never trusted for allocation: a length is compared with the
+//! bytes left before anything is read.
+
+mod code;
+mod container;
+mod quicken;
+mod reader;
+mod scalar;
+#[cfg(test)]
+mod tests;
+mod value;
+
+use std::fmt;
+
+use super::interp::Interpreter;
+use super::magic::{Implementation, PyVersion};
+use code::Layout;
+use reader::Parser;
+use value::{Kind, Type};
+
+/// A marshal reader generation: which type codes, rules and code-object layout it uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarshalVersion {
+    /// CPython 1.x and 2.x (PyPy 2 is judged as CPython 2: same format, reader not run):
+    /// byte strings with a string table (`t`, `R`), no object references.
+    CPython2,
+    /// CPython 3.0-3.3: `bytes`/`str` split, no object references nor short forms.
+    CPython30,
+    /// CPython 3.4-3.7: object references (`FLAG_REF`, `r`) and version-4 short forms.
+    CPython34,
+    /// CPython 3.8-3.10: code objects gain `co_posonlyargcount`; stricter constructor.
+    CPython38,
+    /// CPython 3.11: locals-plus names and kinds, qualified name, exception table.
+    CPython311,
+    /// CPython 3.12: as 3.11; building the code object walks its bytecode, which crashes on
+    /// instrumented opcodes.
+    CPython312,
+    /// CPython 3.13: as 3.12, with 3.13's opcode numbers.
+    CPython313,
+    /// CPython 3.14 and later: as 3.11, plus slice constants (`:`).
+    CPython314,
+    /// PyPy 3.x before 3.8: PyPy's own reader, 3.0-3.7 code layout (unverified).
+    PyPy3,
+    /// PyPy 3.8 and later: PyPy's own reader, 3.8 code layout.
+    PyPy38,
+}
+
+/// Which implementation's reader semantics apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Family {
+    CPython2,
+    CPython3,
+    PyPy,
+}
+
+/// When a flagged object takes its place in the reference list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RefTiming {
+    /// Not registered (unflagged, or a type the reader never registers).
+    Never,
+    /// Registered before its items are read, so they may refer to it.
+    Early,
+    /// A slot is reserved first and filled once the object is complete.
+    Late,
+}
+
+const fn v(major: u8, minor: u8) -> PyVersion {
+    PyVersion::new(major, minor)
+}
+
+impl MarshalVersion {
+    /// The reader of an interpreter; `None` where caches are not marshal streams (GraalPy).
+    /// An unknown version is taken to be the latest.
+    pub fn of(interpreter: &Interpreter) -> Option<Self> {
+        let p = interpreter.python.unwrap_or(v(3, 99));
+        let version = match interpreter.implementation {
+            Implementation::GraalPy => return None,
+            Implementation::PyPy if p.major < 3 => MarshalVersion::CPython2,
+            Implementation::PyPy if p < v(3, 8) => MarshalVersion::PyPy3,
+            Implementation::PyPy => MarshalVersion::PyPy38,
+            Implementation::CPython if p.major < 3 => MarshalVersion::CPython2,
+            Implementation::CPython if p < v(3, 4) => MarshalVersion::CPython30,
+            Implementation::CPython if p < v(3, 8) => MarshalVersion::CPython34,
+            Implementation::CPython if p < v(3, 11) => MarshalVersion::CPython38,
+            Implementation::CPython if p < v(3, 12) => MarshalVersion::CPython311,
+            Implementation::CPython if p < v(3, 13) => MarshalVersion::CPython312,
+            Implementation::CPython if p < v(3, 14) => MarshalVersion::CPython313,
+            Implementation::CPython => MarshalVersion::CPython314,
+        };
+        Some(version)
+    }
+
+    fn family(self) -> Family {
+        match self {
+            MarshalVersion::CPython2 => Family::CPython2,
+            MarshalVersion::PyPy3 | MarshalVersion::PyPy38 => Family::PyPy,
+            _ => Family::CPython3,
+        }
+    }
+
+    fn layout(self) -> Layout {
+        match self {
+            MarshalVersion::CPython2 => Layout::Py2,
+            MarshalVersion::CPython30 | MarshalVersion::CPython34 | MarshalVersion::PyPy3 => {
+                Layout::Py30
+            }
+            MarshalVersion::CPython38 | MarshalVersion::PyPy38 => Layout::Py38,
+            MarshalVersion::CPython311
+            | MarshalVersion::CPython312
+            | MarshalVersion::CPython313
+            | MarshalVersion::CPython314 => Layout::Py311,
+        }
+    }
+
+    /// Nesting depth beyond which the reader gives up. CPython: `MAX_MARSHAL_STACK_DEPTH`
+    /// (2000 off Windows). PyPy stops when its own stack overflows, measured at 4901 nested
+    /// lists and 5445 nested tuples on PyPy 7.3.11; the lower figure is used.
+    fn max_depth(self) -> usize {
+        match self.family() {
+            Family::PyPy => 4901,
+            _ => 2000,
+        }
+    }
+
+    /// Returns true if and only if the reader knows the type (a code without `FLAG_REF`).
+    fn knows(self, ty: Type) -> bool {
+        match ty {
+            Type::StringRef => self == MarshalVersion::CPython2,
+            Type::Interned => self != MarshalVersion::CPython30,
+            Type::Ref | Type::SmallTuple | Type::Ascii | Type::ShortAscii => {
+                !matches!(self, MarshalVersion::CPython2 | MarshalVersion::CPython30)
+            }
+            Type::Slice => self == MarshalVersion::CPython314,
+            _ => true,
+        }
+    }
+
+    /// Splits a type byte into its type and whether `FLAG_REF` (0x80) is set.
+    fn decode(self, byte: u8) -> Option<(Type, bool)> {
+        let has_refs = !matches!(self, MarshalVersion::CPython2 | MarshalVersion::CPython30);
+        let (code, flag) = match has_refs {
+            true => (byte & 0x7F, byte & 0x80 != 0),
+            false => (byte, false),
+        };
+        Type::from_code(code)
+            .filter(|&ty| self.knows(ty))
+            .map(|ty| (ty, flag))
+    }
+
+    fn ref_timing(self, ty: Type, flag: bool) -> RefTiming {
+        if !flag {
+            return RefTiming::Never;
+        }
+        let early = match self.family() {
+            Family::PyPy => matches!(ty, Type::List | Type::Dict | Type::Set | Type::Code),
+            _ => matches!(
+                ty,
+                Type::Tuple | Type::SmallTuple | Type::List | Type::Dict | Type::Set
+            ),
+        };
+        let never = self.family() != Family::PyPy && (ty.is_singleton() || ty == Type::Ref);
+        match (early, never) {
+            (true, _) => RefTiming::Early,
+            (false, true) => RefTiming::Never,
+            (false, false) => RefTiming::Late,
+        }
+    }
+}
+
+/// Why a body would not unmarshal into a code object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MarshalError {
+    /// Offset into the body where the reader failed (the type byte of the object at fault,
+    /// or where more bytes were needed).
+    pub offset: usize,
+    /// The failure, worded like the interpreter's own error where possible.
+    pub what: String,
+}
+
+impl fmt::Display for MarshalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (at body offset {})", self.what, self.offset)
+    }
+}
+
+impl std::error::Error for MarshalError {}
+
+fn fail<T>(offset: usize, what: impl Into<String>) -> Result<T, MarshalError> {
+    Err(MarshalError {
+        offset,
+        what: what.into(),
+    })
+}
+
+/// Checks that `marshal.loads(body)` of this interpreter succeeds and yields a code object, as
+/// the import requires. Trailing bytes are accepted, as the import accepts them. Bodies of
+/// caches that are not marshal streams (GraalPy) are not judged.
+pub fn check_body(body: &[u8], interpreter: &Interpreter) -> Result<(), MarshalError> {
+    match MarshalVersion::of(interpreter) {
+        Some(version) => check_as(body, version).map(|_| ()),
+        None => Ok(()),
+    }
+}
+
+/// Checks a body with a given reader; on success, returns the length of the code object (the
+/// offset where trailing bytes, if any, begin).
+pub fn check_as(body: &[u8], version: MarshalVersion) -> Result<usize, MarshalError> {
+    let mut parser = Parser::new(body, version);
+    let top = parser.parse()?;
+    match top.kind {
+        Kind::Code => Ok(parser.offset()),
+        Kind::Null => fail(0, "NULL object in marshal data for object"),
+        other => fail(
+            0,
+            format!("non-code object ({}) in the cache", other.name()),
+        ),
+    }
+}
