@@ -26,6 +26,10 @@ use std::thread;
 
 use serde_json::Value;
 
+#[path = "common/pythons.rs"]
+mod pythons;
+use pythons::{on_path, pyenv_root, python_command};
+
 /// Interpreters CI must provide: (implementation, X.Y), `None` meaning any version.
 const EXPECTED: &[(&str, Option<&str>)] = &[
     ("CPython", Some("2.7")),
@@ -71,40 +75,6 @@ struct Row {
     tool: String,
     reason: String,
     observed: String,
-}
-
-/// A Command for a Python process with no PYTHON* variables (PYTHONDONTWRITEBYTECODE,
-/// PYTHONPYCACHEPREFIX, ... would change what is written and read) and no SOURCE_DATE_EPOCH.
-fn python_command(executable: &Path) -> Command {
-    let mut command = Command::new(executable);
-    for (key, _) in env::vars_os() {
-        let key_str = key.to_string_lossy();
-        if (key_str.starts_with("PYTHON") && key_str != "PYTHONHOME")
-            || key_str == "SOURCE_DATE_EPOCH"
-        {
-            command.env_remove(&key);
-        }
-    }
-    command
-}
-
-fn pyenv_root() -> Option<PathBuf> {
-    if let Some(root) = env::var_os("PYENV_ROOT").filter(|r| !r.is_empty()) {
-        return Some(PathBuf::from(root));
-    }
-    if let Ok(output) = Command::new("pyenv").arg("root").output() {
-        let root = String::from_utf8_lossy(&output.stdout).trim().to_string();
-        if output.status.success() && !root.is_empty() {
-            return Some(PathBuf::from(root));
-        }
-    }
-    env::var_os("HOME").map(|home| PathBuf::from(home).join(".pyenv"))
-}
-
-fn on_path(name: &str) -> Option<PathBuf> {
-    env::split_paths(&env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
 }
 
 fn probe(candidate: &Path) -> Option<Interpreter> {

@@ -29,6 +29,10 @@ use pyc_audit::pyc::interp::Interpreter;
 use pyc_audit::pyc::magic::{Implementation, PyVersion};
 use pyc_audit::pyc::marshal::check_body;
 
+#[path = "common/pythons.rs"]
+mod pythons;
+use pythons::{on_path, pyenv_root};
+
 /// How many standard-library files each interpreter compiles.
 const STDLIB_FILES: usize = 150;
 
@@ -181,35 +185,11 @@ struct Python {
     executable: PathBuf,
 }
 
+/// A clean interpreter command (see `pythons`) with a fixed hash seed.
 fn python_command(executable: &Path) -> Command {
-    let mut command = Command::new(executable);
-    for (key, _) in env::vars_os() {
-        let name = key.to_string_lossy();
-        if name.starts_with("PYTHON") && name != "PYTHONHOME" {
-            command.env_remove(&key);
-        }
-    }
+    let mut command = pythons::python_command(executable);
     command.env("PYTHONHASHSEED", "0");
     command
-}
-
-fn pyenv_root() -> Option<PathBuf> {
-    if let Some(root) = env::var_os("PYENV_ROOT").filter(|r| !r.is_empty()) {
-        return Some(PathBuf::from(root));
-    }
-    if let Ok(output) = Command::new("pyenv").arg("root").output() {
-        let root = String::from_utf8_lossy(&output.stdout).trim().to_string();
-        if output.status.success() && !root.is_empty() {
-            return Some(PathBuf::from(root));
-        }
-    }
-    env::var_os("HOME").map(|home| PathBuf::from(home).join(".pyenv"))
-}
-
-fn on_path(name: &str) -> Option<PathBuf> {
-    env::split_paths(&env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
 }
 
 fn discover() -> Vec<Python> {
