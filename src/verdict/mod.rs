@@ -74,12 +74,12 @@ pub fn judge(ev: &Evidence, hash: HashFn) -> Record {
     let read = match ev.cache {
         Ok(read) => read,
         Err(error) => {
+            // With its source present, the tag's interpreter tries to read a default-named
+            // cache, fails, and compiles the source; nothing reads a legacy file beside a
+            // source under Python 3, or an opt-N/.pyo/unknown-tag name by default.
+            let tries = ev.name.layout != Layout::Legacy && ev.name.is_default_name();
             let action = match ev.source {
-                SourceState::Present { .. }
-                    if judge::never_read(ev.name, &no_judge()).is_none() =>
-                {
-                    Action::Recompile
-                }
+                SourceState::Present { .. } if tries => Action::Recompile,
                 _ => Action::Skip,
             };
             return finish(
@@ -141,13 +141,6 @@ pub fn judge(ev: &Evidence, hash: HashFn) -> Record {
     match judge::never_read(ev.name, &judge) {
         Some(why) => finish(rec, status, Action::Skip, format!("{reason}; {why}")),
         None => finish(rec, status, on_read, reason),
-    }
-}
-
-fn no_judge() -> Judge {
-    Judge {
-        interpreter: None,
-        fit: Fit::BadBytes,
     }
 }
 
