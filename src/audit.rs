@@ -22,14 +22,24 @@ use crate::source::{source_hash, HashVariant, SourceStat};
 use crate::verdict::{self, CacheRead, Evidence, SourceState, HEAD_LEN};
 use crate::walk::{self, EntryKind, Found, WalkError, WalkOptions};
 
+/// How far to check each cache.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Depth {
+    /// The header and the first byte of the body: 17 bytes at most.
+    #[default]
+    Header,
+    /// Also the whole marshal body of every cache whose header its interpreter accepts.
+    Body,
+}
+
 /// Walks the roots and judges every cache found; records are sorted by path.
-pub fn audit(roots: &[PathBuf], opts: &WalkOptions) -> (Vec<Record>, Vec<WalkError>) {
+pub fn audit(roots: &[PathBuf], opts: &WalkOptions, depth: Depth) -> (Vec<Record>, Vec<WalkError>) {
     let records = Mutex::new(Vec::new());
     let errors = rayon::in_place_scope(|scope| {
         walk::walk(roots, opts, |batch| {
             let records = &records;
             scope.spawn(move |_| {
-                let judged = judge_batch(batch);
+                let judged = judge_batch(batch, depth);
                 records
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -54,7 +64,7 @@ fn tree_key(path: &Path) -> Vec<u8> {
 }
 
 /// Judges one directory's caches, grouped by the source they pair with.
-pub fn judge_batch(batch: Vec<Found>) -> Vec<Record> {
+pub fn judge_batch(batch: Vec<Found>, depth: Depth) -> Vec<Record> {
     let mut groups: HashMap<PathBuf, Vec<(Found, CacheName)>> = HashMap::new();
     for f in batch {
         // Every path the walk yields ends in .pyc/.pyo, so it always parses.
@@ -63,10 +73,13 @@ pub fn judge_batch(batch: Vec<Found>) -> Vec<Record> {
             groups.entry(key).or_default().push((f, name));
         }
     }
-    groups.values().flat_map(|g| judge_group(g)).collect()
+    groups
+        .values()
+        .flat_map(|g| judge_group(g, depth))
+        .collect()
 }
 
-fn judge_group(group: &[(Found, CacheName)]) -> Vec<Record> {
+fn judge_group(group: &[(Found, CacheName)], depth: Depth) -> Vec<Record> {
     let source = stat_source(&group[0].1.sources);
     let bytes: RefCell<Option<Result<Vec<u8>, String>>> = RefCell::new(None);
     let hashes: RefCell<HashMap<(HashVariant, u32), SourceHash>> = RefCell::new(HashMap::new());
@@ -87,11 +100,34 @@ fn judge_group(group: &[(Found, CacheName)]) -> Vec<Record> {
         .iter()
         .map(|(found, name)| {
             let read = read_head(found);
+            let (cache, file) = match read {
+                Ok((cache, file)) => {
+                    let left = cache.len.saturating_sub(cache.head.len() as u64);
+                    (Ok(cache), Some((file, left)))
+                }
+                Err(e) => (Err(e), None),
+            };
+            let file = RefCell::new(file);
+            let rest = |buf: &mut Vec<u8>, n: usize| -> Result<bool, String> {
+                let mut file = file.borrow_mut();
+                let (file, left) = file.as_mut().ok_or("the file is closed")?;
+                // Never ask past the size fstat gave: no extra read() to find the end.
+                let want = (n as u64).min(*left);
+                buf.reserve(want as usize);
+                let got = (&*file)
+                    .take(want)
+                    .read_to_end(buf)
+                    .map_err(|e| e.to_string())? as u64;
+                *left -= got;
+                Ok(got < want || *left == 0)
+            };
             let ev = Evidence {
                 path: &found.path,
                 name,
-                cache: read.as_ref().map_err(String::as_str),
+                cache: cache.as_ref().map_err(String::as_str),
                 source: &source,
+                rest: &rest,
+                deep: depth == Depth::Body,
             };
             verdict::judge(&ev, &hash)
         })
@@ -122,8 +158,9 @@ pub fn stat_source(candidates: &[PathBuf]) -> SourceState {
     SourceState::Missing
 }
 
-/// Reads the first bytes of a cache and its mtime; never more than the verdict needs.
-pub fn read_head(found: &Found) -> Result<CacheRead, String> {
+/// Reads the first bytes of a cache and its mtime, and keeps the file open (positioned after
+/// those bytes) in case the verdict needs the body.
+pub fn read_head(found: &Found) -> Result<(CacheRead, File), String> {
     if found.kind == EntryKind::Directory {
         return Err("is a directory".into());
     }
@@ -134,10 +171,16 @@ pub fn read_head(found: &Found) -> Result<CacheRead, String> {
     }
     let written_ns = SourceStat::from_metadata(&meta).mtime_ns();
     let mut head = Vec::with_capacity(HEAD_LEN);
-    file.take(HEAD_LEN as u64)
+    (&file)
+        .take(HEAD_LEN as u64)
         .read_to_end(&mut head)
         .map_err(|e| e.to_string())?;
-    Ok(CacheRead { head, written_ns })
+    let cache = CacheRead {
+        head,
+        written_ns,
+        len: meta.len(),
+    };
+    Ok((cache, file))
 }
 
 fn open_error(path: &Path, kind: EntryKind, e: &io::Error) -> String {

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
+use crate::audit::Depth;
 use crate::cli::{CheckArgs, ColorChoice, FailOn, Format};
 
 /// Everything a check run needs.
@@ -24,6 +25,8 @@ pub struct Config {
     pub fail_on: FailOn,
     pub follow: bool,
     pub exclude: GlobSet,
+    /// Which cache bodies to walk.
+    pub depth: Depth,
 }
 
 impl Config {
@@ -44,6 +47,11 @@ impl Config {
             color,
             fail_on: args.fail_on,
             follow: args.follow,
+            depth: if args.deep {
+                Depth::Body
+            } else {
+                Depth::Header
+            },
             exclude: build_globs(&args.exclude)?,
         })
     }

@@ -41,7 +41,7 @@ fn check(config: Config) -> Result<ExitStatus> {
         follow: config.follow,
         exclude: &config.exclude,
     };
-    let (records, walk_errors) = audit::audit(&config.roots, &opts);
+    let (records, walk_errors) = audit::audit(&config.roots, &opts, config.depth);
     for e in &walk_errors {
         diag::error(&format!("{}: {}", report::escaped_path(&e.path), e.message));
     }

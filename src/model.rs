@@ -101,6 +101,8 @@ impl Severity {
         match (status, action) {
             (Status::Fresh, _) => None,
             (Status::Unreadable, _) => Some(Severity::Warning),
+            // A sound code object followed by stray bytes: it runs, but the file is damaged.
+            (Status::Corrupt, Action::Load) => Some(Severity::Warning),
             (_, Action::Fail) | (_, Action::Load) => Some(Severity::Error),
             (Status::Orphan, _) => Some(Severity::Warning),
             (_, Action::Skip) => Some(Severity::Info),
@@ -269,6 +271,7 @@ mod tests {
             (Mismatch, Skip, Some(Severity::Info)),
             (Corrupt, Recompile, Some(Severity::Warning)),
             (Corrupt, Fail, Some(Severity::Error)),
+            (Corrupt, Load, Some(Severity::Warning)),
             (Corrupt, Skip, Some(Severity::Info)),
             (Unreadable, Recompile, Some(Severity::Warning)),
             (Unreadable, Skip, Some(Severity::Warning)),

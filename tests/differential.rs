@@ -7,7 +7,7 @@
 //!
 //! 1. `harness.py build DIR` (run by that interpreter) writes one scenario per case and
 //!    `DIR/cases.json`;
-//! 2. `pyc-audit --format json --all --fail-on never DIR` judges the untouched tree;
+//! 2. `pyc-audit --deep --format json --all --fail-on never DIR` judges the untouched tree;
 //! 3. `harness.py observe DIR` imports each case under `python -v` and reports what the
 //!    interpreter did with the case's cache: `load`, `recompile`, `fail` or `skip`.
 //!
@@ -65,8 +65,7 @@ impl Interpreter {
 
 /// What checking one interpreter gives: its case count and disagreements, or why it could not
 /// be checked.
-/// Per interpreter: cases compared, cases deferred to the marshal body walk, disagreements.
-type Outcome = Result<(usize, usize, Vec<Row>), String>;
+type Outcome = Result<(usize, Vec<Row>), String>;
 
 /// One disagreement between pyc-audit and the interpreter.
 struct Row {
@@ -192,7 +191,7 @@ fn check_interpreter(interp: &Interpreter, other: Option<PathBuf>) -> Outcome {
 
     // The tool must see the tree before any import touches it.
     let output = Command::new(env!("CARGO_BIN_EXE_pyc-audit"))
-        .args(["--format", "json", "--all", "--fail-on", "never"])
+        .args(["--deep", "--format", "json", "--all", "--fail-on", "never"])
         .arg(&root)
         .output()
         .map_err(|e| format!("pyc-audit: {e}"))?;
@@ -229,14 +228,7 @@ fn check_interpreter(interp: &Interpreter, other: Option<PathBuf>) -> Outcome {
     }
 
     let mut rows = Vec::new();
-    let mut deferred = 0;
     for obs in &observations {
-        if obs["body_walk"] == Value::Bool(true) {
-            // The header matches and only the body is cut: the header-only audit cannot see
-            // it; these cases belong to the full marshal walk.
-            deferred += 1;
-            continue;
-        }
         let case = str_field(obs, "case");
         let cache = Path::new(str_field(obs, "cache"));
         let observed = str_field(obs, "observed");
@@ -296,7 +288,7 @@ fn check_interpreter(interp: &Interpreter, other: Option<PathBuf>) -> Outcome {
             );
         }
     }
-    Ok((case_count - deferred, deferred, rows))
+    Ok((case_count, rows))
 }
 
 fn table(rows: &[Row]) -> String {
@@ -395,10 +387,9 @@ fn python_action_matches_the_interpreter() {
     let mut total = 0;
     for (interp, result) in results {
         match result {
-            Ok((count, deferred, mut found)) => {
+            Ok((count, mut found)) => {
                 eprintln!(
-                    "differential: {} ({}): {count} cases compared, {deferred} deferred to the \
-                     body walk, {} disagreements",
+                    "differential: {} ({}): {count} cases compared, {} disagreements",
                     interp.label(),
                     interp.executable.display(),
                     found.len()

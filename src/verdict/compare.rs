@@ -1,27 +1,15 @@
 //! Comparing an accepted header with its source, as the judging interpreter does: the
-//! timestamp rule of its era, or the source hash with its SipHash variant, then the first byte of
-//! the body. Also the source's values as that interpreter computes them, for the report.
+//! timestamp rule of its era, or the source hash with its SipHash variant. Also the source's
+//! values as that interpreter computes them, for the report.
 
 use super::{judge, text, CacheRead, Evidence, HashFn, Judge, Outcome};
 use crate::model::{Record, Values};
 use crate::naming::Layout;
-use crate::pyc::header::{self, Body, Header, Recorded, SourceHash};
+use crate::pyc::header::{self, Header, Recorded, SourceHash};
 use crate::pyc::magic::Magic;
 use crate::source::{size_matches, MtimeRule, SourceStat};
 
-/// A body the interpreter cannot unmarshal into a code object, if so.
-pub(super) fn body_problem(judge: &Judge, h: &Header) -> Option<String> {
-    let markers = judge.interpreter.and_then(|i| i.code_markers())?;
-    match h.body {
-        Body::Empty => Some("the body is empty (EOFError: marshal data too short)".into()),
-        Body::Starts(b) if !markers.contains(&b) => Some(format!(
-            "the body is not a code object (marshal type {b:#04x})"
-        )),
-        Body::Starts(_) => None,
-    }
-}
-
-/// Compares an accepted header with the source, then checks the body.
+/// Compares an accepted header with the source (the body is checked by the caller).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn compare(
     rec: &mut Record,
@@ -71,15 +59,7 @@ pub(super) fn compare(
         },
     };
     rec.actual = Some(actual);
-    match compared {
-        Outcome::Fresh(_) | Outcome::Suspect(_) => match body_problem(judge, h) {
-            Some(why) => Outcome::BadBody(format!(
-                "header matches the source but {why}: the import raises"
-            )),
-            None => compared,
-        },
-        other => other,
-    }
+    compared
 }
 
 /// The source's mtime (as the judge computes it) and size.

@@ -7,6 +7,7 @@
 //! action (what Python does with it under default settings) and a severity from the table in
 //! `model::Severity::of`. No I/O happens here, so callers can run it on every core.
 
+mod body;
 mod compare;
 mod judge;
 mod text;
@@ -18,7 +19,8 @@ use crate::naming::{CacheName, Layout, OptLevel};
 use crate::pyc::header::{self, Header, HeaderError, Recorded, SourceHash};
 use crate::pyc::magic::{self, Magic, MagicId};
 use crate::source::{HashVariant, MtimeRule, SourceStat};
-use compare::{body_problem, compare, source_values};
+use body::BodyCheck;
+use compare::{compare, source_values};
 pub use judge::{Fit, Judge};
 
 /// The bytes read from the start of a cache, and when the cache was written.
@@ -28,9 +30,12 @@ pub struct CacheRead {
     pub head: Vec<u8>,
     /// The cache file's own mtime, in nanoseconds since the epoch.
     pub written_ns: i128,
+    /// The cache file's size in bytes.
+    pub len: u64,
 }
 
-/// How many bytes of a cache the verdict needs: the longest header and one body byte.
+/// How many bytes of a cache the verdict needs to judge its header: the longest header and
+/// one body byte. The rest is read through a [`RestFn`] only when the body must be checked.
 pub const HEAD_LEN: usize = 17;
 
 /// What the filesystem says about the source.
@@ -47,7 +52,15 @@ pub struct Evidence<'a> {
     pub name: &'a CacheName,
     pub cache: Result<&'a CacheRead, &'a str>,
     pub source: &'a SourceState,
+    /// Reads on after `head`; used only when the body must be checked.
+    pub rest: RestFn<'a>,
+    /// Walk the whole body of a cache whose header is accepted, not just its first byte.
+    pub deep: bool,
 }
+
+/// Appends up to `n` more bytes of the cache to the buffer, continuing where the last read
+/// stopped; returns true once the end of the file is reached.
+pub type RestFn<'a> = &'a dyn Fn(&mut Vec<u8>, usize) -> Result<bool, String>;
 
 /// Hashes the source with a variant and key; called only for hash-based caches.
 pub type HashFn<'a> = &'a dyn Fn(HashVariant, u32) -> Result<SourceHash, String>;
@@ -66,6 +79,10 @@ enum Outcome {
     BadHeader(String),
     /// The header is accepted but the body cannot be unmarshalled: the import raises.
     BadBody(String),
+    /// Fresh, but bytes follow the code object: Python loads it and ignores them.
+    Trailing(String),
+    /// The body could not be read: Python falls back to the source.
+    Unreadable(String),
 }
 
 /// Judges one cache.
@@ -99,7 +116,7 @@ pub fn judge(ev: &Evidence, hash: HashFn) -> Record {
     }
     let stat = match ev.source {
         SourceState::Present { stat, .. } => *stat,
-        SourceState::Missing => return orphan(rec, ev, &judge, magic, header, &read.head),
+        SourceState::Missing => return orphan(rec, ev, &judge, magic, header, read),
         SourceState::Unreadable { error, .. } => {
             return finish(
                 rec,
@@ -114,7 +131,8 @@ pub fn judge(ev: &Evidence, hash: HashFn) -> Record {
     rec.actual = Some(source_values(&stat, rule));
     let outcome = match (&judge.fit, magic, header) {
         (Fit::Consistent, Some(magic), Some(Ok(h))) => {
-            compare(&mut rec, ev, &judge, magic, &h, &stat, read, hash)
+            let compared = compare(&mut rec, ev, &judge, magic, &h, &stat, read, hash);
+            with_body(compared, ev, &judge, &h, read)
         }
         (fit, _, header) => reject(fit, header, &judge, &read.head),
     };
@@ -137,10 +155,43 @@ pub fn judge(ev: &Evidence, hash: HashFn) -> Record {
             (Status::Corrupt, Action::Recompile, r)
         }
         Outcome::BadBody(r) => (Status::Corrupt, Action::Fail, r),
+        Outcome::Trailing(r) => (Status::Corrupt, Action::Load, r),
+        Outcome::Unreadable(r) => (Status::Unreadable, Action::Recompile, r),
     };
     match judge::never_read(ev.name, &judge) {
         Some(why) => finish(rec, status, Action::Skip, format!("{reason}; {why}")),
         None => finish(rec, status, on_read, reason),
+    }
+}
+
+/// Checks the body of a cache the interpreter is going to load (fresh, suspect, or stale
+/// under an unchecked hash); the others are never unmarshalled.
+fn with_body(
+    compared: Outcome,
+    ev: &Evidence,
+    judge: &Judge,
+    h: &Header,
+    read: &CacheRead,
+) -> Outcome {
+    let loads = matches!(
+        compared,
+        Outcome::Fresh(_) | Outcome::Suspect(_) | Outcome::Stale { trusted: true, .. }
+    );
+    if !loads {
+        return compared;
+    }
+    let header_len = judge.era(ev.name).map_or(0, |era| era.header_len());
+    match body::check(judge, h, header_len, read, ev.rest, ev.deep) {
+        BodyCheck::Sound => compared,
+        BodyCheck::Broken(why) => Outcome::BadBody(format!(
+            "{} accepts the header but {why}: the import raises",
+            who(judge)
+        )),
+        BodyCheck::Trailing(note) => match compared {
+            Outcome::Fresh(r) => Outcome::Trailing(format!("{r}, but {note}")),
+            other => other,
+        },
+        BodyCheck::Unreadable(e) => Outcome::Unreadable(e),
     }
 }
 
@@ -214,7 +265,7 @@ fn orphan(
     judge: &Judge,
     magic: Option<Magic>,
     header: Option<Result<Header, HeaderError>>,
-    head: &[u8],
+    read: &CacheRead,
 ) -> Record {
     let wanted = ev
         .name
@@ -229,8 +280,14 @@ fn orphan(
         .interpreter
         .map_or_else(|| "Python".to_string(), |i| i.to_string());
     let outcome = match (&judge.fit, magic, header) {
-        (Fit::Consistent, Some(_), Some(Ok(h))) => body_problem(judge, &h),
-        (fit, _, header) => Some(reject_text(fit, header, judge, head)),
+        (Fit::Consistent, Some(_), Some(Ok(h))) => {
+            let header_len = judge.era(ev.name).map_or(0, |era| era.header_len());
+            match body::check(judge, &h, header_len, read, ev.rest, ev.deep) {
+                BodyCheck::Broken(why) | BodyCheck::Unreadable(why) => Some(why),
+                BodyCheck::Sound | BodyCheck::Trailing(_) => None,
+            }
+        }
+        (fit, _, header) => Some(reject_text(fit, header, judge, &read.head)),
     };
     match outcome {
         None => {

@@ -3,6 +3,7 @@
 use super::*;
 use crate::naming;
 use crate::pyc::header::SourceHash;
+use crate::pyc::marshal::sample;
 use crate::source::source_hash;
 
 const T: i64 = 1_700_000_000;
@@ -44,16 +45,31 @@ struct Case {
     head: Vec<u8>,
     source: Option<SourceStat>,
     written_ns: i128,
+    /// The bytes after `head`: by default, the rest of a valid empty module for the
+    /// interpreter that judges the cache, so that the header alone decides.
+    rest: Vec<u8>,
+    deep: bool,
 }
 
 impl Case {
     fn new(path: &'static str, head: Vec<u8>, source: Option<SourceStat>) -> Case {
         let written_ns = i128::from(T) * 1_000_000_000 + 900_000_000;
+        let name = naming::parse(Path::new(path)).unwrap();
+        let (magic, id) = magic::identify(&head);
+        let judge = Judge::choose(&name, magic, &id);
+        let rest = match judge.interpreter {
+            Some(i) if crate::pyc::marshal::MarshalVersion::of(&i).is_some() => {
+                sample::empty_module(&i)[1..].to_vec()
+            }
+            _ => Vec::new(),
+        };
         Case {
             path,
             head,
             source,
             written_ns,
+            rest,
+            deep: true,
         }
     }
 
@@ -69,12 +85,23 @@ impl Case {
         let read = CacheRead {
             head: self.head.clone(),
             written_ns: self.written_ns,
+            len: (self.head.len() + self.rest.len()) as u64,
         };
+        let given = std::cell::Cell::new(0);
         let ev = Evidence {
             path: Path::new(self.path),
             name: &name,
             cache: Ok(&read),
             source: &source,
+            rest: &|buf: &mut Vec<u8>, n: usize| {
+                // A few bytes at a time, fewer than asked, to exercise reading in chunks.
+                let at = given.get();
+                let end = self.rest.len().min(at + n.min(7));
+                buf.extend_from_slice(&self.rest[at..end]);
+                given.set(end);
+                Ok(end == self.rest.len())
+            },
+            deep: self.deep,
         };
         judge(&ev, &|variant, key| Ok(source_hash(variant, key, content)))
     }
@@ -224,6 +251,69 @@ fn accepted_headers_with_broken_bodies_fail() {
     );
     let plain_c = Case::new(PYC311, pep552(3495, 0, T as u32, 6, &[0x63]), src).run(SRC);
     assert_eq!(plain_c.status, Status::Fresh);
+}
+
+#[test]
+fn bodies_are_walked_to_their_end() {
+    let src = Some(stat(T, 0, 6));
+    let cut = |case: &mut Case| case.rest.truncate(case.rest.len() / 2);
+    let mut truncated = Case::new(PYC311, pep552(3495, 0, T as u32, 6, &[0xE3]), src);
+    cut(&mut truncated);
+    let r = truncated.run(SRC);
+    assert_eq!(
+        verdict(&r),
+        (Status::Corrupt, Action::Fail, Some(Severity::Error))
+    );
+    assert!(r.reason.contains("at body offset"), "{}", r.reason);
+    // Bytes after a sound code object: Python loads it and ignores them.
+    let mut trailing = Case::new(PYC311, pep552(3495, 0, T as u32, 6, &[0xE3]), src);
+    trailing.rest.extend_from_slice(b"junk");
+    let r = trailing.run(SRC);
+    assert_eq!(
+        verdict(&r),
+        (Status::Corrupt, Action::Load, Some(Severity::Warning))
+    );
+    assert!(r.reason.contains("4 trailing bytes"), "{}", r.reason);
+    // An unchecked-hash cache is loaded even when stale, so its body matters too.
+    let recorded = source_hash(HashVariant::Sip13, Magic(3495).word(), SRC);
+    let mut trusted = Case::new(PYC311, hashed(3495, 1, recorded), src);
+    cut(&mut trusted);
+    let r = trusted.run(b"x = 2\n");
+    assert_eq!(
+        verdict(&r),
+        (Status::Corrupt, Action::Fail, Some(Severity::Error))
+    );
+    // A stale header is never unmarshalled: its body does not matter.
+    let mut stale = Case::new(PYC311, pep552(3495, 0, T as u32, 9, &[0xE3]), src);
+    cut(&mut stale);
+    assert_eq!(stale.run(SRC).status, Status::Stale);
+    // Without --deep only the first byte is checked.
+    let mut shallow = Case::new(PYC311, pep552(3495, 0, T as u32, 6, &[0xE3]), src);
+    cut(&mut shallow);
+    shallow.deep = false;
+    assert_eq!(
+        verdict(&shallow.run(SRC)),
+        (Status::Fresh, Action::Load, None)
+    );
+    // An -O cache is read only under -O: a broken body is info.
+    let mut opt1 = Case::new(
+        "__pycache__/m.cpython-311.opt-1.pyc",
+        pep552(3495, 0, T as u32, 6, &[0xE3]),
+        src,
+    );
+    cut(&mut opt1);
+    assert_eq!(
+        verdict(&opt1.run(SRC)),
+        (Status::Corrupt, Action::Skip, Some(Severity::Info))
+    );
+    // A legacy orphan Python 2 would import, with a cut body: the import raises.
+    let mut py2 = Case::new("m.pyc", classic(62211, T as u32, None), None);
+    cut(&mut py2);
+    let r = py2.run(SRC);
+    assert_eq!(
+        verdict(&r),
+        (Status::Orphan, Action::Fail, Some(Severity::Error))
+    );
 }
 
 #[test]

@@ -50,10 +50,11 @@ fn any_bytes_in_a_cache_give_a_corrupt_row() {
 }
 
 #[test]
-fn a_huge_cache_is_judged_from_its_head_alone() {
+fn a_huge_cache_is_judged_without_reading_it_whole() {
     let t = Tree::new().fresh_311("m", b"x = 1\n");
     let pyc = t.path("__pycache__/m.cpython-311.pyc");
-    // A sparse 64 GiB file: reading it whole would take minutes, the verdict reads 17 bytes.
+    // A sparse 64 GiB file: reading it whole would take minutes. The header check reads 17
+    // bytes; the --deep body check stops where the code object ends, in the first megabyte.
     fs::OpenOptions::new()
         .write(true)
         .open(&pyc)
@@ -62,6 +63,15 @@ fn a_huge_cache_is_judged_from_its_head_alone() {
         .unwrap();
     filetime::set_file_mtime(&pyc, filetime::FileTime::from_unix_time(T, 0)).unwrap();
     t.run(&[]).expect(0);
+    let run = t.run(&["--deep", "--format", "json"]);
+    let doc = run.expect(1).json();
+    let rec = record(&doc, "__pycache__/m.cpython-311.pyc");
+    assert_eq!(
+        (&rec["status"], &rec["python_action"]),
+        (&"corrupt".into(), &"load".into())
+    );
+    let reason = rec["reason"].as_str().unwrap();
+    assert!(reason.contains("68719476623 trailing bytes"), "{reason}");
 }
 
 #[test]

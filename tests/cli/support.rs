@@ -78,13 +78,22 @@ fn split(stem: &str) -> (String, &str) {
     }
 }
 
-/// A 3.7+ header followed by the start of a code object.
+/// `marshal.dumps(compile("", "m.py", "exec"))` of CPython 3.11: a valid cache body.
+const BODY_311: &str = "630000000000000000000000000100000000000000f30600000097006400530029014ea9007201\
+                        000000f300000000fa046d2e7079fa083c6d6f64756c653e720400000001000000730f000000\
+                        f003010101f000010101f0000101017202000000";
+
+/// A 3.7+ header followed by the body of an empty 3.11 module.
 pub fn pep552(magic: u16, flags: u32, a: u32, b: u32) -> Vec<u8> {
     let mut v = vec![magic as u8, (magic >> 8) as u8, b'\r', b'\n'];
     for w in [flags, a, b] {
         v.extend_from_slice(&w.to_le_bytes());
     }
-    v.extend_from_slice(&[0xE3, 0, 0, 0, 0]);
+    let hex = BODY_311.as_bytes();
+    v.extend(
+        hex.chunks(2)
+            .map(|d| u8::from_str_radix(std::str::from_utf8(d).unwrap(), 16).unwrap()),
+    );
     v
 }
 

@@ -187,6 +187,19 @@ def compile_legacy(source):
     return os.path.splitext(source)[0] + ".pyc"
 
 
+def first_rejected_flip(content, hsize):
+    """The cache with one body byte replaced so that this interpreter's marshal.loads raises:
+    the first byte from the middle of the body on that, set to 0x00, breaks it."""
+    body = content[hsize:]
+    for offset in list(range(len(body) // 2, len(body))) + list(range(len(body) // 2)):
+        damaged = body[:offset] + b"\x00" + body[offset + 1 :]
+        try:
+            marshal.loads(damaged)
+        except Exception:
+            return content[:hsize] + damaged
+    raise RuntimeError("no single zeroed byte breaks this body")
+
+
 def patch(path, offset, data):
     """Overwrite bytes at offset in path, keeping the rest."""
     content = read_bytes(path)
@@ -205,10 +218,8 @@ class Builder(object):
         os.makedirs(path)
         return path
 
-    def add(self, name, cache, note, module="m", source="m.py", file_name=None, body_walk=False):
-        """Records a case. body_walk: only a full walk of the marshal body can tell what the
-        interpreter does (the header matches but the body is cut); the header-only audit
-        defers these to the body check."""
+    def add(self, name, cache, note, module="m", source="m.py", file_name=None):
+        """Records a case: the cache pyc-audit must judge, and how to import its module."""
         case_dir = os.path.join(self.root, name)
         self.cases.append(
             {
@@ -219,7 +230,6 @@ class Builder(object):
                 "source": os.path.join(name, source),
                 "file": file_name,
                 "note": note,
-                "body_walk": body_walk,
             }
         )
 
@@ -355,15 +365,32 @@ def build_cases(b):
         "truncated_header",
         cache,
         "file cut to 10 bytes: recompile (2.7: header ok, fail)",
-        body_walk=not HAS_PYCACHE,
     )
 
     _, _, cache = b.fresh_module("truncated_body")
     content = read_bytes(cache)
     write_bytes(cache, content[: hsize + (len(content) - hsize) // 2])
-    b.add(
-        "truncated_body", cache, "matching header, marshal body cut in half: fail", body_walk=True
-    )
+    b.add("truncated_body", cache, "matching header, marshal body cut in half: fail")
+
+    _, _, cache = b.fresh_module("body_byte_damaged")
+    content = read_bytes(cache)
+    damaged = first_rejected_flip(content, hsize)
+    write_bytes(cache, damaged)
+    b.add("body_byte_damaged", cache, "matching header, a body byte marshal rejects: fail")
+
+    _, _, cache = b.fresh_module("trailing_bytes")
+    write_bytes(cache, read_bytes(cache) + b"junk")
+    b.add("trailing_bytes", cache, "matching header, bytes after the code object: load")
+
+    if HAS_HASH_PYCS:
+        directory = b.case_dir("unchecked_edited_cut_body")
+        source = os.path.join(directory, "m.py")
+        write_source(source, 1, T0)
+        cache = compile_source(source, UNCHECKED)
+        content = read_bytes(cache)
+        write_bytes(cache, content[: hsize + (len(content) - hsize) // 2])
+        write_source(source, 2222, T0 + 10)
+        b.add("unchecked_edited_cut_body", cache, "unchecked hash, cut body: loaded, so fail")
 
     _, _, cache = b.fresh_module("empty_body")
     write_bytes(cache, read_bytes(cache)[:hsize])
@@ -637,7 +664,6 @@ def observe_case(root, case):
         "value": value,
         "source_value": source_value,
         "evidence": evidence,
-        "body_walk": case.get("body_walk", False),
     }
 
 

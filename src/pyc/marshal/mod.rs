@@ -15,6 +15,8 @@ mod code;
 mod container;
 mod quicken;
 mod reader;
+#[cfg(test)]
+pub(crate) mod sample;
 mod scalar;
 #[cfg(test)]
 mod tests;
@@ -185,6 +187,8 @@ pub struct MarshalError {
     pub offset: usize,
     /// The failure, worded like the interpreter's own error where possible.
     pub what: String,
+    /// The stream ended inside an object: more bytes might complete it.
+    pub ran_out: bool,
 }
 
 impl fmt::Display for MarshalError {
@@ -199,6 +203,15 @@ fn fail<T>(offset: usize, what: impl Into<String>) -> Result<T, MarshalError> {
     Err(MarshalError {
         offset,
         what: what.into(),
+        ran_out: false,
+    })
+}
+
+fn ran_out<T>(offset: usize, what: impl Into<String>) -> Result<T, MarshalError> {
+    Err(MarshalError {
+        offset,
+        what: what.into(),
+        ran_out: true,
     })
 }
 

@@ -11,7 +11,7 @@ use super::code::CodeFrame;
 use super::container::{DictFrame, Progress, Seq, SeqKind};
 use super::scalar;
 use super::value::{Items, Kind, Type, Value};
-use super::{fail, Family, MarshalError, MarshalVersion, RefTiming};
+use super::{fail, ran_out, Family, MarshalError, MarshalVersion, RefTiming};
 
 /// An entry of the reference list.
 #[derive(Clone, Copy, Debug)]
@@ -99,6 +99,7 @@ impl<'a> Parser<'a> {
         MarshalError {
             offset: at,
             what: what.to_string(),
+            ran_out: true,
         }
     }
 
@@ -118,7 +119,7 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
                 Ok(b)
             }
-            None => fail(self.pos, "EOF read where object expected"),
+            None => ran_out(self.pos, "EOF read where object expected"),
         }
     }
 
@@ -212,7 +213,7 @@ impl<'a> Parser<'a> {
         };
         // Every item takes at least its type byte: a count beyond the bytes left fails.
         if len > self.left() {
-            return fail(self.body.len(), "EOF read where object expected");
+            return ran_out(self.body.len(), "EOF read where object expected");
         }
         let slot = self.early(timing, kind.kind(), len).or(slot);
         self.push_seq(kind, start, len, slot)
