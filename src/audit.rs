@@ -19,6 +19,7 @@ use crate::model::Record;
 use crate::naming::{self, CacheName};
 use crate::pyc::header::SourceHash;
 use crate::source::{source_hash, HashVariant, SourceStat};
+use crate::tree;
 use crate::verdict::{self, CacheRead, Evidence, SourceState, HEAD_LEN};
 use crate::walk::{self, EntryKind, Found, WalkError, WalkOptions};
 
@@ -32,10 +33,24 @@ pub enum Depth {
     Body,
 }
 
-/// Walks the roots and judges every cache found; records are sorted by path.
-pub fn audit(roots: &[PathBuf], opts: &WalkOptions, depth: Depth) -> (Vec<Record>, Vec<WalkError>) {
+/// What to check beyond the walk's own options.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Checks {
+    pub depth: Depth,
+    /// `SOURCE_DATE_EPOCH`, a clamp value for source mtimes.
+    pub source_date_epoch: Option<i64>,
+}
+
+/// Walks the roots, judges every cache found and adds the findings about temporary files,
+/// directories and whole trees; records are sorted by path.
+pub fn audit(
+    roots: &[PathBuf],
+    opts: &WalkOptions,
+    checks: Checks,
+) -> (Vec<Record>, Vec<WalkError>) {
+    let depth = checks.depth;
     let records = Mutex::new(Vec::new());
-    let errors = rayon::in_place_scope(|scope| {
+    let walked = rayon::in_place_scope(|scope| {
         walk::walk(roots, opts, |batch| {
             let records = &records;
             scope.spawn(move |_| {
@@ -48,8 +63,10 @@ pub fn audit(roots: &[PathBuf], opts: &WalkOptions, depth: Depth) -> (Vec<Record
         })
     });
     let mut records = records.into_inner().unwrap_or_else(|e| e.into_inner());
+    let found = tree::findings(roots, &walked.survey, &records, checks.source_date_epoch);
+    records.extend(found);
     records.par_sort_by_cached_key(|r| tree_key(&r.path));
-    (records, errors)
+    (records, walked.errors)
 }
 
 /// A sort key that orders paths as a tree listing (`a/x` before `a.b`): the raw bytes with

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
-use crate::audit::Depth;
+use crate::audit::{Checks, Depth};
 use crate::cli::{CheckArgs, ColorChoice, FailOn, Format};
 
 /// Everything a check run needs.
@@ -25,8 +25,14 @@ pub struct Config {
     pub fail_on: FailOn,
     pub follow: bool,
     pub exclude: GlobSet,
-    /// Which cache bodies to walk.
-    pub depth: Depth,
+    /// How deep to check, and the environment the checks depend on.
+    pub checks: Checks,
+}
+
+/// `SOURCE_DATE_EPOCH` as Python reads it (a decimal integer; unset, empty or not a number
+/// means none).
+fn source_date_epoch() -> Option<i64> {
+    std::env::var("SOURCE_DATE_EPOCH").ok()?.trim().parse().ok()
 }
 
 impl Config {
@@ -47,10 +53,13 @@ impl Config {
             color,
             fail_on: args.fail_on,
             follow: args.follow,
-            depth: if args.deep {
-                Depth::Body
-            } else {
-                Depth::Header
+            checks: Checks {
+                depth: if args.deep {
+                    Depth::Body
+                } else {
+                    Depth::Header
+                },
+                source_date_epoch: source_date_epoch(),
             },
             exclude: build_globs(&args.exclude)?,
         })

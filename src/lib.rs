@@ -13,6 +13,8 @@ pub mod naming;
 pub mod pyc;
 pub mod report;
 pub mod source;
+pub mod survey;
+pub mod tree;
 pub mod verdict;
 pub mod walk;
 
@@ -41,7 +43,7 @@ fn check(config: Config) -> Result<ExitStatus> {
         follow: config.follow,
         exclude: &config.exclude,
     };
-    let (records, walk_errors) = audit::audit(&config.roots, &opts, config.depth);
+    let (records, walk_errors) = audit::audit(&config.roots, &opts, config.checks);
     for e in &walk_errors {
         diag::error(&format!("{}: {}", report::escaped_path(&e.path), e.message));
     }

@@ -1,6 +1,7 @@
-//! The audit's results: one `Record` per cache and a `Summary`. These types are the JSON
-//! contract (`schema_version` 1): field names, order and values are documented in the README
-//! and must only change with a new schema version.
+//! The audit's results: one `Record` per cache (and per finding about a temporary file, a
+//! directory or a whole tree) and a `Summary`. These types are the JSON contract
+//! (`schema_version` 2): field names, order and values are documented in the README and must
+//! only change with a new schema version.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,10 +11,25 @@ use serde::{Serialize, Serializer};
 use crate::naming::Layout;
 use crate::pyc::header::Invalidation;
 use crate::pyc::magic::Implementation;
+use crate::source::SourceStat;
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
-/// How a cache stands against its source.
+/// What a record is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A bytecode cache (`.pyc`, `.pyo`).
+    Cache,
+    /// A temporary file left by an interrupted cache write.
+    File,
+    /// A directory: an empty `__pycache__`, or a package that lost its sources.
+    Directory,
+    /// A whole audited tree (a given path).
+    Tree,
+}
+
+/// How a cache stands against its source, or what a non-cache finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -24,10 +40,17 @@ pub enum Status {
     Mismatch,
     Corrupt,
     Unreadable,
+    /// A leftover temporary file or an empty `__pycache__` directory.
+    Debris,
+    /// A directory that still imports (or imports differently) because caches outlived
+    /// its sources.
+    Ghost,
+    /// A tree whose sources' mtimes cannot tell versions apart.
+    Clamped,
 }
 
 impl Status {
-    pub const ALL: [Status; 7] = [
+    pub const ALL: [Status; 10] = [
         Status::Fresh,
         Status::Stale,
         Status::Suspect,
@@ -35,6 +58,9 @@ impl Status {
         Status::Mismatch,
         Status::Corrupt,
         Status::Unreadable,
+        Status::Debris,
+        Status::Ghost,
+        Status::Clamped,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +72,9 @@ impl Status {
             Status::Mismatch => "mismatch",
             Status::Corrupt => "corrupt",
             Status::Unreadable => "unreadable",
+            Status::Debris => "debris",
+            Status::Ghost => "ghost",
+            Status::Clamped => "clamped",
         }
     }
 }
@@ -63,6 +92,8 @@ pub enum Action {
     Skip,
     /// The import raises.
     Fail,
+    /// (A directory) the import gives an empty namespace package.
+    Namespace,
 }
 
 impl Action {
@@ -72,6 +103,7 @@ impl Action {
             Action::Recompile => "recompile",
             Action::Skip => "skip",
             Action::Fail => "fail",
+            Action::Namespace => "namespace",
         }
     }
 }
@@ -100,13 +132,14 @@ impl Severity {
     pub fn of(status: Status, action: Action) -> Option<Severity> {
         match (status, action) {
             (Status::Fresh, _) => None,
+            (Status::Debris | Status::Clamped, _) => Some(Severity::Info),
             (Status::Unreadable, _) => Some(Severity::Warning),
             // A sound code object followed by stray bytes: it runs, but the file is damaged.
             (Status::Corrupt, Action::Load) => Some(Severity::Warning),
             (_, Action::Fail) | (_, Action::Load) => Some(Severity::Error),
-            (Status::Orphan, _) => Some(Severity::Warning),
+            (Status::Orphan | Status::Ghost, _) => Some(Severity::Warning),
             (_, Action::Skip) => Some(Severity::Info),
-            (_, Action::Recompile) => Some(Severity::Warning),
+            (_, Action::Recompile | Action::Namespace) => Some(Severity::Warning),
         }
     }
 }
@@ -129,9 +162,11 @@ pub struct Record {
     #[serde(serialize_with = "lossy_path")]
     pub path: PathBuf,
     pub path_bytes_hex: Option<String>,
+    pub kind: Kind,
     #[serde(serialize_with = "lossy_opt_path")]
     pub source: Option<PathBuf>,
-    pub layout: Layout,
+    /// `None` for records that are not caches.
+    pub layout: Option<Layout>,
     pub implementation: Option<Implementation>,
     pub python: Option<String>,
     pub magic: Option<u16>,
@@ -146,17 +181,53 @@ pub struct Record {
     pub reason: String,
     pub recorded: Values,
     pub actual: Option<Values>,
+    /// The source's exact mtime and size, for the tree-wide checks (not in the contract).
+    #[serde(skip)]
+    pub source_stat: Option<SourceStat>,
 }
 
 impl Record {
+    /// A finding that is not about one cache: a temporary file, a directory or a tree.
+    pub fn finding(
+        kind: Kind,
+        path: PathBuf,
+        status: Status,
+        action: Action,
+        reason: String,
+    ) -> Record {
+        Record {
+            path_bytes_hex: raw_bytes_hex(&path),
+            path,
+            kind,
+            source: None,
+            layout: None,
+            implementation: None,
+            python: None,
+            magic: None,
+            magic_python: None,
+            tag: None,
+            opt_level: None,
+            invalidation: None,
+            flags: None,
+            status,
+            python_action: action,
+            severity: Severity::of(status, action),
+            reason,
+            recorded: Values::default(),
+            actual: None,
+            source_stat: None,
+        }
+    }
+
     /// A record for tests of code that consumes records.
     #[cfg(test)]
     pub fn example() -> Record {
         Record {
             path: PathBuf::from("__pycache__/m.cpython-311.pyc"),
             path_bytes_hex: None,
+            kind: Kind::Cache,
             source: Some(PathBuf::from("m.py")),
-            layout: Layout::Pycache,
+            layout: Some(Layout::Pycache),
             implementation: Some(Implementation::CPython),
             python: Some("3.11".into()),
             magic: Some(3495),
@@ -171,14 +242,15 @@ impl Record {
             reason: String::new(),
             recorded: Values::default(),
             actual: None,
+            source_stat: None,
         }
     }
 }
 
-/// Counts over every cache the audit judged.
+/// Counts over every record.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
-    /// Every cache judged.
+    /// Every cache judged (records of kind `cache`).
     pub caches: usize,
     /// Records with a severity.
     pub findings: usize,
@@ -191,7 +263,7 @@ pub struct Summary {
 impl Summary {
     pub fn of(records: &[Record]) -> Summary {
         let mut summary = Summary {
-            caches: records.len(),
+            caches: records.iter().filter(|r| r.kind == Kind::Cache).count(),
             ..Summary::default()
         };
         for status in Status::ALL {
@@ -275,6 +347,11 @@ mod tests {
             (Corrupt, Skip, Some(Severity::Info)),
             (Unreadable, Recompile, Some(Severity::Warning)),
             (Unreadable, Skip, Some(Severity::Warning)),
+            (Debris, Skip, Some(Severity::Info)),
+            (Clamped, Load, Some(Severity::Info)),
+            (Ghost, Namespace, Some(Severity::Warning)),
+            (Ghost, Load, Some(Severity::Error)),
+            (Ghost, Fail, Some(Severity::Error)),
         ];
         for (status, action, want) in table {
             assert_eq!(Severity::of(status, action), want, "{status:?} {action:?}");

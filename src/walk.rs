@@ -14,6 +14,7 @@ use globset::GlobSet;
 use walkdir::WalkDir;
 
 use crate::naming::is_cache_file_name;
+use crate::survey::{Survey, Surveyor};
 
 /// One entry named like a cache.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,23 +74,32 @@ fn parent_bytes(path: &Path) -> &[u8] {
     &bytes[..bytes.iter().rposition(|&b| b == b'/').unwrap_or(0)]
 }
 
-/// Walks every root in order, handing caches over in per-directory batches; returns the
-/// paths that could not be read.
-pub fn walk(
-    roots: &[PathBuf],
-    opts: &WalkOptions,
-    on_batch: impl FnMut(Vec<Found>),
-) -> Vec<WalkError> {
+/// What the walk returns once every cache has been handed over.
+#[derive(Debug, Default)]
+pub struct Walked {
+    /// The paths that could not be read.
+    pub errors: Vec<WalkError>,
+    /// What was seen of every directory, for the tree-wide checks.
+    pub survey: Survey,
+}
+
+/// Walks every root in order, handing caches over in per-directory batches.
+pub fn walk(roots: &[PathBuf], opts: &WalkOptions, on_batch: impl FnMut(Vec<Found>)) -> Walked {
     let mut batcher = Batcher {
         batch: Vec::new(),
         on_batch,
     };
     let mut errors = Vec::new();
+    let mut surveyor = Surveyor::default();
     for root in roots {
-        walk_root(root, opts, &mut batcher, &mut errors);
+        walk_root(root, opts, &mut batcher, &mut errors, &mut surveyor);
+        surveyor.end_root();
     }
     batcher.flush();
-    errors
+    Walked {
+        errors,
+        survey: surveyor.finish(),
+    }
 }
 
 fn walk_root<F: FnMut(Vec<Found>)>(
@@ -97,6 +107,7 @@ fn walk_root<F: FnMut(Vec<Found>)>(
     opts: &WalkOptions,
     out: &mut Batcher<F>,
     errors: &mut Vec<WalkError>,
+    surveyor: &mut Surveyor,
 ) {
     if let Err(e) = root.symlink_metadata() {
         let message = e.to_string();
@@ -109,6 +120,9 @@ fn walk_root<F: FnMut(Vec<Found>)>(
     let walker = WalkDir::new(root).follow_links(opts.follow).into_iter();
     let walker = walker.filter_entry(|e| e.depth() == 0 || !is_pruned(e, root, opts.exclude));
     for entry in walker {
+        if let Ok(e) = &entry {
+            surveyor.see(e.path(), e.depth(), e.file_type().is_dir());
+        }
         match entry {
             Ok(e) if is_cache_file_name(e.file_name()) => {
                 let kind = if e.path_is_symlink() {
@@ -167,7 +181,7 @@ mod tests {
 
     fn collect(roots: &[PathBuf], exclude: &GlobSet) -> (Vec<Vec<Found>>, Vec<WalkError>) {
         let mut batches = Vec::new();
-        let errors = walk(
+        let walked = walk(
             roots,
             &WalkOptions {
                 follow: false,
@@ -175,7 +189,7 @@ mod tests {
             },
             |b| batches.push(b),
         );
-        (batches, errors)
+        (batches, walked.errors)
     }
 
     fn names(batches: &[Vec<Found>], root: &Path) -> Vec<String> {

@@ -311,7 +311,9 @@ fn demo_matches_expected_verdicts() {
     let expected = read_json(&demo.join("EXPECTED.json"));
     let expected = expected.as_object().expect("EXPECTED.json is an object");
     let (code, document) = audit(&demo, &["--format", "json", "--all"]);
-    let records = records_by_path(&document);
+    let mut records = records_by_path(&document);
+    // Whether the demo's sources look clamped depends on the mtimes of the checkout.
+    records.retain(|_, r| r["kind"] != "tree");
     let mut problems = Vec::new();
     for (path, record) in &records {
         match expected.get(path) {
@@ -336,7 +338,9 @@ fn demo_matches_expected_verdicts() {
     // Without --all, exactly the records with a severity are listed.
     let (code, document) = audit(&demo, &["--format", "json"]);
     assert_eq!(code, 1, "exit code for the demo without --all");
-    let listed: BTreeSet<String> = records_by_path(&document).into_keys().collect();
+    let mut listed = records_by_path(&document);
+    listed.retain(|_, r| r["kind"] != "tree");
+    let listed: BTreeSet<String> = listed.into_keys().collect();
     let with_severity: BTreeSet<String> = expected
         .iter()
         .filter(|(_, v)| !v["severity"].is_null())

@@ -10,11 +10,11 @@
 mod body;
 mod compare;
 mod judge;
-mod text;
+pub mod text;
 
 use std::path::{Path, PathBuf};
 
-use crate::model::{display_path, raw_bytes_hex, Action, Record, Severity, Status, Values};
+use crate::model::{display_path, raw_bytes_hex, Action, Kind, Record, Severity, Status, Values};
 use crate::naming::{CacheName, Layout, OptLevel};
 use crate::pyc::header::{self, Header, HeaderError, Recorded, SourceHash};
 use crate::pyc::magic::{self, Magic, MagicId};
@@ -205,8 +205,9 @@ fn skeleton(ev: &Evidence) -> Record {
     Record {
         path: ev.path.to_path_buf(),
         path_bytes_hex: raw_bytes_hex(ev.path),
+        kind: Kind::Cache,
         source,
-        layout: ev.name.layout,
+        layout: Some(ev.name.layout),
         implementation: None,
         python: None,
         magic: None,
@@ -224,6 +225,10 @@ fn skeleton(ev: &Evidence) -> Record {
         reason: String::new(),
         recorded: Values::default(),
         actual: None,
+        source_stat: match ev.source {
+            SourceState::Present { stat, .. } => Some(*stat),
+            _ => None,
+        },
     }
 }
 

@@ -47,6 +47,11 @@ pub fn hex_bytes(bytes: &[u8]) -> String {
         .join(" ")
 }
 
+/// `1 cache`, `3 caches`.
+pub fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,9 +16,10 @@ fn mixed() -> Tree {
         )
 }
 
-const FIELDS: [&str; 18] = [
+const FIELDS: [&str; 19] = [
     "path",
     "path_bytes_hex",
+    "kind",
     "source",
     "layout",
     "implementation",
@@ -42,7 +43,7 @@ fn json_document_carries_the_contract() {
     let run = mixed().run(&["--format", "json"]);
     run.expect(1);
     let doc = run.json();
-    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["schema_version"], 2);
     assert_eq!(doc["tool"]["name"], "pyc-audit");
     let findings = doc["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 2, "fresh caches are not findings");

@@ -1,0 +1,164 @@
+//! What the walk notices besides caches, for the checks that look at a whole directory or
+//! tree: which directories hold sources (their own, or anywhere below), which hold an
+//! `__init__` source, how many entries each has, and leftover temporary files.
+//!
+//! The walk visits entries depth-first; a directory is complete once an entry at its depth
+//! or above arrives, so this costs no extra system call: only a look at each name.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+/// What the walk saw in one directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirFacts {
+    pub path: PathBuf,
+    /// Entries directly inside (after exclusions).
+    pub entries: usize,
+    /// A Python source or extension module directly inside.
+    pub sources: bool,
+    /// A Python source or extension module here or anywhere below.
+    pub sources_below: bool,
+    /// An `__init__` source or extension module directly inside: a regular package.
+    pub init_source: bool,
+}
+
+/// Every directory walked, in walk order, and the temporary files found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Survey {
+    pub dirs: Vec<DirFacts>,
+    pub debris: Vec<PathBuf>,
+}
+
+/// Builds a [`Survey`] from the walk's entries.
+#[derive(Default)]
+pub struct Surveyor {
+    open: Vec<(usize, DirFacts)>,
+    survey: Survey,
+}
+
+impl Surveyor {
+    /// Takes one walked entry at `depth` (the root is 0).
+    pub fn see(&mut self, path: &Path, depth: usize, is_dir: bool) {
+        self.close_to(depth);
+        if let (Some((_, parent)), Some(name)) = (self.open.last_mut(), path.file_name()) {
+            parent.entries += 1;
+            if !is_dir && is_source(name) {
+                parent.sources = true;
+                parent.sources_below = true;
+                parent.init_source |= is_init(name);
+            }
+        }
+        if is_dir {
+            let facts = DirFacts {
+                path: path.to_path_buf(),
+                entries: 0,
+                sources: false,
+                sources_below: false,
+                init_source: false,
+            };
+            self.open.push((depth, facts));
+        } else if path.file_name().is_some_and(is_debris_name) {
+            self.survey.debris.push(path.to_path_buf());
+        }
+    }
+
+    /// Closes every directory at `depth` or deeper: none of their entries are left.
+    fn close_to(&mut self, depth: usize) {
+        while self.open.last().is_some_and(|(d, _)| *d >= depth) {
+            let (_, facts) = self.open.pop().expect("checked above");
+            if let Some((_, parent)) = self.open.last_mut() {
+                parent.sources_below |= facts.sources_below;
+            }
+            self.survey.dirs.push(facts);
+        }
+    }
+
+    /// Ends one root's walk.
+    pub fn end_root(&mut self) {
+        self.close_to(0);
+    }
+
+    pub fn finish(mut self) -> Survey {
+        self.end_root();
+        self.survey
+    }
+}
+
+/// A file Python imports as a module: source or extension module (`.so` includes any shared
+/// library, which errs on the side of "this directory has code").
+fn is_source(name: &OsStr) -> bool {
+    let name = name.as_encoded_bytes();
+    [&b".py"[..], b".pyw", b".so", b".pyd"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+fn is_init(name: &OsStr) -> bool {
+    name.as_encoded_bytes().starts_with(b"__init__.")
+}
+
+/// `NAME.pyc.<digits>` (or `.pyo`): the temporary file of an atomic cache write that never
+/// reached its rename (importlib appends `id(path)`, pytest its process id).
+pub fn is_debris_name(name: &OsStr) -> bool {
+    let name = name.as_encoded_bytes();
+    let Some(dot) = name.iter().rposition(|&b| b == b'.') else {
+        return false;
+    };
+    let (stem, digits) = (&name[..dot], &name[dot + 1..]);
+    !digits.is_empty()
+        && digits.iter().all(u8::is_ascii_digit)
+        && (stem.ends_with(b".pyc") || stem.ends_with(b".pyo"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debris_names() {
+        for yes in ["m.cpython-311.pyc.140234567", "m.pyc.42", "x.pyo.1"] {
+            assert!(is_debris_name(OsStr::new(yes)), "{yes}");
+        }
+        for no in [
+            "m.pyc",
+            "m.pyc.",
+            "m.pyc.12a",
+            "m.py.123",
+            "pyc.1x",
+            "m.cpython-311.pyc",
+        ] {
+            assert!(!is_debris_name(OsStr::new(no)), "{no}");
+        }
+    }
+
+    #[test]
+    fn facts_fold_up_the_tree() {
+        let mut s = Surveyor::default();
+        for (path, depth, dir) in [
+            ("r", 0, true),
+            ("r/ghost", 1, true),
+            ("r/ghost/__pycache__", 2, true),
+            ("r/ghost/__pycache__/m.cpython-311.pyc", 3, false),
+            ("r/ghost/__pycache__/m.cpython-311.pyc.99", 3, false),
+            ("r/pkg", 1, true),
+            ("r/pkg/sub", 2, true),
+            ("r/pkg/sub/__init__.py", 3, false),
+            ("r/pkg/__pycache__", 2, true),
+        ] {
+            s.see(Path::new(path), depth, dir);
+        }
+        let survey = s.finish();
+        let get = |p: &str| survey.dirs.iter().find(|d| d.path == Path::new(p)).unwrap();
+        assert!(!get("r/ghost").sources_below);
+        assert_eq!(get("r/ghost/__pycache__").entries, 2);
+        assert!(get("r/pkg").sources_below && !get("r/pkg").sources);
+        assert!(get("r/pkg/sub").init_source);
+        assert_eq!(get("r/pkg/__pycache__").entries, 0);
+        assert!(get("r").sources_below);
+        assert_eq!(
+            survey.debris,
+            [PathBuf::from("r/ghost/__pycache__/m.cpython-311.pyc.99")]
+        );
+        assert_eq!(survey.dirs.len(), 6);
+    }
+}

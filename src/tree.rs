@@ -1,0 +1,249 @@
+//! Findings about more than one cache: leftover temporary files, empty `__pycache__`
+//! directories, ghost packages (directories that import, or import differently, because
+//! caches outlived their sources), and trees whose source mtimes are clamped so that a
+//! timestamp cache cannot tell one version of a source from the next.
+//!
+//! These are computed once the walk and the verdicts are done, from the walk's survey and the
+//! cache records: no file is read here.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use crate::model::{display_path, Action, Kind, Record, Status};
+use crate::naming::Layout;
+use crate::pyc::header::Invalidation;
+use crate::source::SourceStat;
+use crate::survey::{DirFacts, Survey};
+use crate::verdict::text;
+
+/// Every finding about temporary files, directories and trees.
+pub fn findings(
+    roots: &[PathBuf],
+    survey: &Survey,
+    caches: &[Record],
+    source_date_epoch: Option<i64>,
+) -> Vec<Record> {
+    let mut out: Vec<Record> = survey.debris.iter().map(|p| temp_file(p)).collect();
+    out.extend(
+        survey
+            .dirs
+            .iter()
+            .filter(|d| is_empty_pycache(d))
+            .map(empty_pycache),
+    );
+    out.extend(ghosts(&survey.dirs, caches));
+    out.extend(
+        roots
+            .iter()
+            .filter_map(|root| clamped(root, caches, source_date_epoch)),
+    );
+    out
+}
+
+fn temp_file(path: &Path) -> Record {
+    Record::finding(
+        Kind::File,
+        path.to_path_buf(),
+        Status::Debris,
+        Action::Skip,
+        "temporary file of a cache write that never completed: nothing reads it".into(),
+    )
+}
+
+fn is_empty_pycache(dir: &DirFacts) -> bool {
+    dir.entries == 0 && dir.path.file_name() == Some(OsStr::new("__pycache__"))
+}
+
+fn empty_pycache(dir: &DirFacts) -> Record {
+    Record::finding(
+        Kind::Directory,
+        dir.path.clone(),
+        Status::Debris,
+        Action::Skip,
+        "empty __pycache__ directory".into(),
+    )
+}
+
+/// The caches of one directory: in its `__pycache__`, and its legacy `__init__.pyc`.
+#[derive(Default)]
+struct DirCaches<'a> {
+    pycache: Vec<&'a Record>,
+    legacy_init: Option<&'a Record>,
+}
+
+fn index(caches: &[Record]) -> HashMap<&Path, DirCaches<'_>> {
+    let mut map: HashMap<&Path, DirCaches> = HashMap::new();
+    for rec in caches.iter().filter(|r| r.kind == Kind::Cache) {
+        let Some(parent) = rec.path.parent() else {
+            continue;
+        };
+        match rec.layout {
+            Some(Layout::Pycache | Layout::Pytest) => {
+                if let Some(dir) = parent.parent() {
+                    map.entry(dir).or_default().pycache.push(rec);
+                }
+            }
+            Some(Layout::Legacy) if rec.path.file_name() == Some(OsStr::new("__init__.pyc")) => {
+                map.entry(parent).or_default().legacy_init = Some(rec);
+            }
+            _ => {}
+        }
+    }
+    map
+}
+
+/// Directories whose caches outlived their sources; a directory inside a reported one is
+/// not reported again.
+fn ghosts(dirs: &[DirFacts], caches: &[Record]) -> Vec<Record> {
+    let index = index(caches);
+    let mut sorted: Vec<&DirFacts> = dirs.iter().collect();
+    sorted.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut reported: HashSet<&Path> = HashSet::new();
+    let mut out = Vec::new();
+    for dir in sorted {
+        if dir.path.ancestors().skip(1).any(|a| reported.contains(a)) {
+            continue;
+        }
+        let Some(found) = index.get(dir.path.as_path()) else {
+            continue;
+        };
+        if let Some(rec) = ghost(dir, found) {
+            reported.insert(&dir.path);
+            out.push(rec);
+        }
+    }
+    out
+}
+
+fn ghost(dir: &DirFacts, found: &DirCaches) -> Option<Record> {
+    let name = dir.path.file_name().map_or_else(
+        || display_path(&dir.path),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let inits: Vec<&&Record> = found
+        .pycache
+        .iter()
+        .filter(|r| is_init_cache(&r.path))
+        .collect();
+    let (action, reason) = match found.legacy_init {
+        Some(init) if !dir.init_source => legacy_package(&name, init)?,
+        _ if !dir.sources_below && !found.pycache.is_empty() => (
+            Action::Namespace,
+            format!(
+                "no Python source is left here, only {} in __pycache__: `import {name}` gives an \
+                 empty namespace package (Python 3.3+) and its modules no longer import{}",
+                text::count(found.pycache.len(), "cache"),
+                if inits.is_empty() {
+                    ""
+                } else {
+                    "; its __init__ code never runs"
+                }
+            ),
+        ),
+        _ if !dir.init_source && !inits.is_empty() => (
+            Action::Namespace,
+            format!(
+                "__init__.py is gone but __pycache__ still holds {}: `import {name}` gives a \
+                 namespace package and the package's init code no longer runs",
+                text::count(inits.len(), "__init__ cache")
+            ),
+        ),
+        _ => return None,
+    };
+    Some(Record::finding(
+        Kind::Directory,
+        dir.path.clone(),
+        Status::Ghost,
+        action,
+        reason,
+    ))
+}
+
+/// A package whose `__init__` source is gone but whose legacy `__init__.pyc` remains.
+fn legacy_package(name: &str, init: &Record) -> Option<(Action, String)> {
+    let who = init.python.as_deref().map_or_else(
+        || "Python".to_string(),
+        |p| {
+            format!(
+                "{} {p}",
+                init.implementation
+                    .map_or("Python".into(), |i| i.to_string())
+            )
+        },
+    );
+    match init.python_action {
+        Action::Load => Some((
+            Action::Load,
+            format!(
+                "__init__.py is gone but __init__.pyc remains: `import {name}` still imports the \
+                 deleted package under {who}, running its old code"
+            ),
+        )),
+        Action::Fail => Some((
+            Action::Fail,
+            format!(
+                "__init__.py is gone but __init__.pyc remains: `import {name}` raises ({})",
+                init.reason
+            ),
+        )),
+        _ => None,
+    }
+}
+
+fn is_init_cache(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.as_encoded_bytes().starts_with(b"__init__."))
+}
+
+/// The fewest sources sharing one whole-second mtime that look like a clamp.
+const CLAMP_GROUP: usize = 3;
+
+/// One finding for a root whose timestamp caches pair with sources whose mtimes are clamped.
+fn clamped(root: &Path, caches: &[Record], epoch: Option<i64>) -> Option<Record> {
+    let mut sources: BTreeMap<&Path, SourceStat> = BTreeMap::new();
+    for rec in caches.iter().filter(|r| r.path.starts_with(root)) {
+        if let (Some(Invalidation::Timestamp), Some(src), Some(stat)) =
+            (rec.invalidation, &rec.source, rec.source_stat)
+        {
+            sources.insert(src.as_path(), stat);
+        }
+    }
+    let total = sources.len();
+    let mut groups: HashMap<(i64, u32), usize> = HashMap::new();
+    for stat in sources.values() {
+        *groups.entry((stat.sec, stat.nsec)).or_default() += 1;
+    }
+    let shared = groups
+        .iter()
+        .filter(|((_, nsec), n)| *nsec == 0 && **n >= CLAMP_GROUP && **n * 2 >= total)
+        .max_by_key(|(_, n)| **n)
+        .map(|((sec, _), _)| *sec);
+    let is_clamped = |s: &SourceStat| {
+        s.sec == 0 || s.sec == 1 || Some(s.sec) == epoch || (s.nsec == 0 && Some(s.sec) == shared)
+    };
+    let hits: Vec<&SourceStat> = sources.values().filter(|s| is_clamped(s)).collect();
+    if hits.is_empty() {
+        return None;
+    }
+    let mut values: Vec<i64> = hits.iter().map(|s| s.sec).collect();
+    values.sort_unstable();
+    values.dedup();
+    let shown: Vec<String> = values.iter().take(3).map(|&s| text::date(s)).collect();
+    let reason = format!(
+        "{} of {} paired with timestamp caches have clamped mtimes ({}{}): a source changed to \
+         another version of the same size keeps its old cache, and Python runs stale code. \
+         Use hash-based caches: python -m compileall --invalidation-mode checked-hash",
+        hits.len(),
+        text::count(total, "source"),
+        shown.join(", "),
+        if values.len() > 3 { ", ..." } else { "" }
+    );
+    Some(Record::finding(
+        Kind::Tree,
+        root.to_path_buf(),
+        Status::Clamped,
+        Action::Load,
+        reason,
+    ))
+}
