@@ -97,6 +97,11 @@ fn index(caches: &[Record]) -> HashMap<&Path, DirCaches<'_>> {
 /// not reported again.
 fn ghosts(dirs: &[DirFacts], caches: &[Record]) -> Vec<Record> {
     let index = index(caches);
+    let packages: HashSet<&Path> = dirs
+        .iter()
+        .filter(|d| d.init_source)
+        .map(|d| d.path.as_path())
+        .collect();
     let mut sorted: Vec<&DirFacts> = dirs.iter().collect();
     sorted.sort_by(|a, b| a.path.cmp(&b.path));
     let mut reported: HashSet<&Path> = HashSet::new();
@@ -108,7 +113,7 @@ fn ghosts(dirs: &[DirFacts], caches: &[Record]) -> Vec<Record> {
         let Some(found) = index.get(dir.path.as_path()) else {
             continue;
         };
-        if let Some(rec) = ghost(dir, found) {
+        if let Some(rec) = ghost(dir, found, &dotted_name(&dir.path, &packages)) {
             reported.insert(&dir.path);
             out.push(rec);
         }
@@ -116,18 +121,32 @@ fn ghosts(dirs: &[DirFacts], caches: &[Record]) -> Vec<Record> {
     out
 }
 
-fn ghost(dir: &DirFacts, found: &DirCaches) -> Option<Record> {
-    let name = dir.path.file_name().map_or_else(
-        || display_path(&dir.path),
-        |n| n.to_string_lossy().into_owned(),
-    );
+/// The name a directory is imported by: its own name, prefixed by those of the regular
+/// packages (directories with an `__init__` source) that contain it.
+fn dotted_name(path: &Path, packages: &HashSet<&Path>) -> String {
+    let Some(own) = path.file_name() else {
+        return display_path(path);
+    };
+    let mut name = own.to_string_lossy().into_owned();
+    let mut parent = path.parent();
+    while let Some(p) = parent.filter(|p| packages.contains(p)) {
+        match p.file_name() {
+            Some(n) => name = format!("{}.{name}", n.to_string_lossy()),
+            None => break,
+        }
+        parent = p.parent();
+    }
+    name
+}
+
+fn ghost(dir: &DirFacts, found: &DirCaches, name: &str) -> Option<Record> {
     let inits: Vec<&&Record> = found
         .pycache
         .iter()
         .filter(|r| is_init_cache(&r.path))
         .collect();
     let (action, reason) = match found.legacy_init {
-        Some(init) if !dir.init_source => legacy_package(&name, init)?,
+        Some(init) if !dir.init_source => legacy_package(name, init)?,
         _ if !dir.sources_below && !found.pycache.is_empty() => (
             Action::Namespace,
             format!(

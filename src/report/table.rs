@@ -1,4 +1,4 @@
-//! The table renderer: one row per finding (status, Python, cache, reason), then a summary.
+//! The table renderer: one row per finding (status, Python, path, reason), then a summary.
 
 use std::io::{self, Write};
 
@@ -6,7 +6,7 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use super::{escaped_path, Report};
-use crate::model::{Record, Severity, Status, Summary};
+use crate::model::{Kind, Record, Severity, Status, Summary};
 
 const RESET: &str = "\x1b[0m";
 
@@ -33,6 +33,7 @@ fn python_cell(record: &Record) -> String {
         (Some(CPython), Some(p)) => p.clone(),
         (Some(imp), Some(p)) => format!("{imp} {p}"),
         (Some(imp), None) => imp.to_string(),
+        (None, _) if record.kind != Kind::Cache => "-".to_string(),
         (None, _) => "?".to_string(),
     }
 }
@@ -40,7 +41,7 @@ fn python_cell(record: &Record) -> String {
 pub(super) fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
     if !report.shown.is_empty() {
         let mut builder = Builder::default();
-        let header = ["STATUS", "PYTHON", "CACHE", "REASON"].map(|h| paint(h, "1", color));
+        let header = ["STATUS", "PYTHON", "PATH", "REASON"].map(|h| paint(h, "1", color));
         builder.push_record(header);
         for record in &report.shown {
             builder.push_record([
