@@ -153,7 +153,7 @@ fn table_lists_findings_then_a_summary() {
     assert!(
         lines[0]
             .split_whitespace()
-            .eq(["STATUS", "PYTHON", "CACHE", "REASON"]),
+            .eq(["STATUS", "PYTHON", "PATH", "REASON"]),
         "{out}"
     );
     assert!(
