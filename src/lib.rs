@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod exit;
+pub mod mirror;
 pub mod model;
 pub mod naming;
 pub mod pyc;
