@@ -9,6 +9,7 @@
 
 mod compare;
 mod judge;
+pub mod prefix;
 mod text;
 
 use std::path::{Path, PathBuf};
