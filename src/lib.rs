@@ -7,6 +7,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod environment;
 pub mod exit;
 pub mod mirror;
 pub mod model;
@@ -51,6 +52,7 @@ fn check(config: Config) -> Result<ExitStatus> {
     }
     let mut summary = Summary::of(&records);
     summary.errors += walk_errors.len();
+    summary.environment = config.environment.clone();
     let shown = records
         .iter()
         .filter(|r| config.all || r.severity.is_some())
