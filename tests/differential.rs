@@ -190,10 +190,12 @@ fn check_interpreter(interp: &Interpreter, other: Option<PathBuf>) -> Outcome {
     )
     .map_err(|e| format!("cases.json: {e}"))?;
 
-    // The tool must see the tree before any import touches it.
+    // The tool must see the tree before any import touches it, judging it for imports
+    // without a pycache prefix, as the observations are made.
     let output = Command::new(env!("CARGO_BIN_EXE_pyc-audit"))
         .args(["--format", "json", "--all", "--fail-on", "never"])
         .arg(&root)
+        .env_remove("PYTHONPYCACHEPREFIX")
         .output()
         .map_err(|e| format!("pyc-audit: {e}"))?;
     let report: Value = serde_json::from_slice(&output.stdout).map_err(|e| {
