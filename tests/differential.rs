@@ -440,3 +440,12 @@ fn python_action_matches_the_interpreter() {
     }
     assert!(message.is_empty(), "\n{message}");
 }
+
+#[path = "differential/prefix.rs"]
+mod prefix;
+
+/// The same comparison with a pycache prefix set (see `prefix`).
+#[test]
+fn python_action_matches_the_interpreter_with_a_pycache_prefix() {
+    prefix::run();
+}
