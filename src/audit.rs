@@ -4,7 +4,8 @@
 //! (one per interpreter, optimisation level or pytest) is stat'ed once and, when a hash-based
 //! cache needs it, read and hashed once per hash variant and key. Groups are judged on all
 //! cores with rayon while the walk goes on (the walker hands over one directory's caches at a
-//! time); the verdict itself is the pure function in `verdict`.
+//! time); the verdict itself is the pure function in `verdict`. With a pycache prefix, the part
+//! of the prefix tree that mirrors the roots is walked and judged too (see `prefix`).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -17,9 +18,11 @@ use rayon::prelude::*;
 
 use crate::model::Record;
 use crate::naming::{self, CacheName};
+use crate::prefix::Plan;
 use crate::pyc::header::SourceHash;
 use crate::source::{source_hash, HashVariant, SourceStat};
 use crate::tree;
+use crate::verdict::prefix::{self as prefix_rule, Place};
 use crate::verdict::{self, CacheRead, Evidence, SourceState, HEAD_LEN};
 use crate::walk::{self, EntryKind, Found, WalkError, WalkOptions};
 
@@ -41,32 +44,50 @@ pub struct Checks {
     pub source_date_epoch: Option<i64>,
 }
 
-/// Walks the roots, judges every cache found and adds the findings about temporary files,
-/// directories and whole trees; records are sorted by path.
-pub fn audit(
-    roots: &[PathBuf],
+/// Walks the plan's roots (and its part of the prefix tree), judges every cache found and adds
+/// the findings about temporary files, directories and whole trees; records are sorted by path.
+pub fn audit<'p>(
+    plan: &'p Plan,
     opts: &WalkOptions,
     checks: Checks,
 ) -> (Vec<Record>, Vec<WalkError>) {
     let depth = checks.depth;
     let records = Mutex::new(Vec::new());
-    let walked = rayon::in_place_scope(|scope| {
-        walk::walk(roots, opts, |batch| {
+    let prefix = plan.prefix.as_ref();
+    let in_tree = WalkOptions {
+        prune: prefix.and_then(|p| p.canonical.as_deref()),
+        ..*opts
+    };
+    let in_tree_place = prefix.map(|p| Place::InTree { prefix: &p.dir });
+    let (walked, prefix_errors) = rayon::in_place_scope(|scope| {
+        let judge = |batch: Vec<(Found, CacheName)>, place: Option<Place<'p>>| {
             let records = &records;
             scope.spawn(move |_| {
-                let judged = judge_batch(batch, depth);
+                let judged = judge_named(batch, place, depth);
                 records
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .extend(judged);
             });
-        })
+        };
+        let walked = walk::walk(&plan.roots, &in_tree, |batch| {
+            judge(name_batch(batch), in_tree_place);
+        });
+        let prefix_errors = plan.walk_prefix(opts, |batch| judge(batch, Some(Place::PrefixTree)));
+        (walked, prefix_errors)
     });
     let mut records = records.into_inner().unwrap_or_else(|e| e.into_inner());
-    let found = tree::findings(roots, &walked.survey, &records, checks.source_date_epoch);
+    let found = tree::findings(
+        &plan.roots,
+        &walked.survey,
+        &records,
+        checks.source_date_epoch,
+    );
     records.extend(found);
     records.par_sort_by_cached_key(|r| tree_key(&r.path));
-    (records, walked.errors)
+    let mut errors = walked.errors;
+    errors.extend(prefix_errors);
+    (records, errors)
 }
 
 /// A sort key that orders paths as a tree listing (`a/x` before `a.b`): the raw bytes with
@@ -82,21 +103,32 @@ fn tree_key(path: &Path) -> Vec<u8> {
 
 /// Judges one directory's caches, grouped by the source they pair with.
 pub fn judge_batch(batch: Vec<Found>, depth: Depth) -> Vec<Record> {
-    let mut groups: HashMap<PathBuf, Vec<(Found, CacheName)>> = HashMap::new();
-    for f in batch {
-        // Every path the walk yields ends in .pyc/.pyo, so it always parses.
-        if let Some(name) = naming::parse(&f.path) {
-            let key = name.sources.first().cloned().unwrap_or_default();
-            groups.entry(key).or_default().push((f, name));
-        }
-    }
-    groups
-        .values()
-        .flat_map(|g| judge_group(g, depth))
+    judge_named(name_batch(batch), None, depth)
+}
+
+/// Names in-tree caches. Every path the walk yields ends in .pyc/.pyo, so it always parses.
+fn name_batch(batch: Vec<Found>) -> Vec<(Found, CacheName)> {
+    batch
+        .into_iter()
+        .filter_map(|f| naming::parse(&f.path).map(|name| (f, name)))
         .collect()
 }
 
-fn judge_group(group: &[(Found, CacheName)], depth: Depth) -> Vec<Record> {
+/// Judges named caches, grouped by the source they pair with; `place` says where they were
+/// found when a pycache prefix is in effect.
+fn judge_named(batch: Vec<(Found, CacheName)>, place: Option<Place>, depth: Depth) -> Vec<Record> {
+    let mut groups: HashMap<PathBuf, Vec<(Found, CacheName)>> = HashMap::new();
+    for (f, name) in batch {
+        let key = name.sources.first().cloned().unwrap_or_default();
+        groups.entry(key).or_default().push((f, name));
+    }
+    groups
+        .values()
+        .flat_map(|g| judge_group(g, place, depth))
+        .collect()
+}
+
+fn judge_group(group: &[(Found, CacheName)], place: Option<Place>, depth: Depth) -> Vec<Record> {
     let source = stat_source(&group[0].1.sources);
     let bytes: RefCell<Option<Result<Vec<u8>, String>>> = RefCell::new(None);
     let hashes: RefCell<HashMap<(HashVariant, u32), SourceHash>> = RefCell::new(HashMap::new());
@@ -146,7 +178,11 @@ fn judge_group(group: &[(Found, CacheName)], depth: Depth) -> Vec<Record> {
                 rest: &rest,
                 deep: depth == Depth::Body,
             };
-            verdict::judge(&ev, &hash)
+            let record = verdict::judge(&ev, &hash);
+            match place {
+                Some(place) => prefix_rule::apply(record, name, place),
+                None => record,
+            }
         })
         .collect()
 }

@@ -25,8 +25,8 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
-    /// Files or directories to audit.
-    #[arg(value_name = "PATH", default_value = ".")]
+    /// Files or directories to audit [default: ., or with --pycache-prefix the whole prefix tree].
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
     /// Output format.
@@ -57,6 +57,14 @@ pub struct CheckArgs {
     /// damaged bodies (about 2x the time of the default header check).
     #[arg(long)]
     pub deep: bool,
+
+    /// Audit the caches Python keeps under DIR for the given paths (as with PYTHONPYCACHEPREFIX or -X pycache_prefix=DIR).
+    #[arg(long, value_name = "DIR")]
+    pub pycache_prefix: Option<PathBuf>,
+
+    /// Ignore PYTHONPYCACHEPREFIX and report no environment variables.
+    #[arg(long)]
+    pub no_env: bool,
 
     /// Skip files and directories matching GLOB (by name, or by path below the root if it has a '/'); repeatable.
     #[arg(long, value_name = "GLOB")]
@@ -110,6 +118,6 @@ mod tests {
             panic!()
         };
         assert_eq!(args.format, Format::Json);
-        assert_eq!(args.paths, [PathBuf::from(".")]);
+        assert!(args.paths.is_empty(), "config decides what no path means");
     }
 }

@@ -1,6 +1,8 @@
 //! The resolved configuration: arguments validated, globs compiled, colour decided from the
-//! terminal and the environment, all in one place so the rest of the program reads plain values.
+//! terminal and the environment, the pycache prefix taken from the flag or the environment,
+//! all in one place so the rest of the program reads plain values.
 
+use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -9,12 +11,19 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::audit::{Checks, Depth};
 use crate::cli::{CheckArgs, ColorChoice, FailOn, Format};
+use crate::environment::{self, EnvVariable};
 
 /// Everything a check run needs.
 #[derive(Debug)]
 pub struct Config {
-    /// The paths to audit, as given.
+    /// The paths to audit, as given; `.` when none were given, except with `--pycache-prefix`,
+    /// where no path means the whole prefix tree.
     pub roots: Vec<PathBuf>,
+    /// The pycache prefix Python runs with, if any.
+    pub prefix: Option<PycachePrefix>,
+    /// The environment variables that change what Python does with caches (none with
+    /// `--no-env`).
+    pub environment: Vec<EnvVariable>,
     pub format: Format,
     /// NUL-separated paths (only with `Format::Paths`).
     pub print0: bool,
@@ -35,8 +44,28 @@ fn source_date_epoch() -> Option<i64> {
     std::env::var("SOURCE_DATE_EPOCH").ok()?.trim().parse().ok()
 }
 
+/// A pycache prefix and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PycachePrefix {
+    /// As given: relative to the current directory when relative, as Python resolves it.
+    pub dir: PathBuf,
+    pub origin: PrefixOrigin,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrefixOrigin {
+    Flag,
+    Environment,
+}
+
 impl Config {
+    /// Resolves the arguments against the process environment.
     pub fn from_args(args: CheckArgs) -> Result<Config> {
+        Config::resolve(args, &|key| std::env::var_os(key))
+    }
+
+    /// Resolves the arguments, looking environment variables up with `lookup`.
+    pub fn resolve(args: CheckArgs, lookup: &dyn Fn(&str) -> Option<OsString>) -> Result<Config> {
         if args.print0 && args.format != Format::Paths {
             bail!("-0/--print0 needs --format paths");
         }
@@ -45,8 +74,41 @@ impl Config {
             ColorChoice::Never => false,
             ColorChoice::Auto => auto_color(),
         };
+        let none: &dyn Fn(&str) -> Option<OsString> = &|_| None;
+        let lookup = if args.no_env { none } else { lookup };
+        let prefix = match (args.pycache_prefix, environment::pycache_prefix(lookup)) {
+            (Some(dir), _) => Some(PycachePrefix {
+                dir,
+                origin: PrefixOrigin::Flag,
+            }),
+            (None, Some(dir)) => Some(PycachePrefix {
+                dir,
+                origin: PrefixOrigin::Environment,
+            }),
+            (None, None) => None,
+        };
+        let from_flag = prefix
+            .as_ref()
+            .is_some_and(|p| p.origin == PrefixOrigin::Flag);
+        let roots = if args.paths.is_empty() && !from_flag {
+            vec![PathBuf::from(".")]
+        } else {
+            args.paths
+        };
+        let mut environment = environment::report(lookup);
+        if from_flag {
+            for var in environment
+                .iter_mut()
+                .filter(|v| v.name == environment::PYCACHE_PREFIX)
+            {
+                var.effect
+                    .push_str(" (this audit uses --pycache-prefix instead)");
+            }
+        }
         Ok(Config {
-            roots: args.paths,
+            roots,
+            prefix,
+            environment,
             format: args.format,
             print0: args.print0,
             all: args.all,
@@ -90,11 +152,52 @@ mod tests {
     use super::*;
     use clap::Parser;
 
-    fn config(args: &[&str]) -> Result<Config> {
+    fn config_in(args: &[&str], env: &[(&str, &str)]) -> Result<Config> {
         let cli = crate::cli::Cli::try_parse_from(
             std::iter::once("pyc-audit").chain(args.iter().copied()),
         )?;
-        Config::from_args(cli.check)
+        let lookup = |key: &str| {
+            env.iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| OsString::from(v))
+        };
+        Config::resolve(cli.check, &lookup)
+    }
+
+    fn config(args: &[&str]) -> Result<Config> {
+        config_in(args, &[])
+    }
+
+    #[test]
+    fn no_path_means_dot_or_the_whole_prefix_tree() {
+        let plain = config(&[]).unwrap();
+        assert_eq!(
+            (plain.roots, plain.prefix),
+            (vec![PathBuf::from(".")], None)
+        );
+        let whole = config(&["--pycache-prefix", "/pfx"]).unwrap();
+        assert!(whole.roots.is_empty());
+        assert_eq!(whole.prefix.unwrap().origin, PrefixOrigin::Flag);
+        // A prefix from the environment is ambient: no path still means `.`.
+        let env = [("PYTHONPYCACHEPREFIX", "rel")];
+        let ambient = config_in(&[], &env).unwrap();
+        assert_eq!(ambient.roots, [PathBuf::from(".")]);
+        let prefix = ambient.prefix.unwrap();
+        assert_eq!(prefix.dir, PathBuf::from("rel"));
+        assert_eq!(prefix.origin, PrefixOrigin::Environment);
+    }
+
+    #[test]
+    fn the_flag_beats_the_environment_and_no_env_ignores_it() {
+        let env = [("PYTHONPYCACHEPREFIX", "/env"), ("SOURCE_DATE_EPOCH", "1")];
+        let flag = config_in(&["--pycache-prefix", "/flag", "src"], &env).unwrap();
+        assert_eq!(flag.prefix.unwrap().dir, PathBuf::from("/flag"));
+        assert_eq!(flag.environment.len(), 2);
+        let clean = config_in(&["--no-env"], &env).unwrap();
+        assert_eq!(clean.prefix, None);
+        assert!(clean.environment.is_empty());
+        let empty = config_in(&[], &[("PYTHONPYCACHEPREFIX", "")]).unwrap();
+        assert_eq!(empty.prefix, None);
     }
 
     #[test]

@@ -11,3 +11,9 @@ pub fn error(message: &str) {
 pub fn warning(message: &str) {
     let _ = writeln!(std::io::stderr().lock(), "pyc-audit: warning: {message}");
 }
+
+/// Prints `pyc-audit: note: MESSAGE` on stderr: something the user should know that is not a
+/// problem.
+pub fn note(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "pyc-audit: note: {message}");
+}

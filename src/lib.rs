@@ -7,9 +7,12 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod environment;
 pub mod exit;
+pub mod mirror;
 pub mod model;
 pub mod naming;
+pub mod prefix;
 pub mod pyc;
 pub mod report;
 pub mod source;
@@ -19,13 +22,15 @@ pub mod verdict;
 pub mod walk;
 
 use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::cli::{Cli, Command};
-use crate::config::Config;
+use crate::config::{Config, PrefixOrigin, PycachePrefix};
 use crate::exit::ExitStatus;
-use crate::model::{Status, Summary};
+use crate::model::{display_path, Status, Summary};
+use crate::prefix::Plan;
 use crate::report::{RenderOptions, Report};
 use crate::walk::WalkOptions;
 
@@ -42,8 +47,19 @@ fn check(config: Config) -> Result<ExitStatus> {
     let opts = WalkOptions {
         follow: config.follow,
         exclude: &config.exclude,
+        prune: None,
     };
-    let (records, walk_errors) = audit::audit(&config.roots, &opts, config.checks);
+    // Python mirrors sources by absolute path: only a prefix needs the current directory.
+    let cwd = match &config.prefix {
+        Some(_) => std::env::current_dir().context("cannot read the current directory")?,
+        None => PathBuf::new(),
+    };
+    let prefix_dir = config.prefix.as_ref().map(|p| p.dir.as_path());
+    let plan = Plan::new(&config.roots, prefix_dir, &cwd);
+    if let Some(prefix) = &config.prefix {
+        announce(prefix, &cwd, !config.roots.is_empty());
+    }
+    let (records, walk_errors) = audit::audit(&plan, &opts, config.checks);
     for e in &walk_errors {
         diag::error(&format!("{}: {}", report::escaped_path(&e.path), e.message));
     }
@@ -52,6 +68,8 @@ fn check(config: Config) -> Result<ExitStatus> {
     }
     let mut summary = Summary::of(&records);
     summary.errors += walk_errors.len();
+    summary.pycache_prefix = prefix_dir.map(|p| display_path(&prefix::lexical_absolute(p, &cwd)));
+    summary.environment = config.environment.clone();
     let shown = records
         .iter()
         .filter(|r| config.all || r.severity.is_some())
@@ -70,4 +88,21 @@ fn check(config: Config) -> Result<ExitStatus> {
     report::render(&report, &opts, &mut out)?;
     out.flush()?;
     Ok(exit::policy(&records, walk_errors.len(), config.fail_on))
+}
+
+/// Says once where the prefix comes from when the environment set it, and warns when it does
+/// not exist beside paths to audit (nothing was cached there yet, or it is misspelt; alone, a
+/// missing prefix is a path that cannot be walked).
+fn announce(prefix: &PycachePrefix, cwd: &Path, with_paths: bool) {
+    let shown = report::escaped_path(&prefix.dir);
+    if prefix.origin == PrefixOrigin::Environment {
+        let absolute = report::escaped_path(&prefix::lexical_absolute(&prefix.dir, cwd));
+        diag::note(&format!(
+            "PYTHONPYCACHEPREFIX={shown}: Python 3.8+ keeps its caches in {absolute}, so those \
+             are audited and __pycache__ files count as never read (--no-env ignores it)"
+        ));
+    }
+    if with_paths && prefix.dir.symlink_metadata().is_err() {
+        diag::warning(&format!("pycache prefix {shown} does not exist"));
+    }
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Serialize, Serializer};
 
+use crate::environment::EnvVariable;
 use crate::naming::Layout;
 use crate::pyc::header::Invalidation;
 use crate::pyc::magic::Implementation;
@@ -258,6 +259,10 @@ pub struct Summary {
     pub by_severity: BTreeMap<&'static str, usize>,
     /// Entries that could not be read (rows with status `unreadable`, unreadable directories).
     pub errors: usize,
+    /// The pycache prefix the audit assumed Python runs with (absolute), if any.
+    pub pycache_prefix: Option<String>,
+    /// The environment variables that change what Python does with caches, as set for this run.
+    pub environment: Vec<EnvVariable>,
 }
 
 impl Summary {

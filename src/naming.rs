@@ -4,7 +4,10 @@
 //! as `<stem>.<tag>[.opt-N].pyc` (stems may hold dots: `foo.bar.cpython-311.pyc` caches
 //! `foo.bar.py`); legacy caches sit beside their source as `<stem>.pyc` / `<stem>.pyo`
 //! (Python 2, 3.0-3.1, `compileall -b`, sourceless deployments); pytest's assertion-rewrite
-//! caches are `<stem>.<tag>-pytest-<version>.pyc`. Parsing is pure: it never touches the disk.
+//! caches are `<stem>.<tag>-pytest-<version>.pyc`. With a pycache prefix (3.8+), caches named
+//! like `__pycache__` ones live in a tree mirroring their source's directory (see `mirror`);
+//! pairing them needs that directory, which the caller gives. Parsing is pure: it never touches
+//! the disk.
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -20,6 +23,8 @@ pub enum Layout {
     Pycache,
     Legacy,
     Pytest,
+    /// `<prefix>/<source dir>/<stem>.<tag>[.opt-N].pyc` in a pycache-prefix tree.
+    Prefix,
 }
 
 /// A cache tag as written in a file name (`cpython-311`, `pypy39`, `graalpy250-312`).
@@ -110,6 +115,24 @@ pub fn parse(path: &Path) -> Option<CacheName> {
             sources: source_candidates(parent, rest),
         })
     }
+}
+
+/// Parses a cache found in a pycache-prefix tree, whose sources live in `source_dir` (the
+/// directory the cache's directory mirrors). pytest's caches there keep the `Pytest` layout:
+/// pytest writes and reads them under its own rules. Returns `None` when the name does not end
+/// in `.pyc`/`.pyo`.
+pub fn parse_prefixed(path: &Path, source_dir: &Path) -> Option<CacheName> {
+    let name = path.file_name()?;
+    if !is_cache_file_name(name) {
+        return None;
+    }
+    let bytes = name.as_encoded_bytes();
+    let is_pyo = bytes.ends_with(b".pyo");
+    let mut parsed = parse_pycache(&bytes[..bytes.len() - 4], is_pyo, source_dir);
+    if parsed.layout == Layout::Pycache {
+        parsed.layout = Layout::Prefix;
+    }
+    Some(parsed)
 }
 
 fn parse_pycache(rest: &[u8], is_pyo: bool, dir: &Path) -> CacheName {
@@ -314,6 +337,26 @@ mod tests {
         let no_tag = name("__pycache__/plain.pyc");
         assert_eq!(no_tag.tag, None);
         assert!(!no_tag.is_default_name());
+    }
+
+    #[test]
+    fn prefix_names_pair_with_the_mirrored_directory() {
+        let src = Path::new("/home/u/proj/pkg");
+        let n = parse_prefixed(Path::new("/pfx/home/u/proj/pkg/m.cpython-311.pyc"), src).unwrap();
+        assert_eq!(n.layout, Layout::Prefix);
+        assert_eq!(n.sources[0], Path::new("/home/u/proj/pkg/m.py"));
+        assert_eq!(n.tag.as_ref().unwrap().text, "cpython-311");
+        assert!(n.is_default_name());
+        let opt = parse_prefixed(Path::new("p/a.b.pypy39.opt-1.pyc"), Path::new("s")).unwrap();
+        assert_eq!(opt.sources[0], Path::new("s/a.b.py"));
+        assert_eq!(opt.opt, OptLevel::Level(1));
+        let pytest = parse_prefixed(Path::new("p/t.cpython-312-pytest-8.3.4.pyc"), src).unwrap();
+        assert_eq!(pytest.layout, Layout::Pytest);
+        assert_eq!(pytest.sources[0], Path::new("/home/u/proj/pkg/t.py"));
+        // A bare `m.pyc` in the prefix tree has no tag: nothing reads it there.
+        let bare = parse_prefixed(Path::new("p/m.pyc"), src).unwrap();
+        assert_eq!((bare.layout, bare.tag), (Layout::Prefix, None));
+        assert!(parse_prefixed(Path::new("p/m.py"), src).is_none());
     }
 
     #[test]

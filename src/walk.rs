@@ -3,7 +3,8 @@
 //! Yields each entry whose name ends in `.pyc` or `.pyo`, whatever it is (a regular file, a
 //! symlink, even a directory named like a cache, which becomes an `unreadable` row), plus the
 //! directories that could not be read. `.git`, `.hg` and `.svn` are skipped, `--exclude` globs
-//! prune what they match, and symlinked directories are entered only with `--follow`. The walk
+//! prune what they match (as does the pycache-prefix tree, walked on its own), and symlinked
+//! directories are entered only with `--follow`. The walk
 //! never reads a file and never prints: problems are returned as data. Caches are handed over
 //! in batches of one directory's consecutive entries, so checking can start while the walk goes
 //! on (a `__pycache__` directory's caches always arrive as one batch).
@@ -39,9 +40,12 @@ pub struct WalkError {
 }
 
 /// What to walk and how.
+#[derive(Clone, Copy)]
 pub struct WalkOptions<'a> {
     pub follow: bool,
     pub exclude: &'a GlobSet,
+    /// A directory not to enter, by its real path (the pycache-prefix tree).
+    pub prune: Option<&'a Path>,
 }
 
 const SKIPPED_DIRS: [&str; 3] = [".git", ".hg", ".svn"];
@@ -118,7 +122,7 @@ fn walk_root<F: FnMut(Vec<Found>)>(
         return;
     }
     let walker = WalkDir::new(root).follow_links(opts.follow).into_iter();
-    let walker = walker.filter_entry(|e| e.depth() == 0 || !is_pruned(e, root, opts.exclude));
+    let walker = walker.filter_entry(|e| e.depth() == 0 || !is_pruned(e, root, opts));
     for entry in walker {
         if let Ok(e) = &entry {
             surveyor.see(e.path(), e.depth(), e.file_type().is_dir());
@@ -159,13 +163,21 @@ fn walk_message(e: &walkdir::Error) -> String {
     }
 }
 
-/// Returns true if and only if the entry is a VCS directory or matches an `--exclude` glob
-/// (by file name, or by its path relative to the root for globs with a `/`).
-fn is_pruned(e: &walkdir::DirEntry, root: &Path, exclude: &GlobSet) -> bool {
+/// Returns true if and only if the entry is a VCS directory, the pruned directory, or matches
+/// an `--exclude` glob (by file name, or by its path relative to the root for globs with a `/`).
+fn is_pruned(e: &walkdir::DirEntry, root: &Path, opts: &WalkOptions) -> bool {
     let name = e.file_name();
     if e.file_type().is_dir() && SKIPPED_DIRS.iter().any(|d| name == *d) {
         return true;
     }
+    if let Some(pruned) = opts.prune {
+        // Only a directory with the same name can be it: canonicalize just those.
+        let candidate = e.file_type().is_dir() && pruned.file_name() == Some(name);
+        if candidate && e.path().canonicalize().is_ok_and(|real| real == pruned) {
+            return true;
+        }
+    }
+    let exclude = opts.exclude;
     if exclude.is_empty() {
         return false;
     }
@@ -186,6 +198,7 @@ mod tests {
             &WalkOptions {
                 follow: false,
                 exclude,
+                prune: None,
             },
             |b| batches.push(b),
         );
@@ -244,6 +257,33 @@ mod tests {
         assert!(batches
             .iter()
             .all(|b| b.iter().all(|f| f.path.parent() == b[0].path.parent())));
+    }
+
+    #[test]
+    fn the_pruned_directory_is_not_entered_whatever_its_spelling() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("proj");
+        for f in ["a.pyc", "pfx/x/b.pyc", "sub/pfx/c.pyc"] {
+            let p = root.join(f);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, b"").unwrap();
+        }
+        let pruned = root.join("pfx").canonicalize().unwrap();
+        let exclude = GlobSet::empty();
+        let opts = WalkOptions {
+            follow: false,
+            exclude: &exclude,
+            prune: Some(&pruned),
+        };
+        let mut batches = Vec::new();
+        let errors = walk(&[root.join("sub/..")], &opts, |b| batches.push(b));
+        assert!(errors.errors.is_empty());
+        let found = names(&batches, &root.join("sub/.."));
+        assert_eq!(
+            found,
+            ["a.pyc", "sub/pfx/c.pyc"],
+            "a same-named directory stays"
+        );
     }
 
     #[test]

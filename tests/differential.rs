@@ -189,10 +189,12 @@ fn check_interpreter(interp: &Interpreter, other: Option<PathBuf>) -> Outcome {
     )
     .map_err(|e| format!("cases.json: {e}"))?;
 
-    // The tool must see the tree before any import touches it.
+    // The tool must see the tree before any import touches it, judging it for imports
+    // without a pycache prefix, as the observations are made.
     let output = Command::new(env!("CARGO_BIN_EXE_pyc-audit"))
         .args(["--deep", "--format", "json", "--all", "--fail-on", "never"])
         .arg(&root)
+        .env_remove("PYTHONPYCACHEPREFIX")
         .output()
         .map_err(|e| format!("pyc-audit: {e}"))?;
     let report: Value = serde_json::from_slice(&output.stdout).map_err(|e| {
@@ -428,4 +430,13 @@ fn python_action_matches_the_interpreter() {
         let _ = writeln!(message, "{problem}");
     }
     assert!(message.is_empty(), "\n{message}");
+}
+
+#[path = "differential/prefix.rs"]
+mod prefix;
+
+/// The same comparison with a pycache prefix set (see `prefix`).
+#[test]
+fn python_action_matches_the_interpreter_with_a_pycache_prefix() {
+    prefix::run();
 }

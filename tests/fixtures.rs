@@ -65,6 +65,7 @@ fn audit(dir: &Path, args: &[&str]) -> (i32, Value) {
         .args(args)
         .arg(".")
         .current_dir(dir)
+        .env_remove("PYTHONPYCACHEPREFIX")
         .output()
         .expect("run pyc-audit");
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -62,7 +62,24 @@ pub(super) fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::R
         }
         writeln!(out)?;
     }
-    writeln!(out, "{}", summary_line(report.summary, color))
+    writeln!(out, "{}", summary_line(report.summary, color))?;
+    for line in context_lines(report.summary) {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+/// The pycache prefix and the environment the verdicts assume, under the summary line.
+pub(super) fn context_lines(summary: &Summary) -> Vec<String> {
+    let prefix = summary.pycache_prefix.iter().map(|p| {
+        let p = p.replace(['\n', '\r'], " ");
+        format!("pycache prefix {p}: Python 3.8+ reads caches there, not in __pycache__")
+    });
+    let variables = summary.environment.iter().map(|v| {
+        let value = v.value.replace(['\n', '\r'], " ");
+        format!("{}={value}: {}", v.name, v.effect)
+    });
+    prefix.chain(variables).collect()
 }
 
 /// `5 findings in 12 caches (1 error, 3 warnings, 1 info): 7 fresh, 2 stale, ...`
@@ -131,5 +148,26 @@ mod tests {
         );
         let empty = Summary::default();
         assert_eq!(summary_line(&empty, false), "0 findings in 0 caches");
+        assert!(context_lines(&empty).is_empty());
+    }
+
+    #[test]
+    fn the_prefix_and_environment_follow_the_summary() {
+        let s = Summary {
+            pycache_prefix: Some("/pfx".into()),
+            environment: vec![crate::environment::EnvVariable {
+                name: "SOURCE_DATE_EPOCH",
+                value: "0".into(),
+                effect: "checked-hash".into(),
+            }],
+            ..Summary::default()
+        };
+        assert_eq!(
+            context_lines(&s),
+            [
+                "pycache prefix /pfx: Python 3.8+ reads caches there, not in __pycache__",
+                "SOURCE_DATE_EPOCH=0: checked-hash"
+            ]
+        );
     }
 }

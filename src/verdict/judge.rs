@@ -131,7 +131,7 @@ pub fn pytest_accepts_flags(name: &CacheName, flags: u32) -> bool {
     flags == 0 || (hash_era && flags == 3)
 }
 
-fn version_tuple(version: &str) -> (u32, u32, u32) {
+pub(super) fn version_tuple(version: &str) -> (u32, u32, u32) {
     let mut parts = version.split('.').map(|p| {
         let digits: String = p.chars().take_while(char::is_ascii_digit).collect();
         digits.parse().unwrap_or(0)
@@ -154,7 +154,7 @@ pub fn never_read(name: &CacheName, judge: &Judge) -> Option<String> {
         OptLevel::Other(s) => return Some(format!("no interpreter writes opt-{s} by default")),
     }
     match name.layout {
-        Layout::Pycache | Layout::Pytest if name.claim().is_none() => {
+        Layout::Pycache | Layout::Pytest | Layout::Prefix if name.claim().is_none() => {
             let tag = name.tag.as_ref().map_or("(none)", |t| t.text.as_str());
             Some(format!("no interpreter reads the tag {tag}"))
         }

@@ -10,6 +10,7 @@
 mod body;
 mod compare;
 mod judge;
+pub mod prefix;
 pub mod text;
 
 use std::path::{Path, PathBuf};

@@ -57,11 +57,18 @@ impl Tree {
     /// Runs the binary in the tree with a clean environment.
     #[track_caller]
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_in("", args, &[])
+    }
+
+    /// Runs the binary in a directory of the tree with a clean environment plus `env`.
+    #[track_caller]
+    pub fn run_in(&self, rel: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_pyc-audit"))
             .args(args)
-            .current_dir(self.dir.path())
+            .current_dir(self.path(rel))
             .env_clear()
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .output()
             .unwrap();
         Run {

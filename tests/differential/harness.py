@@ -6,7 +6,8 @@ type hints). The interpreter under test is the one running this script (sys.exec
 
     harness.py build DIR     build one scenario per case under DIR/<case>/ and write
                              DIR/cases.json: [{"case", "cache", "module", "cwd", "source",
-                             "file", "note"}, ...] (paths relative to DIR)
+                             "file", "note"}, ...] (paths relative to DIR; a case may add
+                             "env", variables its import runs with, as prefix_cases.py does)
     harness.py observe DIR   import each case's module in a fresh `python -v` subprocess and
                              print, as JSON, what the interpreter did with the case's cache:
                              [{"case", "cache", "observed", "value", "source_value", "evidence"}]
@@ -81,8 +82,9 @@ def magic_number():
     return importlib.util.MAGIC_NUMBER
 
 
-def clean_env():
-    """os.environ without PYTHON* variables (except PYTHONHOME) and SOURCE_DATE_EPOCH."""
+def clean_env(extra=None):
+    """os.environ without PYTHON* variables (except PYTHONHOME) and SOURCE_DATE_EPOCH, plus
+    the `extra` variables (a case's PYTHONPYCACHEPREFIX)."""
     env = {}
     for key, value in os.environ.items():
         if key.startswith("PYTHON") and key != "PYTHONHOME":
@@ -90,15 +92,17 @@ def clean_env():
         if key == "SOURCE_DATE_EPOCH":
             continue
         env[key] = value
+    env.update(extra or {})
     return env
 
 
-def run(args, cwd=None):
-    """Run a subprocess with the clean environment; return (returncode, stdout, stderr)."""
+def run(args, cwd=None, extra_env=None):
+    """Run a subprocess with the clean environment (plus extra_env); return (returncode,
+    stdout, stderr)."""
     proc = subprocess.Popen(
         args,
         cwd=cwd,
-        env=clean_env(),
+        env=clean_env(extra_env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -605,7 +609,8 @@ def observe_case(root, case):
         code = IMPORT_CODE % case["module"]
 
     before = snapshot(cache)
-    returncode, out, err = run([sys.executable, "-v", "-c", code], cwd=cwd)
+    args = [sys.executable, "-v", "-c", code]
+    returncode, out, err = run(args, cwd=cwd, extra_env=case.get("env"))
     after = snapshot(cache)
 
     loaded = wrote = write_failed = False

@@ -1,0 +1,105 @@
+//! The environment variables that change what Python does with caches, read once.
+//!
+//! `PYTHONPYCACHEPREFIX` moves every cache of Python 3.8+ into a mirror tree (an empty value
+//! means none, as in Python); `PYTHONDONTWRITEBYTECODE` stops imports from rewriting stale
+//! caches; `SOURCE_DATE_EPOCH` makes `py_compile` and `compileall` write checked-hash caches.
+//! The audit honours the first and reports all three in the summary. Lookups go through a
+//! function so tests never depend on the caller's environment.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// One variable that is set, with what it does to caches.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EnvVariable {
+    pub name: &'static str,
+    /// The value, lossy UTF-8.
+    pub value: String,
+    pub effect: String,
+}
+
+pub const PYCACHE_PREFIX: &str = "PYTHONPYCACHEPREFIX";
+
+/// The variables, in report order, with their effect when set to a non-empty value.
+const VARIABLES: [(&str, &str); 3] = [
+    (
+        "PYTHONDONTWRITEBYTECODE",
+        "imports never rewrite a cache, so a stale one is recompiled on every run \
+         (py_compile and compileall still write)",
+    ),
+    (
+        PYCACHE_PREFIX,
+        "Python 3.8+ reads and writes its caches in this mirror tree, never in __pycache__",
+    ),
+    (
+        "SOURCE_DATE_EPOCH",
+        "py_compile and compileall (and installers using them) write checked-hash caches; \
+         imports still write timestamp ones",
+    ),
+];
+
+/// The pycache prefix the environment sets: `PYTHONPYCACHEPREFIX` when non-empty.
+pub fn pycache_prefix(lookup: &dyn Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+    lookup(PYCACHE_PREFIX)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The variables set to a non-empty value (the only values Python acts on).
+pub fn report(lookup: &dyn Fn(&str) -> Option<OsString>) -> Vec<EnvVariable> {
+    VARIABLES
+        .iter()
+        .filter_map(|&(name, effect)| {
+            let value = lookup(name).filter(|v| !v.is_empty())?;
+            Some(EnvVariable {
+                name,
+                value: value.to_string_lossy().into_owned(),
+                effect: effect.to_string(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<OsString> {
+        move |key| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| OsString::from(v))
+        }
+    }
+
+    #[test]
+    fn empty_values_mean_unset() {
+        let lookup = env(&[("PYTHONPYCACHEPREFIX", ""), ("PYTHONDONTWRITEBYTECODE", "")]);
+        assert_eq!(pycache_prefix(&lookup), None);
+        assert!(report(&lookup).is_empty());
+    }
+
+    #[test]
+    fn set_variables_are_reported_in_order() {
+        let lookup = env(&[
+            ("SOURCE_DATE_EPOCH", "0"),
+            ("PYTHONPYCACHEPREFIX", "rel/pfx"),
+            ("PYTHONDONTWRITEBYTECODE", "1"),
+            ("PYTHONOPTIMIZE", "1"),
+        ]);
+        assert_eq!(pycache_prefix(&lookup), Some(PathBuf::from("rel/pfx")));
+        let names: Vec<&str> = report(&lookup).iter().map(|v| v.name).collect();
+        assert_eq!(
+            names,
+            [
+                "PYTHONDONTWRITEBYTECODE",
+                "PYTHONPYCACHEPREFIX",
+                "SOURCE_DATE_EPOCH"
+            ]
+        );
+        assert_eq!(report(&lookup)[1].value, "rel/pfx");
+    }
+}
