@@ -4,10 +4,11 @@
 //! timestamp cache cannot tell one version of a source from the next.
 //!
 //! These are computed once the walk and the verdicts are done, from the walk's survey and the
-//! cache records: no file is read here.
+//! cache records: no file is read here (a root given as `.` or `..` is resolved, to name it).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::model::{display_path, Action, Kind, Record, Status};
@@ -97,6 +98,16 @@ fn index(caches: &[Record]) -> HashMap<&Path, DirCaches<'_>> {
 /// not reported again.
 fn ghosts(dirs: &[DirFacts], caches: &[Record]) -> Vec<Record> {
     let index = index(caches);
+    let packages: HashSet<&Path> = dirs
+        .iter()
+        .filter(|d| {
+            d.init_source
+                || index
+                    .get(d.path.as_path())
+                    .is_some_and(|c| c.legacy_init.is_some())
+        })
+        .map(|d| d.path.as_path())
+        .collect();
     let mut sorted: Vec<&DirFacts> = dirs.iter().collect();
     sorted.sort_by(|a, b| a.path.cmp(&b.path));
     let mut reported: HashSet<&Path> = HashSet::new();
@@ -108,7 +119,7 @@ fn ghosts(dirs: &[DirFacts], caches: &[Record]) -> Vec<Record> {
         let Some(found) = index.get(dir.path.as_path()) else {
             continue;
         };
-        if let Some(rec) = ghost(dir, found) {
+        if let Some(rec) = ghost(dir, &module_name(&dir.path, &packages), found) {
             reported.insert(&dir.path);
             out.push(rec);
         }
@@ -116,18 +127,38 @@ fn ghosts(dirs: &[DirFacts], caches: &[Record]) -> Vec<Record> {
     out
 }
 
-fn ghost(dir: &DirFacts, found: &DirCaches) -> Option<Record> {
-    let name = dir.path.file_name().map_or_else(
-        || display_path(&dir.path),
-        |n| n.to_string_lossy().into_owned(),
-    );
+/// The name a directory imports as: its own, after those of the enclosing directories that are
+/// regular packages (an `__init__` source or a legacy `__init__.pyc`), up to the root.
+fn module_name(path: &Path, packages: &HashSet<&Path>) -> String {
+    let mut parts = vec![own_name(path)];
+    let mut dir = path;
+    while let Some(parent) = dir.parent().filter(|p| packages.contains(p)) {
+        parts.push(own_name(parent));
+        dir = parent;
+    }
+    parts.reverse();
+    parts.join(".")
+}
+
+/// A directory's own name; a path ending in `.` or `..` is resolved to learn it.
+fn own_name(path: &Path) -> String {
+    path.file_name()
+        .map(Into::into)
+        .or_else(|| fs::canonicalize(path).ok()?.file_name().map(Into::into))
+        .map_or_else(
+            || display_path(path),
+            |n: OsString| n.to_string_lossy().into_owned(),
+        )
+}
+
+fn ghost(dir: &DirFacts, name: &str, found: &DirCaches) -> Option<Record> {
     let inits: Vec<&&Record> = found
         .pycache
         .iter()
         .filter(|r| is_init_cache(&r.path))
         .collect();
     let (action, reason) = match found.legacy_init {
-        Some(init) if !dir.init_source => legacy_package(&name, init)?,
+        Some(init) if !dir.init_source => legacy_package(name, init)?,
         _ if !dir.sources_below && !found.pycache.is_empty() => (
             Action::Namespace,
             format!(
@@ -246,4 +277,24 @@ fn clamped(root: &Path, caches: &[Record], epoch: Option<i64>) -> Option<Record>
         Action::Load,
         reason,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ghost_is_named_as_it_imports() {
+        let packages: HashSet<&Path> = [Path::new("r/pkg"), Path::new("r/pkg/sub")].into();
+        assert_eq!(
+            module_name(Path::new("r/pkg/sub/inner"), &packages),
+            "pkg.sub.inner"
+        );
+        assert_eq!(module_name(Path::new("r/pkg"), &packages), "pkg");
+        assert_eq!(module_name(Path::new("r/ns/x"), &packages), "x");
+        // `.` is named by what it resolves to.
+        let cwd = std::env::current_dir().unwrap();
+        let real = cwd.file_name().unwrap().to_string_lossy();
+        assert_eq!(module_name(Path::new("."), &HashSet::new()), real);
+    }
 }
