@@ -1,8 +1,9 @@
 //! Integration tests of the `pyc-audit` binary on trees built in temp dirs: exit codes,
-//! every output format, bad input, unreadable entries, walking rules.
+//! every output format, bad input, unreadable entries, walking rules, tree-wide findings.
 
 mod bad_input;
 mod exit_codes;
 mod formats;
 mod support;
+mod tree_findings;
 mod walking;

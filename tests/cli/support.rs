@@ -54,14 +54,27 @@ impl Tree {
         self
     }
 
+    /// Sets a file's mtime (seconds and nanoseconds).
+    pub fn mtime(self, rel: &str, secs: i64, nanos: u32) -> Tree {
+        filetime::set_file_mtime(self.path(rel), FileTime::from_unix_time(secs, nanos)).unwrap();
+        self
+    }
+
     /// Runs the binary in the tree with a clean environment.
     #[track_caller]
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[])
+    }
+
+    /// Runs the binary in the tree with a clean environment plus `vars`.
+    #[track_caller]
+    pub fn run_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Run {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_pyc-audit"))
             .args(args)
             .current_dir(self.dir.path())
             .env_clear()
             .env("NO_COLOR", "1")
+            .envs(vars.iter().copied())
             .output()
             .unwrap();
         Run {
