@@ -284,3 +284,23 @@ fn each_root_gets_its_own_clamped_row() {
     let doc = t.run(&["--format", "json", "one", "two"]).json();
     assert_eq!(tree_rows(&doc), [row("tree", "clamped", "one")]);
 }
+
+#[test]
+fn paths_lists_files_never_directories_or_trees() {
+    // A clamped root, a ghost directory, an empty __pycache__, a temporary file, an orphan.
+    let t = timed(Tree::new(), "m", 1, 0)
+        .file("m.pyc.12", b"partial")
+        .dir("empty/__pycache__")
+        .file(
+            "gone/__pycache__/x.cpython-311.pyc",
+            &pep552(3495, 0, T as u32, 6),
+        );
+    let doc = t.run(&["--format", "json"]).json();
+    assert_eq!(tree_rows(&doc).len(), 4, "{doc:#}");
+    let run = t.run(&["--format", "paths"]);
+    run.expect(1);
+    assert_eq!(
+        run.stdout(),
+        "gone/__pycache__/x.cpython-311.pyc\nm.pyc.12\n"
+    );
+}
