@@ -231,9 +231,12 @@ fn is_init_cache(path: &Path) -> bool {
 const CLAMP_GROUP: usize = 3;
 
 /// One finding for a root whose timestamp caches pair with sources whose mtimes are clamped.
+/// Only caches a default import reads count: a legacy cache beside its source under Python
+/// 3, or an `-O` cache, never runs stale code there.
 fn clamped(root: &Path, caches: &[Record], epoch: Option<i64>) -> Option<Record> {
     let mut sources: BTreeMap<&Path, SourceStat> = BTreeMap::new();
-    for rec in caches.iter().filter(|r| r.path.starts_with(root)) {
+    let read = |r: &&Record| r.path.starts_with(root) && r.python_action != Action::Skip;
+    for rec in caches.iter().filter(read) {
         if let (Some(Invalidation::Timestamp), Some(src), Some(stat)) =
             (rec.invalidation, &rec.source, rec.source_stat)
         {

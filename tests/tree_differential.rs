@@ -198,7 +198,11 @@ fn judge(case: &Case) -> Vec<Issue> {
     {
         out.push((
             format!("extra {}", tool(extra)),
-            format!("{}: {}", text(extra, "path"), text(extra, "reason")),
+            format!(
+                "{}: {}",
+                case.shown(Path::new(text(extra, "path"))),
+                text(extra, "reason")
+            ),
             observed(first),
         ));
     }

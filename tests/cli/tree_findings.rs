@@ -265,17 +265,24 @@ fn one_shared_whole_second_is_clamped_from_three_sources_and_half() {
 }
 
 #[test]
-fn hash_based_caches_are_never_clamped() {
-    // Unchecked-hash caches (flags 1) of sources at mtime 1.
-    let mut t = Tree::new();
-    for stem in ["a", "b", "c"] {
-        let source = format!("{stem}.py");
-        t = t.file(&source, b"x = 1\n").mtime(&source, 1, 0).file(
-            &format!("__pycache__/{stem}.cpython-311.pyc"),
-            &pep552(3495, 1, 0, 0),
+fn hash_based_caches_and_caches_never_read_are_not_clamped() {
+    // Sources at mtime 1 with unchecked-hash caches (flags 1), or with legacy 3.11 caches
+    // beside them, which Python 3 never reads.
+    for (cache, flags) in [("__pycache__/{}.cpython-311.pyc", 1), ("{}.pyc", 0)] {
+        let mut t = Tree::new();
+        for stem in ["a", "b", "c"] {
+            let source = format!("{stem}.py");
+            t = t
+                .file(&source, b"x = 1\n")
+                .mtime(&source, 1, 0)
+                .file(&cache.replace("{}", stem), &pep552(3495, flags, 1, 6));
+        }
+        assert_eq!(
+            tree_rows(&t.run(&["--format", "json"]).json()),
+            [],
+            "{cache}"
         );
     }
-    assert_eq!(tree_rows(&t.run(&["--format", "json"]).json()), []);
 }
 
 #[test]

@@ -451,6 +451,22 @@ def build_clamped(b):
         "four sources written in one second (sub-second mtimes differ): no clamp",
     )
 
+    if HAS_PYCACHE:
+        # Legacy caches beside their sources, which 3.x never reads: nothing stale can run.
+        d = b.case_dir("unclamped_legacy_beside_source")
+        for value, stem in enumerate("abc", 1):
+            source = os.path.join(d, stem + ".py")
+            b.source(source, "V = %d\n" % value, SHARED)
+            core.compile_legacy(source)
+        b.source(os.path.join(d, "b.py"), "V = 9\n", SHARED)
+        b.add(
+            "unclamped_legacy_beside_source",
+            "unclamped",
+            None,
+            [("b", ["recompile"])],
+            "sources at one shared mtime, but their only caches are legacy ones 3.x never reads",
+        )
+
     if HAS_HASH_PYCS:
         clamped_tree(b, "unclamped_checked_hash", 1, hashed=True)
         b.add(
