@@ -71,6 +71,8 @@ fn empty_pycache(dir: &DirFacts) -> Record {
 struct DirCaches<'a> {
     pycache: Vec<&'a Record>,
     legacy_init: Option<&'a Record>,
+    /// Legacy caches of other modules that Python imports (without a source, running old code).
+    legacy_loaded: bool,
 }
 
 fn index(caches: &[Record]) -> HashMap<&Path, DirCaches<'_>> {
@@ -87,6 +89,9 @@ fn index(caches: &[Record]) -> HashMap<&Path, DirCaches<'_>> {
             }
             Some(Layout::Legacy) if rec.path.file_name() == Some(OsStr::new("__init__.pyc")) => {
                 map.entry(parent).or_default().legacy_init = Some(rec);
+            }
+            Some(Layout::Legacy) if rec.python_action == Action::Load => {
+                map.entry(parent).or_default().legacy_loaded = true;
             }
             _ => {}
         }
@@ -162,9 +167,14 @@ fn ghost(dir: &DirFacts, name: &str, found: &DirCaches) -> Option<Record> {
         _ if !dir.sources_below && !found.pycache.is_empty() => (
             Action::Namespace,
             format!(
-                "no Python source is left here, only {} in __pycache__: `import {name}` gives an \
-                 empty namespace package (Python 3.3+) and its modules no longer import{}",
+                "no Python source is left here, only {} in __pycache__: `import {name}` gives {}{}",
                 text::count(found.pycache.len(), "cache"),
+                if found.legacy_loaded {
+                    "a namespace package (Python 3.3+) and only its modules with a legacy .pyc \
+                     still import, running old code"
+                } else {
+                    "an empty namespace package (Python 3.3+) and its modules no longer import"
+                },
                 if inits.is_empty() {
                     ""
                 } else {

@@ -16,12 +16,13 @@
 //!    happened: `namespace`, `load`, `source`, `fail`, `absent`, `recompile`, `skip` or `read`.
 //!
 //! Per case: the one row that is not about a cache (kind file, directory or tree) that the case
-//! expects must be there, with the expected kind and path, and no other such row; a ghost row's
-//! `python_action` must be what `import NAME` did, and its reason must name that import; a debris row's must be `skip`, and the
-//! interpreter must indeed have ignored the file; a clamped tree's cache must be `fresh` and
-//! `load`, the interpreter must have run its old code, and the tree must get one `clamped`
-//! row. Every import must also match what the scenario predicts (the claims of the rows'
-//! reasons). All disagreements over all interpreters are reported in one table; under
+//! expects must be there, with the expected kind and path, and no other such row. A ghost row's
+//! `python_action` must be what `import NAME` did, and its reason must name that import (and say
+//! that its modules no longer import only where none of them does). A debris row's must be
+//! `skip`, and the interpreter must indeed have ignored the file. A clamped tree's cache must be
+//! `fresh` and `load`, the interpreter must have run its old code, and the tree must get one
+//! `clamped` row. Every import must also match what the scenario predicts (the claims of the
+//! rows' reasons). All disagreements over all interpreters are reported in one table; under
 //! `CI=true` a missing expected interpreter fails the test.
 
 use std::collections::BTreeMap;
@@ -227,9 +228,24 @@ fn judge(case: &Case) -> Vec<Issue> {
         _ => text(first, "observed"),
     };
     let reason = text(row, "reason");
-    // A ghost's reason names the import that behaves so: `import pkg.sub`, not `import sub`.
+    // A ghost's reason names the import that behaves so (`import pkg.sub`, not `import sub`),
+    // and says its modules no longer import only if none does.
     let names_import =
         check != "ghost" || reason.contains(&format!("`import {}`", text(first, "module")));
+    let modules_gone = reason.contains("modules no longer import");
+    let inside = format!("{}.", text(first, "module"));
+    let imported = |o: &&&Value| {
+        text(o, "module").starts_with(&inside) && matches!(text(o, "observed"), "load" | "source")
+    };
+    if let Some(obs) = case
+        .imports
+        .iter()
+        .skip(1)
+        .find(imported)
+        .filter(|_| modules_gone)
+    {
+        out.push((tool(row), reason.into(), observed(obs)));
+    }
     if status != check
         || action != want_action
         || text(row, "severity") != severity(check, action)

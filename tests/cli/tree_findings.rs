@@ -117,6 +117,24 @@ fn a_package_without_sources_is_one_ghost_row_at_the_top() {
 }
 
 #[test]
+fn a_ghost_with_a_legacy_module_says_that_module_still_imports() {
+    let t = Tree::new()
+        .file(
+            "pkg/__pycache__/__init__.cpython-311.pyc",
+            &pep552(3495, 0, T as u32, 0),
+        )
+        .file("pkg/mod.pyc", &pep552(3495, 0, T as u32, 6));
+    let doc = t.run(&["--format", "json"]).json();
+    assert_eq!(tree_rows(&doc), [row("directory", "ghost", "pkg")]);
+    let reason = record(&doc, "pkg")["reason"].as_str().unwrap().to_string();
+    assert!(
+        reason.contains("only its modules with a legacy .pyc still import, running old code"),
+        "{reason}"
+    );
+    assert!(!reason.contains("no longer import"), "{reason}");
+}
+
+#[test]
 fn a_deleted_init_source_is_a_ghost_named_by_its_dotted_name() {
     let t = Tree::new()
         .fresh_311("pkg/__init__", b"")

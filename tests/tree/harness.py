@@ -187,6 +187,21 @@ def build_ghosts(b):
             "plain/m.py deleted, plain/__pycache__/m.*.pyc left: namespace, module gone",
         )
 
+        # (a) with a legacy module left: a namespace package, but that module still imports.
+        d = b.case_dir("ghost_legacy_module_left")
+        b.package(d)
+        import_all(d, PKG_IMPORTS)
+        core.compile_legacy(os.path.join(d, "pkg", "mod.py"))
+        remove_sources(os.path.join(d, "pkg"))
+        b.add(
+            "ghost_legacy_module_left",
+            "ghost",
+            "pkg",
+            [("pkg", ["namespace"]), ("pkg.mod", ["load"]), ("pkg.sub.deep", ["absent"])],
+            "no source below pkg, caches in __pycache__, legacy pkg/mod.pyc: namespace, "
+            "but pkg.mod still imports",
+        )
+
         # (b) __init__.py deleted, other sources kept.
         d = b.case_dir("ghost_init_gone")
         b.package(d)
