@@ -162,96 +162,96 @@ fn observed(obs: &Value) -> String {
     )
 }
 
-/// The disagreements of one case, as (tool, reason, observed).
+/// The disagreements of one case.
 fn judge(case: &Case) -> Vec<Issue> {
-    let mut out = Vec::new();
     let first = case.imports.first().copied().unwrap_or(&Value::Null);
-    // Each import must be what the scenario predicts.
+    let mut out = scenario(case);
+    let kind = case.spec["kind"].as_str();
+    let want_path = match text(case.spec, "check") {
+        "clamped" => case.root.clone(),
+        _ => case.target(),
+    };
+    let (found, extra): (Vec<&Value>, Vec<&Value>) = case
+        .tree_rows()
+        .into_iter()
+        .partition(|r| Some(text(r, "kind")) == kind && Path::new(text(r, "path")) == want_path);
+    for r in extra {
+        let reason = text(r, "reason");
+        let at = case.shown(Path::new(text(r, "path")));
+        out.push((
+            format!("extra {}", tool(r)),
+            format!("{at}: {reason}"),
+            observed(first),
+        ));
+    }
+    match (found.as_slice(), kind) {
+        ([row], Some(_)) => out.extend(row_issues(case, row, first)),
+        ([], None) => {}
+        (_, kind) => out.push((
+            format!("{} {} rows", found.len(), kind.unwrap_or("tree-wide")),
+            format!("want one at {}", case.shown(&want_path)),
+            observed(first),
+        )),
+    }
+    out
+}
+
+/// Each import must be what the case's scenario predicts.
+fn scenario(case: &Case) -> Vec<Issue> {
+    let mut out = Vec::new();
     for obs in &case.imports {
         let expect = obs["expect"].as_array().cloned().unwrap_or_default();
         if !expect
             .iter()
             .any(|e| e.as_str() == Some(text(obs, "observed")))
         {
-            out.push((
-                "scenario".into(),
-                format!("expected {}", Value::Array(expect)),
-                observed(obs),
-            ));
+            let want = format!("expected {}", Value::Array(expect));
+            out.push(("scenario".into(), want, observed(obs)));
         }
     }
-    let rows = case.tree_rows();
-    let expected_kind = case.spec["kind"].as_str();
-    let want_path = match text(case.spec, "check") {
-        "clamped" => case.root.clone(),
-        _ => case.target(),
-    };
-    let found: Vec<&Value> = rows
-        .iter()
-        .copied()
-        .filter(|r| {
-            Some(text(r, "kind")) == expected_kind && Path::new(text(r, "path")) == want_path
-        })
-        .collect();
-    for extra in rows
-        .iter()
-        .filter(|r| !found.iter().any(|f| std::ptr::eq(*f, **r)))
-    {
-        out.push((
-            format!("extra {}", tool(extra)),
-            format!(
-                "{}: {}",
-                case.shown(Path::new(text(extra, "path"))),
-                text(extra, "reason")
-            ),
-            observed(first),
-        ));
-    }
-    let Some(kind) = expected_kind else {
-        return out;
-    };
-    let [row] = found.as_slice() else {
-        out.push((
-            format!("{} {kind} rows", found.len()),
-            format!("want one at {}", case.shown(&want_path)),
-            observed(first),
-        ));
-        return out;
-    };
+    out
+}
+
+/// The expected row's status, action, severity and (for a ghost) reason.
+fn row_issues(case: &Case, row: &Value, first: &Value) -> Vec<Issue> {
     let (status, action) = (text(row, "status"), text(row, "python_action"));
+    let reason = text(row, "reason");
     let check = text(case.spec, "check");
-    if check == "clamped" {
-        out.extend(clamped_cache(case, first));
-    }
+    let mut out = Vec::new();
     let want_action = match check {
-        "clamped" => "load",
+        "clamped" => {
+            out.extend(clamped_cache(case, first));
+            "load"
+        }
         _ => text(first, "observed"),
     };
+    if check == "ghost" {
+        out.extend(ghost_reason(case, row, first));
+    }
+    if status != check || action != want_action || text(row, "severity") != severity(check, action)
+    {
+        out.push((tool(row), reason.into(), observed(first)));
+    }
+    out
+}
+
+/// A ghost's reason names the import that behaves so (`import pkg.sub`, not `import sub`), and
+/// says that its modules no longer import only if none of them does.
+fn ghost_reason(case: &Case, row: &Value, first: &Value) -> Vec<Issue> {
     let reason = text(row, "reason");
-    // A ghost's reason names the import that behaves so (`import pkg.sub`, not `import sub`),
-    // and says its modules no longer import only if none does.
-    let names_import =
-        check != "ghost" || reason.contains(&format!("`import {}`", text(first, "module")));
-    let modules_gone = reason.contains("modules no longer import");
-    let inside = format!("{}.", text(first, "module"));
+    let module = text(first, "module");
+    let mut out = Vec::new();
+    if !reason.contains(&format!("`import {module}`")) {
+        out.push((tool(row), reason.into(), observed(first)));
+    }
+    let inside = format!("{module}.");
     let imported = |o: &&&Value| {
         text(o, "module").starts_with(&inside) && matches!(text(o, "observed"), "load" | "source")
     };
-    if let Some(obs) = case
-        .imports
-        .iter()
-        .skip(1)
-        .find(imported)
-        .filter(|_| modules_gone)
-    {
-        out.push((tool(row), reason.into(), observed(obs)));
-    }
-    if status != check
-        || action != want_action
-        || text(row, "severity") != severity(check, action)
-        || !names_import
-    {
-        out.push((tool(row), reason.into(), observed(first)));
+    if reason.contains("modules no longer import") {
+        if let Some(obs) = case.imports.iter().find(imported) {
+            out.push((tool(row), reason.into(), observed(obs)));
+        }
     }
     out
 }
@@ -276,11 +276,7 @@ fn clamped_cache(case: &Case, first: &Value) -> Option<Issue> {
             (!stale_code_ran).then(|| (tool(r), "old code did not run".into(), observed(first)))
         }
         Some(r) => Some((tool(r), text(r, "reason").into(), observed(first))),
-        None => Some((
-            "no record".into(),
-            cache.display().to_string(),
-            observed(first),
-        )),
+        None => Some(("no record".into(), case.shown(&cache), observed(first))),
     }
 }
 
