@@ -162,8 +162,13 @@ fn ghost(dir: &DirFacts, name: &str, found: &DirCaches) -> Option<Record> {
         .iter()
         .filter(|r| is_init_cache(&r.path))
         .collect();
-    let (action, reason) = match found.legacy_init {
-        Some(init) if !dir.init_source => legacy_package(name, init)?,
+    // A legacy __init__.pyc Python cannot open (a dangling symlink) is passed over.
+    let legacy = found
+        .legacy_init
+        .filter(|_| !dir.init_source)
+        .and_then(|init| legacy_package(name, init));
+    let (action, reason) = match legacy {
+        Some(found) => found,
         _ if !dir.sources_below && !found.pycache.is_empty() => (
             Action::Namespace,
             format!(

@@ -182,6 +182,18 @@ fn a_legacy_init_cache_keeps_a_deleted_package_importable() {
 }
 
 #[test]
+fn a_legacy_init_python_cannot_open_is_passed_over() {
+    let orphan = pep552(3495, 0, T as u32, 6);
+    let t = Tree::new()
+        .symlink("pkg/__init__.pyc", "nowhere.pyc")
+        .file("pkg/__pycache__/mod.cpython-311.pyc", &orphan)
+        .file("pkg/sub/__pycache__/x.cpython-311.pyc", &orphan);
+    let doc = t.run(&["--format", "json"]).json();
+    assert_eq!(tree_rows(&doc), [row("directory", "ghost", "pkg")]);
+    assert_eq!(record(&doc, "pkg")["python_action"], "namespace");
+}
+
+#[test]
 fn packages_and_namespaces_with_sources_are_not_ghosts() {
     let t = Tree::new()
         .fresh_311("pkg/__init__", b"")

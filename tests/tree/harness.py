@@ -202,6 +202,20 @@ def build_ghosts(b):
             "but pkg.mod still imports",
         )
 
+        # (a) with an unreadable legacy __init__.pyc (a dangling symlink): Python skips it.
+        d = b.case_dir("ghost_dangling_legacy_init")
+        b.package(d)
+        import_all(d, PKG_IMPORTS)
+        remove_sources(os.path.join(d, "pkg"))
+        os.symlink(os.path.join(d, "nowhere.pyc"), os.path.join(d, "pkg", "__init__.pyc"))
+        b.add(
+            "ghost_dangling_legacy_init",
+            "ghost",
+            "pkg",
+            [("pkg", ["namespace"])],
+            "no source below pkg, pkg/__init__.pyc a dangling symlink: still a namespace",
+        )
+
         # (b) __init__.py deleted, other sources kept.
         d = b.case_dir("ghost_init_gone")
         b.package(d)
