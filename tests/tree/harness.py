@@ -154,111 +154,114 @@ def legacy_package(b, directory):
         legacy_compile_tree(os.path.join(directory, "pkg"))
 
 
-def build_ghosts(b):
-    if HAS_PYCACHE:
-        # (a) Every source gone, __pycache__ left: the whole package is a namespace.
-        d = b.case_dir("ghost_sources_gone")
-        b.package(d)
-        import_all(d, PKG_IMPORTS)
-        remove_sources(os.path.join(d, "pkg"))
-        b.add(
-            "ghost_sources_gone",
-            "ghost",
-            "pkg",
-            [
-                ("pkg", ["namespace"]),
-                ("pkg.sub", ["namespace"]),
-                ("pkg.mod", ["absent"]),
-                ("pkg.sub.deep", ["absent"]),
-            ],
-            "no source below pkg, caches in pkg/ and pkg/sub/__pycache__: one row, namespace",
-        )
+def build_namespace_ghosts(b):
+    """Ghosts (a) and (b): Python 3.3+ imports a namespace package."""
+    # (a) Every source gone, __pycache__ left: the whole package is a namespace.
+    d = b.case_dir("ghost_sources_gone")
+    b.package(d)
+    import_all(d, PKG_IMPORTS)
+    remove_sources(os.path.join(d, "pkg"))
+    b.add(
+        "ghost_sources_gone",
+        "ghost",
+        "pkg",
+        [
+            ("pkg", ["namespace"]),
+            ("pkg.sub", ["namespace"]),
+            ("pkg.mod", ["absent"]),
+            ("pkg.sub.deep", ["absent"]),
+        ],
+        "no source below pkg, caches in pkg/ and pkg/sub/__pycache__: one row, namespace",
+    )
 
-        # (a) A plain directory (namespace portion by design) whose only module was deleted.
-        d = b.case_dir("ghost_plain_dir")
-        b.source(os.path.join(d, "plain", "m.py"), "V = 1\n")
-        import_all(d, ["plain.m"])
-        remove_sources(os.path.join(d, "plain"))
-        b.add(
-            "ghost_plain_dir",
-            "ghost",
-            "plain",
-            [("plain", ["namespace"]), ("plain.m", ["absent"])],
-            "plain/m.py deleted, plain/__pycache__/m.*.pyc left: namespace, module gone",
-        )
+    # (a) A plain directory (namespace portion by design) whose only module was deleted.
+    d = b.case_dir("ghost_plain_dir")
+    b.source(os.path.join(d, "plain", "m.py"), "V = 1\n")
+    import_all(d, ["plain.m"])
+    remove_sources(os.path.join(d, "plain"))
+    b.add(
+        "ghost_plain_dir",
+        "ghost",
+        "plain",
+        [("plain", ["namespace"]), ("plain.m", ["absent"])],
+        "plain/m.py deleted, plain/__pycache__/m.*.pyc left: namespace, module gone",
+    )
 
-        # (a) with a legacy module left: a namespace package, but that module still imports.
-        d = b.case_dir("ghost_legacy_module_left")
-        b.package(d)
-        import_all(d, PKG_IMPORTS)
-        core.compile_legacy(os.path.join(d, "pkg", "mod.py"))
-        remove_sources(os.path.join(d, "pkg"))
-        b.add(
-            "ghost_legacy_module_left",
-            "ghost",
-            "pkg",
-            [("pkg", ["namespace"]), ("pkg.mod", ["load"]), ("pkg.sub.deep", ["absent"])],
-            "no source below pkg, caches in __pycache__, legacy pkg/mod.pyc: namespace, "
-            "but pkg.mod still imports",
-        )
+    # (a) with a legacy module left: a namespace package, but that module still imports.
+    d = b.case_dir("ghost_legacy_module_left")
+    b.package(d)
+    import_all(d, PKG_IMPORTS)
+    core.compile_legacy(os.path.join(d, "pkg", "mod.py"))
+    remove_sources(os.path.join(d, "pkg"))
+    b.add(
+        "ghost_legacy_module_left",
+        "ghost",
+        "pkg",
+        [("pkg", ["namespace"]), ("pkg.mod", ["load"]), ("pkg.sub.deep", ["absent"])],
+        "no source below pkg, caches in __pycache__, legacy pkg/mod.pyc: namespace, "
+        "but pkg.mod still imports",
+    )
 
-        # (a) with an unreadable legacy __init__.pyc (a dangling symlink): Python skips it.
-        d = b.case_dir("ghost_dangling_legacy_init")
-        b.package(d)
-        import_all(d, PKG_IMPORTS)
-        remove_sources(os.path.join(d, "pkg"))
-        os.symlink(os.path.join(d, "nowhere.pyc"), os.path.join(d, "pkg", "__init__.pyc"))
-        b.add(
-            "ghost_dangling_legacy_init",
-            "ghost",
-            "pkg",
-            [("pkg", ["namespace"])],
-            "no source below pkg, pkg/__init__.pyc a dangling symlink: still a namespace",
-        )
+    # (a) with an unreadable legacy __init__.pyc (a dangling symlink): Python skips it.
+    d = b.case_dir("ghost_dangling_legacy_init")
+    b.package(d)
+    import_all(d, PKG_IMPORTS)
+    remove_sources(os.path.join(d, "pkg"))
+    os.symlink(os.path.join(d, "nowhere.pyc"), os.path.join(d, "pkg", "__init__.pyc"))
+    b.add(
+        "ghost_dangling_legacy_init",
+        "ghost",
+        "pkg",
+        [("pkg", ["namespace"])],
+        "no source below pkg, pkg/__init__.pyc a dangling symlink: still a namespace",
+    )
 
-        # (b) __init__.py deleted, other sources kept.
-        d = b.case_dir("ghost_init_gone")
-        b.package(d)
-        import_all(d, PKG_IMPORTS)
-        os.remove(os.path.join(d, "pkg", "__init__.py"))
-        b.add(
-            "ghost_init_gone",
-            "ghost",
-            "pkg",
-            [
-                ("pkg", ["namespace"]),
-                ("pkg.mod", ["source"]),
-                ("pkg.sub", ["source"]),
-            ],
-            "pkg/__init__.py deleted, __pycache__/__init__.*.pyc left: namespace, init never runs",
-        )
+    # (b) __init__.py deleted, other sources kept.
+    d = b.case_dir("ghost_init_gone")
+    b.package(d)
+    import_all(d, PKG_IMPORTS)
+    os.remove(os.path.join(d, "pkg", "__init__.py"))
+    b.add(
+        "ghost_init_gone",
+        "ghost",
+        "pkg",
+        [
+            ("pkg", ["namespace"]),
+            ("pkg.mod", ["source"]),
+            ("pkg.sub", ["source"]),
+        ],
+        "pkg/__init__.py deleted, __pycache__/__init__.*.pyc left: namespace, init never runs",
+    )
 
-        # (b) nested: only the subpackage lost its __init__.py; the top is healthy.
-        d = b.case_dir("ghost_sub_init_gone")
-        b.package(d)
-        import_all(d, PKG_IMPORTS)
-        os.remove(os.path.join(d, "pkg", "sub", "__init__.py"))
-        b.add(
-            "ghost_sub_init_gone",
-            "ghost",
-            os.path.join("pkg", "sub"),
-            [("pkg.sub", ["namespace"]), ("pkg", ["source"]), ("pkg.sub.deep", ["source"])],
-            "pkg/sub/__init__.py deleted: pkg.sub is a namespace, pkg is not reported",
-        )
+    # (b) nested: only the subpackage lost its __init__.py; the top is healthy.
+    d = b.case_dir("ghost_sub_init_gone")
+    b.package(d)
+    import_all(d, PKG_IMPORTS)
+    os.remove(os.path.join(d, "pkg", "sub", "__init__.py"))
+    b.add(
+        "ghost_sub_init_gone",
+        "ghost",
+        os.path.join("pkg", "sub"),
+        [("pkg.sub", ["namespace"]), ("pkg", ["source"]), ("pkg.sub.deep", ["source"])],
+        "pkg/sub/__init__.py deleted: pkg.sub is a namespace, pkg is not reported",
+    )
 
-        # (a) nested: the subpackage lost every source; the top is healthy.
-        d = b.case_dir("ghost_sub_sources_gone")
-        b.package(d)
-        import_all(d, PKG_IMPORTS)
-        remove_sources(os.path.join(d, "pkg", "sub"))
-        b.add(
-            "ghost_sub_sources_gone",
-            "ghost",
-            os.path.join("pkg", "sub"),
-            [("pkg.sub", ["namespace"]), ("pkg.sub.deep", ["absent"]), ("pkg", ["source"])],
-            "every source of pkg/sub deleted: pkg.sub is a namespace, pkg is not reported",
-        )
+    # (a) nested: the subpackage lost every source; the top is healthy.
+    d = b.case_dir("ghost_sub_sources_gone")
+    b.package(d)
+    import_all(d, PKG_IMPORTS)
+    remove_sources(os.path.join(d, "pkg", "sub"))
+    b.add(
+        "ghost_sub_sources_gone",
+        "ghost",
+        os.path.join("pkg", "sub"),
+        [("pkg.sub", ["namespace"]), ("pkg.sub.deep", ["absent"]), ("pkg", ["source"])],
+        "every source of pkg/sub deleted: pkg.sub is a namespace, pkg is not reported",
+    )
 
+
+def build_legacy_ghosts(b):
+    """Ghosts (c): a legacy __init__.pyc without its source."""
     # (c) A legacy __init__.pyc outlives __init__.py: the deleted package still imports.
     d = b.case_dir("ghost_legacy_init")
     b.package(d)
@@ -513,7 +516,9 @@ def cmd_build(root):
     if not os.path.isdir(root):
         os.makedirs(root)
     b = Builder(root)
-    build_ghosts(b)
+    if HAS_PYCACHE:
+        build_namespace_ghosts(b)
+    build_legacy_ghosts(b)
     build_healthy(b)
     build_debris(b)
     build_clamped(b)
