@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DirFacts {
     pub path: PathBuf,
-    /// Entries directly inside (after exclusions).
+    /// Entries directly inside, excluded ones included (they are there for Python).
     pub entries: usize,
     /// A Python source or extension module directly inside.
     pub sources: bool,
@@ -39,15 +39,7 @@ pub struct Surveyor {
 impl Surveyor {
     /// Takes one walked entry at `depth` (the root is 0).
     pub fn see(&mut self, path: &Path, depth: usize, is_dir: bool) {
-        self.close_to(depth);
-        if let (Some((_, parent)), Some(name)) = (self.open.last_mut(), path.file_name()) {
-            parent.entries += 1;
-            if !is_dir && is_source(name) {
-                parent.sources = true;
-                parent.sources_below = true;
-                parent.init_source |= is_init(name);
-            }
-        }
+        self.count(path, depth, is_dir);
         if is_dir {
             let facts = DirFacts {
                 path: path.to_path_buf(),
@@ -59,6 +51,25 @@ impl Surveyor {
             self.open.push((depth, facts));
         } else if path.file_name().is_some_and(is_debris_name) {
             self.survey.debris.push(path.to_path_buf());
+        }
+    }
+
+    /// Takes an entry the walk prunes (`--exclude`, a VCS directory): it is not audited, but it
+    /// is there for Python, so it still counts in its parent (a `__pycache__` whose caches are
+    /// all excluded is not empty, a directory whose source is excluded still has one).
+    pub fn see_pruned(&mut self, path: &Path, depth: usize, is_dir: bool) {
+        self.count(path, depth, is_dir);
+    }
+
+    fn count(&mut self, path: &Path, depth: usize, is_dir: bool) {
+        self.close_to(depth);
+        if let (Some((_, parent)), Some(name)) = (self.open.last_mut(), path.file_name()) {
+            parent.entries += 1;
+            if !is_dir && is_source(name) {
+                parent.sources = true;
+                parent.sources_below = true;
+                parent.init_source |= is_init(name);
+            }
         }
     }
 
@@ -129,6 +140,22 @@ mod tests {
         ] {
             assert!(!is_debris_name(OsStr::new(no)), "{no}");
         }
+    }
+
+    #[test]
+    fn pruned_entries_count_but_are_not_entered() {
+        let mut s = Surveyor::default();
+        s.see(Path::new("r"), 0, true);
+        s.see(Path::new("r/__pycache__"), 1, true);
+        s.see_pruned(Path::new("r/__pycache__/m.cpython-311.opt-1.pyc"), 2, false);
+        s.see_pruned(Path::new("r/m.py"), 1, false);
+        s.see_pruned(Path::new("r/vendor"), 1, true);
+        s.see_pruned(Path::new("r/x.pyc.12"), 1, false);
+        let survey = s.finish();
+        assert_eq!(survey.dirs.len(), 2, "a pruned directory is not walked");
+        assert_eq!(survey.dirs[0].entries, 1);
+        assert!(survey.dirs[1].sources && survey.dirs[1].entries == 4);
+        assert!(survey.debris.is_empty(), "pruned debris is not reported");
     }
 
     #[test]

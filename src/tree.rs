@@ -4,10 +4,11 @@
 //! timestamp cache cannot tell one version of a source from the next.
 //!
 //! These are computed once the walk and the verdicts are done, from the walk's survey and the
-//! cache records: no file is read here.
+//! cache records: no file is read here (a root given as `.` or `..` is resolved, to name it).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::model::{display_path, Action, Kind, Record, Status};
@@ -70,6 +71,8 @@ fn empty_pycache(dir: &DirFacts) -> Record {
 struct DirCaches<'a> {
     pycache: Vec<&'a Record>,
     legacy_init: Option<&'a Record>,
+    /// Legacy caches of other modules that Python imports (without a source, running old code).
+    legacy_loaded: bool,
 }
 
 fn index(caches: &[Record]) -> HashMap<&Path, DirCaches<'_>> {
@@ -87,6 +90,9 @@ fn index(caches: &[Record]) -> HashMap<&Path, DirCaches<'_>> {
             Some(Layout::Legacy) if rec.path.file_name() == Some(OsStr::new("__init__.pyc")) => {
                 map.entry(parent).or_default().legacy_init = Some(rec);
             }
+            Some(Layout::Legacy) if rec.python_action == Action::Load => {
+                map.entry(parent).or_default().legacy_loaded = true;
+            }
             _ => {}
         }
     }
@@ -99,7 +105,12 @@ fn ghosts(dirs: &[DirFacts], caches: &[Record]) -> Vec<Record> {
     let index = index(caches);
     let packages: HashSet<&Path> = dirs
         .iter()
-        .filter(|d| d.init_source)
+        .filter(|d| {
+            d.init_source
+                || index
+                    .get(d.path.as_path())
+                    .is_some_and(|c| c.legacy_init.is_some())
+        })
         .map(|d| d.path.as_path())
         .collect();
     let mut sorted: Vec<&DirFacts> = dirs.iter().collect();
@@ -113,7 +124,7 @@ fn ghosts(dirs: &[DirFacts], caches: &[Record]) -> Vec<Record> {
         let Some(found) = index.get(dir.path.as_path()) else {
             continue;
         };
-        if let Some(rec) = ghost(dir, found, &dotted_name(&dir.path, &packages)) {
+        if let Some(rec) = ghost(dir, &module_name(&dir.path, &packages), found) {
             reported.insert(&dir.path);
             out.push(rec);
         }
@@ -121,38 +132,54 @@ fn ghosts(dirs: &[DirFacts], caches: &[Record]) -> Vec<Record> {
     out
 }
 
-/// The name a directory is imported by: its own name, prefixed by those of the regular
-/// packages (directories with an `__init__` source) that contain it.
-fn dotted_name(path: &Path, packages: &HashSet<&Path>) -> String {
-    let Some(own) = path.file_name() else {
-        return display_path(path);
-    };
-    let mut name = own.to_string_lossy().into_owned();
-    let mut parent = path.parent();
-    while let Some(p) = parent.filter(|p| packages.contains(p)) {
-        match p.file_name() {
-            Some(n) => name = format!("{}.{name}", n.to_string_lossy()),
-            None => break,
-        }
-        parent = p.parent();
+/// The name a directory imports as: its own, after those of the enclosing directories that are
+/// regular packages (an `__init__` source or a legacy `__init__.pyc`), up to the root.
+fn module_name(path: &Path, packages: &HashSet<&Path>) -> String {
+    let mut parts = vec![own_name(path)];
+    let mut dir = path;
+    while let Some(parent) = dir.parent().filter(|p| packages.contains(p)) {
+        parts.push(own_name(parent));
+        dir = parent;
     }
-    name
+    parts.reverse();
+    parts.join(".")
 }
 
-fn ghost(dir: &DirFacts, found: &DirCaches, name: &str) -> Option<Record> {
+/// A directory's own name; a path ending in `.` or `..` is resolved to learn it.
+fn own_name(path: &Path) -> String {
+    path.file_name()
+        .map(Into::into)
+        .or_else(|| fs::canonicalize(path).ok()?.file_name().map(Into::into))
+        .map_or_else(
+            || display_path(path),
+            |n: OsString| n.to_string_lossy().into_owned(),
+        )
+}
+
+fn ghost(dir: &DirFacts, name: &str, found: &DirCaches) -> Option<Record> {
     let inits: Vec<&&Record> = found
         .pycache
         .iter()
         .filter(|r| is_init_cache(&r.path))
         .collect();
-    let (action, reason) = match found.legacy_init {
-        Some(init) if !dir.init_source => legacy_package(name, init)?,
+    // A legacy __init__.pyc Python cannot open (a dangling symlink) is passed over.
+    let legacy = found
+        .legacy_init
+        .filter(|_| !dir.init_source)
+        .and_then(|init| legacy_package(name, init));
+    let (action, reason) = match legacy {
+        Some(found) => found,
         _ if !dir.sources_below && !found.pycache.is_empty() => (
             Action::Namespace,
             format!(
-                "no Python source is left here, only {} in __pycache__: `import {name}` gives an \
-                 empty namespace package (Python 3.3+) and its modules no longer import{}",
+                "no Python source is left here, only {} in __pycache__: `import {name}` gives {}{}",
                 text::count(found.pycache.len(), "cache"),
+                if found.legacy_loaded {
+                    "a namespace package (Python 3.3+) and only its modules with a legacy .pyc \
+                     still import, running old code"
+                } else {
+                    "an empty namespace package (Python 3.3+) and its modules no longer import"
+                },
                 if inits.is_empty() {
                     ""
                 } else {
@@ -219,9 +246,12 @@ fn is_init_cache(path: &Path) -> bool {
 const CLAMP_GROUP: usize = 3;
 
 /// One finding for a root whose timestamp caches pair with sources whose mtimes are clamped.
+/// Only caches a default import reads count: a legacy cache beside its source under Python
+/// 3, or an `-O` cache, never runs stale code there.
 fn clamped(root: &Path, caches: &[Record], epoch: Option<i64>) -> Option<Record> {
     let mut sources: BTreeMap<&Path, SourceStat> = BTreeMap::new();
-    for rec in caches.iter().filter(|r| r.path.starts_with(root)) {
+    let read = |r: &&Record| r.path.starts_with(root) && r.python_action != Action::Skip;
+    for rec in caches.iter().filter(read) {
         if let (Some(Invalidation::Timestamp), Some(src), Some(stat)) =
             (rec.invalidation, &rec.source, rec.source_stat)
         {
@@ -265,4 +295,24 @@ fn clamped(root: &Path, caches: &[Record], epoch: Option<i64>) -> Option<Record>
         Action::Load,
         reason,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ghost_is_named_as_it_imports() {
+        let packages: HashSet<&Path> = [Path::new("r/pkg"), Path::new("r/pkg/sub")].into();
+        assert_eq!(
+            module_name(Path::new("r/pkg/sub/inner"), &packages),
+            "pkg.sub.inner"
+        );
+        assert_eq!(module_name(Path::new("r/pkg"), &packages), "pkg");
+        assert_eq!(module_name(Path::new("r/ns/x"), &packages), "x");
+        // `.` is named by what it resolves to.
+        let cwd = std::env::current_dir().unwrap();
+        let real = cwd.file_name().unwrap().to_string_lossy();
+        assert_eq!(module_name(Path::new("."), &HashSet::new()), real);
+    }
 }

@@ -9,6 +9,7 @@
 //! in batches of one directory's consecutive entries, so checking can start while the walk goes
 //! on (a `__pycache__` directory's caches always arrive as one batch).
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use globset::GlobSet;
@@ -121,11 +122,24 @@ fn walk_root<F: FnMut(Vec<Found>)>(
         });
         return;
     }
+    // The filter and the loop take turns with the surveyor, in walk order.
+    let surveyor = RefCell::new(surveyor);
     let walker = WalkDir::new(root).follow_links(opts.follow).into_iter();
-    let walker = walker.filter_entry(|e| e.depth() == 0 || !is_pruned(e, root, opts));
+    let walker = walker.filter_entry(|e| {
+        let pruned = e.depth() > 0 && is_pruned(e, root, opts);
+        if pruned {
+            let is_dir = e.file_type().is_dir();
+            surveyor
+                .borrow_mut()
+                .see_pruned(e.path(), e.depth(), is_dir);
+        }
+        !pruned
+    });
     for entry in walker {
         if let Ok(e) = &entry {
-            surveyor.see(e.path(), e.depth(), e.file_type().is_dir());
+            surveyor
+                .borrow_mut()
+                .see(e.path(), e.depth(), e.file_type().is_dir());
         }
         match entry {
             Ok(e) if is_cache_file_name(e.file_name()) => {

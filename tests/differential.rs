@@ -17,7 +17,6 @@
 //! in one table. Under `CI=true` a missing expected interpreter (CPython 2.7, 3.6-3.13, PyPy 3)
 //! fails the test; elsewhere it is only reported.
 
-use std::collections::BTreeSet;
 use std::env;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -28,106 +27,17 @@ use serde_json::Value;
 
 #[path = "common/pythons.rs"]
 mod pythons;
-use pythons::{on_path, pyenv_root, python_command};
-
-/// Interpreters CI must provide: (implementation, X.Y), `None` meaning any version.
-const EXPECTED: &[(&str, Option<&str>)] = &[
-    ("CPython", Some("2.7")),
-    ("CPython", Some("3.6")),
-    ("CPython", Some("3.7")),
-    ("CPython", Some("3.8")),
-    ("CPython", Some("3.9")),
-    ("CPython", Some("3.10")),
-    ("CPython", Some("3.11")),
-    ("CPython", Some("3.12")),
-    ("CPython", Some("3.13")),
-    ("PyPy", None),
-];
-
-/// Prints the implementation, X.Y and the real executable; valid Python 2 and 3.
-const PROBE: &str = "import os, platform, sys\n\
-print(platform.python_implementation())\n\
-print('%d.%d' % sys.version_info[:2])\n\
-print(os.path.realpath(sys.executable))\n";
-
-#[derive(Clone, Debug)]
-struct Interpreter {
-    implementation: String,
-    version: String,
-    executable: PathBuf,
-}
-
-impl Interpreter {
-    fn label(&self) -> String {
-        format!("{} {}", self.implementation, self.version)
-    }
-}
+use pythons::python_command;
+#[path = "common/interpreters.rs"]
+mod interpreters;
+use interpreters::Interpreter;
+#[path = "common/disagreements.rs"]
+mod disagreements;
+use disagreements::{table, Row};
 
 /// What checking one interpreter gives: its case count and disagreements, or why it could not
 /// be checked.
 type Outcome = Result<(usize, Vec<Row>), String>;
-
-/// One disagreement between pyc-audit and the interpreter.
-struct Row {
-    interpreter: String,
-    case: String,
-    tool: String,
-    reason: String,
-    observed: String,
-}
-
-fn probe(candidate: &Path) -> Option<Interpreter> {
-    let output = python_command(candidate)
-        .args(["-c", PROBE])
-        .output()
-        .ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    let text = String::from_utf8_lossy(&output.stdout);
-    let mut lines = text.lines();
-    Some(Interpreter {
-        implementation: lines.next()?.trim().to_string(),
-        version: lines.next()?.trim().to_string(),
-        executable: PathBuf::from(lines.next()?.trim()),
-    })
-}
-
-fn discover() -> Vec<Interpreter> {
-    let mut candidates = Vec::new();
-    if let Some(root) = pyenv_root() {
-        if let Ok(entries) = std::fs::read_dir(root.join("versions")) {
-            let mut versions: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok())
-                .map(|e| e.path().join("bin").join("python"))
-                .filter(|p| p.is_file())
-                .collect();
-            versions.sort();
-            candidates.extend(versions);
-        }
-    }
-    candidates.extend(on_path("python3"));
-    candidates.extend(on_path("pypy3"));
-
-    let mut seen = BTreeSet::new();
-    let mut found = Vec::new();
-    for candidate in candidates {
-        match probe(&candidate) {
-            Some(interp) => {
-                let key = std::fs::canonicalize(&interp.executable)
-                    .unwrap_or_else(|_| interp.executable.clone());
-                if seen.insert(key) {
-                    found.push(interp);
-                }
-            }
-            None => eprintln!(
-                "differential: {} does not run; ignored",
-                candidate.display()
-            ),
-        }
-    }
-    found
-}
 
 fn version_key(version: &str) -> (u32, u32) {
     let mut parts = version.split('.').map(|p| p.parse().unwrap_or(0));
@@ -293,65 +203,11 @@ fn check_interpreter(interp: &Interpreter, other: Option<PathBuf>) -> Outcome {
     Ok((case_count, rows))
 }
 
-fn table(rows: &[Row]) -> String {
-    let header = [
-        "interpreter",
-        "case",
-        "tool status/action/severity",
-        "tool reason",
-        "observed",
-    ];
-    let cells: Vec<[&str; 5]> = rows
-        .iter()
-        .map(|r| {
-            [
-                &*r.interpreter,
-                &*r.case,
-                &*r.tool,
-                &*r.reason,
-                &*r.observed,
-            ]
-        })
-        .collect();
-    let mut widths = header.map(str::len);
-    for line in &cells {
-        for (width, cell) in widths.iter_mut().zip(line) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for line in std::iter::once(header).chain(cells) {
-        let padded: Vec<String> = line
-            .iter()
-            .zip(widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        let _ = writeln!(out, "| {} |", padded.join(" | ").trim_end());
-    }
-    out
-}
-
 #[test]
 fn python_action_matches_the_interpreter() {
-    let interpreters = discover();
-    // Under CI=true every expected interpreter must be present; a CI whose machines lack some
-    // (a hosted runner without pyenv) says so explicitly with PYC_AUDIT_PARTIAL_INTERPRETERS=1.
-    let partial_ok = env::var("PYC_AUDIT_PARTIAL_INTERPRETERS").is_ok_and(|v| v == "1");
-    let in_ci = env::var("CI").is_ok_and(|v| v == "true") && !partial_ok;
-
-    let missing: Vec<String> = EXPECTED
-        .iter()
-        .filter(|(implementation, version)| {
-            !interpreters.iter().any(|i| {
-                i.implementation == *implementation
-                    && match version {
-                        Some(v) => i.version == *v,
-                        None => true,
-                    }
-            })
-        })
-        .map(|(implementation, version)| format!("{implementation} {}", version.unwrap_or("3")))
-        .collect();
+    let interpreters = interpreters::discover("differential");
+    let in_ci = interpreters::all_required();
+    let missing = interpreters::missing(&interpreters);
     if !missing.is_empty() {
         eprintln!(
             "differential: interpreters not found: {}",

@@ -1,9 +1,11 @@
 //! Integration tests of the `pyc-audit` binary on trees built in temp dirs: exit codes,
-//! every output format, bad input, unreadable entries, walking rules, the pycache prefix.
+//! every output format, bad input, unreadable entries, walking rules, the pycache prefix,
+//! tree-wide findings.
 
 mod bad_input;
 mod exit_codes;
 mod formats;
 mod prefix;
 mod support;
+mod tree_findings;
 mod walking;

@@ -54,10 +54,22 @@ impl Tree {
         self
     }
 
+    /// Sets a file's mtime (seconds and nanoseconds).
+    pub fn mtime(self, rel: &str, secs: i64, nanos: u32) -> Tree {
+        filetime::set_file_mtime(self.path(rel), FileTime::from_unix_time(secs, nanos)).unwrap();
+        self
+    }
+
     /// Runs the binary in the tree with a clean environment.
     #[track_caller]
     pub fn run(&self, args: &[&str]) -> Run {
         self.run_in("", args, &[])
+    }
+
+    /// Runs the binary in the tree with a clean environment plus `vars`.
+    #[track_caller]
+    pub fn run_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Run {
+        self.run_in("", args, vars)
     }
 
     /// Runs the binary in a directory of the tree with a clean environment plus `env`.

@@ -199,18 +199,9 @@ fn check_interpreter(interp: &Interpreter) -> Outcome {
 
 /// Runs the prefix cases on every interpreter found; CI requires the same ones as the suite.
 pub fn run() {
-    let interpreters = discover();
-    let partial_ok = env::var("PYC_AUDIT_PARTIAL_INTERPRETERS").is_ok_and(|v| v == "1");
-    let in_ci = env::var("CI").is_ok_and(|v| v == "true") && !partial_ok;
-    let missing: Vec<String> = EXPECTED
-        .iter()
-        .filter(|(implementation, version)| {
-            !interpreters.iter().any(|i| {
-                i.implementation == *implementation && version.is_none_or(|v| i.version == v)
-            })
-        })
-        .map(|(implementation, version)| format!("{implementation} {}", version.unwrap_or("3")))
-        .collect();
+    let interpreters = interpreters::discover("differential (pycache prefix)");
+    let in_ci = interpreters::all_required();
+    let missing = interpreters::missing(&interpreters);
     let results: Vec<(&Interpreter, Outcome)> = thread::scope(|scope| {
         let handles: Vec<_> = interpreters
             .iter()
