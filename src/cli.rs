@@ -79,7 +79,7 @@ pub enum Format {
     Json,
     /// One JSON record per line.
     Jsonl,
-    /// One cache path per line.
+    /// One file per line (caches and temporary files; never a directory).
     Paths,
 }
 
