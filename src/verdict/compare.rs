@@ -78,6 +78,15 @@ pub(super) fn compare(
             )),
             None => compared,
         },
+        // Python trusts an unchecked-hash cache without reading the source, so it unmarshals
+        // the body even when the source changed.
+        Outcome::Stale { trusted: true, .. } => match body_problem(judge, h) {
+            Some(why) => Outcome::BadBody(format!(
+                "Python trusts this unchecked-hash cache without reading the source, but {why}: \
+                 the import raises"
+            )),
+            None => compared,
+        },
         other => other,
     }
 }

@@ -369,6 +369,19 @@ def build_cases(b):
     write_bytes(cache, read_bytes(cache)[:hsize])
     b.add("empty_body", cache, "matching header, no body: fail")
 
+    if HAS_HASH_PYCS:
+        directory = b.case_dir("unchecked_edited_empty_body")
+        source = os.path.join(directory, "m.py")
+        write_source(source, 1, T0)
+        cache = compile_source(source, UNCHECKED)
+        write_bytes(cache, read_bytes(cache)[:hsize])
+        write_source(source, 2222, T0 + 10)
+        b.add(
+            "unchecked_edited_empty_body",
+            cache,
+            "unchecked-hash cache, source edited, no body: trusted, unmarshalled, fail",
+        )
+
     _, _, cache = b.fresh_module("non_code_body")
     write_bytes(cache, read_bytes(cache)[:hsize] + marshal.dumps(42))
     b.add("non_code_body", cache, "matching header, body marshal.dumps(42): fail")
