@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod exit;
+pub mod explain;
 pub mod model;
 pub mod naming;
 pub mod pyc;
@@ -31,6 +32,7 @@ use crate::walk::WalkOptions;
 pub fn run(cli: Cli) -> Result<ExitStatus> {
     let args = match cli.command {
         Some(Command::Check(args)) => args,
+        Some(Command::Explain(args)) => return explain::run(args),
         None => cli.check,
     };
     check(Config::from_args(args)?)

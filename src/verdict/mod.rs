@@ -8,8 +8,8 @@
 //! `model::Severity::of`. No I/O happens here, so callers can run it on every core.
 
 mod compare;
-mod judge;
-mod text;
+pub mod judge;
+pub mod text;
 
 use std::path::{Path, PathBuf};
 
