@@ -65,10 +65,12 @@ fn timestamp(
     let mtime_ok = rule.matches(recorded, python_mtime);
     let size_ok = size.is_none_or(|s| size_matches(s, stat.size));
     let never_matches = never_matches(rule, python_mtime);
+    let rounds_up = rule == MtimeRule::Signed32 && stat.python_mtime(MtimeRule::Masked) != stat.sec;
     t.timestamp = Some(TimestampCheck {
         mtime_ok,
         size_ok,
         never_matches,
+        rounds_up,
     });
     let mut detail = format!(
         "recorded {} ({}), source {} ({}); {}",

@@ -135,19 +135,16 @@ fn recompile(rec: &Record, name: &CacheName, trace: &Trace, i: Interpreter) -> O
     };
     let binary = format!("{}{}", binary(i), opt_flag(name));
     let src = quote(source);
-    let never = trace
-        .timestamp
-        .is_some_and(|t: TimestampCheck| t.never_matches);
-    let (command, why) = match mode {
-        Mode::CheckedHash => (
+    let (command, why) = match (mode, touch_reason(trace, i)) {
+        (Mode::CheckedHash, _) => (
             format!("{binary} -m compileall -q -f --invalidation-mode checked-hash {src}"),
             why,
         ),
-        Mode::Timestamp if never => (
+        (Mode::Timestamp, Some(reason)) => (
             format!("touch {src} && {binary} -m py_compile {src}"),
-            format!("{i} can never match the source's current mtime: give it a current one, then recompile"),
+            format!("{reason}: give the source a current mtime, then recompile"),
         ),
-        Mode::Timestamp => (format!("{binary} -m py_compile {src}"), why),
+        (Mode::Timestamp, None) => (format!("{binary} -m py_compile {src}"), why),
     };
     let why = if rec.python_action == Action::Recompile {
         format!("{why} (Python also recompiles it on the next import, where it may write)")
@@ -155,6 +152,21 @@ fn recompile(rec: &Record, name: &CacheName, trace: &Trace, i: Interpreter) -> O
         why
     };
     fix(Some(command), why)
+}
+
+/// Why a timestamp cache written now could not match the source's current mtime, if so.
+fn touch_reason(trace: &Trace, i: Interpreter) -> Option<String> {
+    let t: TimestampCheck = trace.timestamp?;
+    if t.never_matches {
+        Some(format!("{i} can never match the source's current mtime"))
+    } else if t.rounds_up {
+        Some(format!(
+            "py_compile of {i} records the source's mtime rounded up to the next second, which \
+             its import never matches"
+        ))
+    } else {
+        None
+    }
 }
 
 /// Returns true if and only if the source's mtime failed to show an edit: a same-second

@@ -120,6 +120,10 @@ pub struct TimestampCheck {
     pub size_ok: bool,
     /// The interpreter's comparison can never match the source's mtime.
     pub never_matches: bool,
+    /// The source's `st_mtime`, as a double, rounds up into the next second: `py_compile` of
+    /// an interpreter that compares whole `time_t` seconds (Python 2, 3.0-3.2) records a
+    /// second its own import never matches.
+    pub rounds_up: bool,
 }
 
 /// The rules and what they come to.

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod exit_codes;
+mod explain;
 mod formats;
 mod support;
 mod walking;
