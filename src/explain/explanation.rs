@@ -26,6 +26,9 @@ const MAX_READ: u64 = 256 << 20;
 pub struct Explanation {
     #[serde(flatten)]
     pub record: Record,
+    /// The interpreter whose rules apply (`Python 3.11`, `PyPy 3.9`), named by the tag even
+    /// when the file cannot be read; null when nothing names one.
+    pub judge: Option<String>,
     /// The cache file's size in bytes; null when it could not be read.
     pub file_size: Option<u64>,
     /// The header bytes as the judge reads them, hex in 4-byte words.
@@ -99,6 +102,7 @@ pub fn explain(found: &Found, name: &CacheName) -> Explanation {
     let on_import = on_import(&record, &trace, name);
     let fix = fix::suggest(&record, name, &trace, found.kind, &source);
     Explanation {
+        judge: trace.judge.interpreter.map(|i| i.to_string()),
         file_size: match &body {
             Body::Whole(b) => Some(b.len() as u64),
             Body::TooLarge(n) => Some(*n),

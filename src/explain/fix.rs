@@ -56,6 +56,10 @@ pub fn suggest(
             "the module's source is gone but this file still imports; keep it only if the \
              module ships without its source",
         ),
+        Status::Orphan if rec.python_action == Action::Fail => fix(
+            rm,
+            "the module's source is gone and importing this file raises",
+        ),
         Status::Orphan => fix(rm, "nothing reads it: it is debris"),
         _ => stale(rec, name, trace, rm),
     }

@@ -7,8 +7,7 @@ use std::io::{self, Write};
 
 use super::trace::{Outcome, Step};
 use super::{Explanation, FileReport, TargetKind};
-use crate::model::{Action, Record, Severity, Summary};
-use crate::pyc::magic::Implementation;
+use crate::model::{Action, Severity, Summary};
 use crate::report::{escaped_path, summary_line};
 use crate::verdict::text;
 
@@ -67,6 +66,7 @@ fn source_heading(report: &FileReport) -> String {
     match (report.exists, n) {
         (true, 0) => format!("{file}: no caches (none in __pycache__/, none beside it)"),
         (true, _) => format!("{file}: {caches}"),
+        (false, 1) => format!("{file}: does not exist, but 1 cache of it remains"),
         (false, _) => format!("{file}: does not exist, but {caches} of it remain"),
     }
 }
@@ -74,7 +74,7 @@ fn source_heading(report: &FileReport) -> String {
 fn block(e: &Explanation, p: &Painter, out: &mut dyn Write) -> io::Result<()> {
     let r = &e.record;
     writeln!(out, "{}", p.paint(&escaped_path(&r.path), BOLD))?;
-    writeln!(out, "  {}", headline(r, p))?;
+    writeln!(out, "  {}", headline(e, p))?;
     writeln!(out, "  {}", r.reason.replace(['\n', '\r'], " "))?;
     writeln!(out)?;
     cache_section(e, p, out)?;
@@ -85,22 +85,23 @@ fn block(e: &Explanation, p: &Painter, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "  {}  {}", p.paint("on import", BOLD), e.on_import)?;
     match &e.fix {
         Some(fix) => {
-            let command = fix.command.as_deref().unwrap_or("(no command)");
-            writeln!(
-                out,
-                "  {}        {}",
-                p.paint("fix", BOLD),
-                p.paint(command, "1;36")
-            )?;
-            writeln!(out, "             {}", fix.note)
+            let fix_label = p.paint("fix", BOLD);
+            match &fix.command {
+                Some(command) => {
+                    writeln!(out, "  {fix_label}        {}", p.paint(command, "1;36"))?;
+                    writeln!(out, "             {}", fix.note)
+                }
+                None => writeln!(out, "  {fix_label}        {}", fix.note),
+            }
         }
         None => writeln!(out, "  {}        nothing to fix", p.paint("fix", BOLD)),
     }
 }
 
 /// `STALE · Python 3.11 recompiles the source · warning`
-fn headline(r: &Record, p: &Painter) -> String {
-    let who = who(r);
+fn headline(e: &Explanation, p: &Painter) -> String {
+    let r = &e.record;
+    let who = who(e);
     let action = match r.python_action {
         Action::Load => format!("{who} runs this file"),
         Action::Recompile => format!("{who} recompiles the source"),
@@ -116,13 +117,8 @@ fn headline(r: &Record, p: &Painter) -> String {
     )
 }
 
-fn who(r: &Record) -> String {
-    match (r.implementation, &r.python) {
-        (Some(Implementation::CPython), Some(v)) => format!("Python {v}"),
-        (Some(imp), Some(v)) => format!("{imp} {v}"),
-        (Some(imp), None) => imp.to_string(),
-        (None, _) => "Python".to_string(),
-    }
+fn who(e: &Explanation) -> &str {
+    e.judge.as_deref().unwrap_or("Python")
 }
 
 fn field(out: &mut dyn Write, p: &Painter, name: &str, value: &str) -> io::Result<()> {
@@ -187,8 +183,14 @@ fn source_section(e: &Explanation, p: &Painter, out: &mut dyn Write) -> io::Resu
         return Ok(());
     };
     if let Some(m) = actual.mtime {
-        let precise = e.source_mtime_ns.map(precise_date).unwrap_or_default();
-        field(out, p, "mtime", &format!("{m} = {precise}"))?;
+        let mut value = format!("{m}");
+        if let Some(ns) = e.source_mtime_ns {
+            value.push_str(&format!(" = {}", precise_date(ns)));
+            if ns.div_euclid(1_000_000_000) != m {
+                value.push_str(" (int(st_mtime) rounds the double up)");
+            }
+        }
+        field(out, p, "mtime", &value)?;
     }
     if let Some(size) = actual.size {
         field(out, p, "size", &text::bytes(size))?;
@@ -211,7 +213,7 @@ fn precise_date(ns: i64) -> String {
 }
 
 fn rules_section(e: &Explanation, p: &Painter, out: &mut dyn Write) -> io::Result<()> {
-    let title = format!("rules, as {} applies them on import", who(&e.record));
+    let title = format!("rules, as {} applies them on import", who(e));
     writeln!(out, "  {}", p.paint(&title, BOLD))?;
     let fail_code = severity_code(e.record.severity);
     for step in &e.rules {

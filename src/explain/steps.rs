@@ -25,7 +25,7 @@ pub(super) fn judge(
         (Layout::Legacy, _, _, Some(_)) => (
             Outcome::Pass,
             format!(
-                "legacy name (beside its source): magic {} names {who}",
+                "legacy name (NAME.pyc beside NAME.py): magic {} names {who}",
                 magic.map_or(0, |m| m.0)
             ),
         ),
@@ -224,7 +224,7 @@ fn layout_text(era: Era, name: &CacheName) -> String {
 
 fn flags(t: &mut Tracer, name: &CacheName, h: &Header, era: Era) -> Result<(), Status> {
     let Some(flags) = h.flags else {
-        let detail = format!("no flags word in a {}-byte header", era.header_len());
+        let detail = format!("no flags word: the header is {} bytes", era.header_len());
         t.push(Rule::Flags, Outcome::NotApplied, detail);
         return Ok(());
     };
