@@ -290,3 +290,25 @@ fn explain_agrees_with_check_on_the_demo() {
         assert_eq!(cache["rules"].as_array().unwrap().len(), 12);
     }
 }
+
+#[test]
+fn a_huge_cache_is_not_read_whole() {
+    let t = Tree::new()
+        .file("m.py", SRC)
+        .file(PYC, &cache_311(T as u32, 6));
+    // A sparse 64 GiB file: explain reads at most 256 MiB, so the body rule is not applied.
+    fs::OpenOptions::new()
+        .write(true)
+        .open(t.path(PYC))
+        .unwrap()
+        .set_len(64 << 30)
+        .unwrap();
+    let doc = t
+        .run(&["explain", "--format", "json", PYC])
+        .expect(0)
+        .json();
+    let cache = explained(&doc)[0];
+    assert_eq!(cache["file_size"], 64_u64 << 30);
+    assert_eq!(rule(cache, "body")["outcome"], "not_applied");
+    assert_eq!(cache["status"], "fresh");
+}
