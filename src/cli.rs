@@ -21,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Audit every cache under the given paths (the default command).
     Check(CheckArgs),
+    /// Explain one cache, or every cache of a source: header, rules, import, fix.
+    Explain(ExplainArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -90,6 +92,29 @@ pub enum ColorChoice {
     Never,
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// Caches (.pyc, .pyo) to explain, or sources (.py) whose every cache to explain.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+    pub format: ExplainFormat,
+
+    /// When to colour the text.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    /// One block per cache: header, source, rules, import action, fix.
+    Text,
+    /// One JSON document: schema_version, files, summary.
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
     Error,
@@ -119,5 +144,16 @@ mod tests {
         };
         assert_eq!(args.format, Format::Json);
         assert!(args.paths.is_empty(), "config decides what no path means");
+    }
+
+    #[test]
+    fn explain_takes_files() {
+        let cli = Cli::parse_from(["pyc-audit", "explain", "--format", "json", "m.py", "x.pyc"]);
+        let Some(Command::Explain(args)) = cli.command else {
+            panic!()
+        };
+        assert_eq!(args.files, [PathBuf::from("m.py"), PathBuf::from("x.pyc")]);
+        assert_eq!(args.format, ExplainFormat::Json);
+        assert!(Cli::try_parse_from(["pyc-audit", "explain"]).is_err());
     }
 }

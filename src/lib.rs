@@ -9,6 +9,7 @@ pub mod config;
 pub mod diag;
 pub mod environment;
 pub mod exit;
+pub mod explain;
 pub mod mirror;
 pub mod model;
 pub mod naming;
@@ -38,6 +39,7 @@ use crate::walk::WalkOptions;
 pub fn run(cli: Cli) -> Result<ExitStatus> {
     let args = match cli.command {
         Some(Command::Check(args)) => args,
+        Some(Command::Explain(args)) => return explain::run(args),
         None => cli.check,
     };
     check(Config::from_args(args)?)

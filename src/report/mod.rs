@@ -34,6 +34,11 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
     }
 }
 
+/// The table's closing line (`5 findings in 12 caches (...): 7 fresh, ...`), for other screens.
+pub fn summary_line(summary: &crate::model::Summary, color: bool) -> String {
+    table::summary_line(summary, color)
+}
+
 /// A path for a terminal: invalid UTF-8 bytes as `\xNN`, control characters escaped, so a
 /// hostile or undecodable name is shown unambiguously and cannot drive the terminal.
 pub fn escaped_path(path: &std::path::Path) -> String {

@@ -9,7 +9,7 @@
 
 mod body;
 mod compare;
-mod judge;
+pub mod judge;
 pub mod prefix;
 pub mod text;
 
@@ -184,10 +184,17 @@ fn with_body(
     let header_len = judge.era(ev.name).map_or(0, |era| era.header_len());
     match body::check(judge, h, header_len, read, ev.rest, ev.deep) {
         BodyCheck::Sound => compared,
-        BodyCheck::Broken(why) => Outcome::BadBody(format!(
-            "{} accepts the header but {why}: the import raises",
-            who(judge)
-        )),
+        BodyCheck::Broken(why) => Outcome::BadBody(match compared {
+            Outcome::Stale { .. } => format!(
+                "{} trusts this unchecked-hash cache without reading the source, but {why}: the \
+                 import raises",
+                who(judge)
+            ),
+            _ => format!(
+                "{} accepts the header but {why}: the import raises",
+                who(judge)
+            ),
+        }),
         BodyCheck::Trailing(note) => match compared {
             Outcome::Fresh(r) => Outcome::Trailing(format!("{r}, but {note}")),
             other => other,

@@ -436,3 +436,19 @@ fn any_bytes_give_a_row() {
         }
     }
 }
+
+#[test]
+fn unchecked_hash_bodies_are_unmarshalled_even_when_the_source_changed() {
+    let src = Some(stat(T, 0, 6));
+    let good = source_hash(HashVariant::Sip13, Magic(3495).word(), SRC);
+    let mut head = hashed(3495, 1, good);
+    head.pop();
+    let r = Case::new(PYC311, head, src).run(b"x = 2\n");
+    assert_eq!(
+        verdict(&r),
+        (Status::Corrupt, Action::Fail, Some(Severity::Error)),
+        "{}",
+        r.reason
+    );
+    assert!(r.reason.contains("unchecked-hash"), "{}", r.reason);
+}

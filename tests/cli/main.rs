@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod exit_codes;
+mod explain;
 mod formats;
 mod prefix;
 mod support;

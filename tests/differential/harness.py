@@ -400,6 +400,19 @@ def build_cases(b):
     write_bytes(cache, read_bytes(cache)[:hsize])
     b.add("empty_body", cache, "matching header, no body: fail")
 
+    if HAS_HASH_PYCS:
+        directory = b.case_dir("unchecked_edited_empty_body")
+        source = os.path.join(directory, "m.py")
+        write_source(source, 1, T0)
+        cache = compile_source(source, UNCHECKED)
+        write_bytes(cache, read_bytes(cache)[:hsize])
+        write_source(source, 2222, T0 + 10)
+        b.add(
+            "unchecked_edited_empty_body",
+            cache,
+            "unchecked-hash cache, source edited, no body: trusted, unmarshalled, fail",
+        )
+
     _, _, cache = b.fresh_module("non_code_body")
     write_bytes(cache, read_bytes(cache)[:hsize] + marshal.dumps(42))
     b.add("non_code_body", cache, "matching header, body marshal.dumps(42): fail")
@@ -444,6 +457,32 @@ def build_cases(b):
         if not os.path.exists(cache):
             raise RuntimeError("python -O did not write " + cache)
         b.add("opt1_only", cache, "only the -O cache exists: a default import never reads it")
+
+        directory = b.case_dir("opt1_stale")
+        source = os.path.join(directory, "m.py")
+        write_source(source, 1, T0)
+        compile_with([sys.executable, "-O"], source)
+        write_source(source, 22, T0 + 10)
+        b.add("opt1_stale", cache_path(source, optimization=1), "-O cache, source edited: skip")
+
+        if HAS_HASH_PYCS:
+            directory = b.case_dir("opt1_checked_edited")
+            source = os.path.join(directory, "m.py")
+            write_source(source, 1, T0)
+            script = (
+                "import py_compile, sys\n"
+                "py_compile.compile(sys.argv[1], doraise=True,"
+                " invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)\n"
+            )
+            code, _, err = run([sys.executable, "-O", "-c", script, source])
+            if code != 0:
+                raise RuntimeError("python -O could not compile %s: %s" % (source, err))
+            write_source(source, 2222, T0 + 10)
+            b.add(
+                "opt1_checked_edited",
+                cache_path(source, optimization=1),
+                "-O checked-hash cache, source edited: skip",
+            )
 
         directory = b.case_dir("opt1_orphan")
         source = os.path.join(directory, "m.py")

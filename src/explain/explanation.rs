@@ -1,0 +1,270 @@
+//! One explained cache: the `check` record of it, plus the header as read, the rule trace,
+//! what the import does and the fix. Reading happens here (the head exactly as `check` reads
+//! it, then the whole file for the body rule); judging is the verdict's and the trace's.
+
+use std::cell::{Cell, OnceCell};
+use std::fs;
+use std::io::Read;
+
+use serde::Serialize;
+
+use super::fix::{self, Fix};
+use super::trace::{self, Body, Step, Trace};
+use crate::audit::{read_head, stat_source};
+use crate::model::{display_path, Action, Record, Severity, Status};
+use crate::naming::CacheName;
+use crate::pyc::magic::{self, MagicId};
+use crate::source::source_hash;
+use crate::verdict::{self, CacheRead, Evidence, SourceState};
+use crate::walk::Found;
+
+/// Bodies are read whole up to this size; real caches are a few megabytes at most.
+const MAX_READ: u64 = 256 << 20;
+
+/// A cache explained. Serialised flat: the `check` record's fields, then these.
+#[derive(Clone, Debug, Serialize)]
+pub struct Explanation {
+    #[serde(flatten)]
+    pub record: Record,
+    /// The interpreter whose rules apply (`Python 3.11`, `PyPy 3.9`), named by the tag even
+    /// when the file cannot be read; null when nothing names one.
+    pub judge: Option<String>,
+    /// The cache file's size in bytes; null when it could not be read.
+    pub file_size: Option<u64>,
+    /// The header bytes as the judge reads them, hex in 4-byte words.
+    pub header_hex: Option<String>,
+    /// Who wrote the file, by its magic: `CPython 3.10`, `PyPy 3.9`, `CPython 2.7 -U`.
+    pub magic_writer: Option<String>,
+    /// The cache file's own mtime, nanoseconds since the epoch.
+    pub cache_mtime_ns: Option<i64>,
+    /// The source's mtime, nanoseconds since the epoch.
+    pub source_mtime_ns: Option<i64>,
+    /// Every rule, in the order the judge applies them.
+    pub rules: Vec<Step>,
+    /// What the judge does with this file on import, in a sentence.
+    pub on_import: String,
+    /// How to fix it; null when there is nothing to fix.
+    pub fix: Option<Fix>,
+}
+
+/// What judging one cache gives: `check`'s record (before the body rule) and the trace.
+pub(super) struct Judged {
+    pub(super) source: SourceState,
+    pub(super) head: Result<CacheRead, String>,
+    pub(super) body: Body,
+    pub(super) record: Record,
+    pub(super) trace: Trace,
+}
+
+/// Reads and judges one cache exactly as `check` does, and traces its rules.
+pub(super) fn judge(found: &Found, name: &CacheName) -> Judged {
+    let source = stat_source(&name.sources);
+    let head = read_head(found).map(|(cache, _)| cache);
+    let body = read_body(found, &head);
+    let source_bytes: OnceCell<Result<Vec<u8>, String>> = OnceCell::new();
+    let hash = |variant, key| {
+        let SourceState::Present { path, .. } = &source else {
+            return Err("no source".to_string());
+        };
+        let bytes = source_bytes.get_or_init(|| fs::read(path).map_err(|e| e.to_string()));
+        match bytes {
+            Ok(b) => Ok(source_hash(variant, key, b)),
+            Err(e) => Err(e.clone()),
+        }
+    };
+    // The verdict reads on after the head from the whole file already read here.
+    let given = Cell::new(head.as_ref().map_or(0, |h| h.head.len()));
+    let rest = |buf: &mut Vec<u8>, n: usize| -> Result<bool, String> {
+        let Body::Whole(bytes) = &body else {
+            return Err("the body was not read".into());
+        };
+        let at = given.get().min(bytes.len());
+        let end = bytes.len().min(at.saturating_add(n));
+        buf.extend_from_slice(&bytes[at..end]);
+        given.set(end);
+        Ok(end == bytes.len())
+    };
+    let ev = Evidence {
+        path: &found.path,
+        name,
+        cache: head.as_ref().map_err(String::as_str),
+        source: &source,
+        rest: &rest,
+        // Like `check --deep`, unless the file is too large for explain to hold (then the
+        // trace says the body rule was not applied, and the verdict agrees).
+        deep: matches!(body, Body::Whole(_)),
+    };
+    let record = verdict::judge(&ev, &hash);
+    let trace = trace::build(&ev, &body, &hash);
+    Judged {
+        source,
+        head,
+        body,
+        record,
+        trace,
+    }
+}
+
+/// Explains one cache (a path whose name ends in `.pyc` or `.pyo`).
+pub fn explain(found: &Found, name: &CacheName) -> Explanation {
+    let Judged {
+        source,
+        head,
+        body,
+        record,
+        trace,
+    } = judge(found, name);
+    let record = with_body(record, &trace, name);
+    let on_import = on_import(&record, &trace, name);
+    let fix = fix::suggest(&record, name, &trace, found.kind, &source);
+    Explanation {
+        judge: trace.judge.interpreter.map(|i| i.to_string()),
+        file_size: match &body {
+            Body::Whole(b) => Some(b.len() as u64),
+            Body::TooLarge(n) => Some(*n),
+            Body::Unread(_) => None,
+        },
+        header_hex: head.as_ref().ok().map(|h| header_hex(h, &trace)),
+        magic_writer: head.as_ref().ok().and_then(|h| magic_writer(&h.head)),
+        cache_mtime_ns: head.as_ref().ok().map(|h| h.written_ns as i64),
+        source_mtime_ns: match &source {
+            SourceState::Present { stat, .. } => Some(stat.mtime_ns() as i64),
+            _ => None,
+        },
+        rules: trace.steps,
+        on_import,
+        fix,
+        record,
+    }
+}
+
+fn read_body(found: &Found, head: &Result<CacheRead, String>) -> Body {
+    if let Err(e) = head {
+        return Body::Unread(e.clone());
+    }
+    let read = || -> std::io::Result<Body> {
+        let file = fs::File::open(&found.path)?;
+        let len = file.metadata()?.len();
+        if len > MAX_READ {
+            return Ok(Body::TooLarge(len));
+        }
+        let mut bytes = Vec::with_capacity(len as usize);
+        file.take(MAX_READ).read_to_end(&mut bytes)?;
+        Ok(Body::Whole(bytes))
+    };
+    read().unwrap_or_else(|e| Body::Unread(e.to_string()))
+}
+
+/// The record, with the body rule's finding where the header-only verdict cannot see it: an
+/// accepted header in front of a body that does not unmarshal makes the import raise.
+pub(super) fn with_body(mut record: Record, trace: &Trace, name: &CacheName) -> Record {
+    let Some(error) = &trace.body_error else {
+        return record;
+    };
+    if (record.status, record.python_action) == (trace.status, trace.action) {
+        return record;
+    }
+    let wanted = name
+        .sources
+        .first()
+        .map_or_else(String::new, |p| display_path(p));
+    let mut reason = match (record.status, trace.action) {
+        (Status::Orphan, _) => format!(
+            "no source ({wanted}) and importing it raises: the body does not unmarshal: {error}"
+        ),
+        (_, Action::Recompile) => format!(
+            "the body does not unmarshal: {error}: pytest catches it and rewrites the cache"
+        ),
+        _ => format!("header accepted but the body does not unmarshal: {error}: the import raises"),
+    };
+    if let Some(why) = &trace.never_read {
+        reason.push_str(&format!("; {why}"));
+    }
+    record.status = trace.status;
+    record.python_action = trace.action;
+    record.severity = Severity::of(trace.status, trace.action);
+    record.reason = reason;
+    record
+}
+
+fn header_hex(read: &CacheRead, trace: &Trace) -> String {
+    let len = trace.header_len.unwrap_or(16).min(read.head.len());
+    read.head[..len]
+        .chunks(4)
+        .map(|word| word.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn magic_writer(head: &[u8]) -> Option<String> {
+    match magic::identify(head).1 {
+        MagicId::Known(k) => {
+            let implementation = k.implementation.to_string();
+            Some(if k.label.starts_with(&implementation) {
+                k.label
+            } else {
+                format!("{implementation} {}", k.label)
+            })
+        }
+        _ => None,
+    }
+}
+
+/// What the judge does with the file on import, in one sentence.
+fn on_import(rec: &Record, trace: &Trace, name: &CacheName) -> String {
+    let who = trace
+        .judge
+        .interpreter
+        .map_or_else(|| "Python".to_string(), |i| i.to_string());
+    let src = match &rec.source {
+        Some(p) => display_path(p),
+        None => name
+            .sources
+            .first()
+            .map_or_else(String::new, |p| display_path(p)),
+    };
+    match (rec.status, rec.python_action) {
+        (Status::Fresh, Action::Load) => {
+            format!("{who} runs this cache's bytecode: it matches {src}.")
+        }
+        (Status::Suspect, Action::Load) => format!(
+            "{who} runs this cache's bytecode, which may not be {src}'s: the source changed after \
+             the cache was written, and the header cannot show it."
+        ),
+        (Status::Orphan, Action::Load) => format!(
+            "{who} imports this file although {src} is gone: the deleted module still imports."
+        ),
+        (_, Action::Load) => format!(
+            "{who} runs this cache's bytecode without comparing it with {src}: edits to the \
+             source do not take effect."
+        ),
+        (Status::Unreadable, Action::Recompile) => format!(
+            "{who} cannot read this file, so it compiles {src} and tries to write a new cache in \
+             its place."
+        ),
+        (_, Action::Recompile) => format!(
+            "{who} rejects this cache, compiles {src} and writes a new cache in its place (where \
+             it may write; elsewhere it compiles on every import)."
+        ),
+        (Status::Orphan, Action::Skip) => {
+            format!("{who} never reads this file: without {src} nothing imports it.")
+        }
+        (Status::Orphan, Action::Fail) => {
+            format!("{who} imports this file in place of the missing {src}, and the import raises.")
+        }
+        (_, Action::Fail) => format!(
+            "{who} accepts the header, then cannot unmarshal the body: the import raises, \
+             although {src} is there."
+        ),
+        (Status::Unreadable, _) if trace.never_read.is_none() => {
+            format!("{who} does not use this cache: {}.", rec.reason)
+        }
+        (_, _) => format!(
+            "{who} never opens this file on a default import ({}).",
+            trace
+                .never_read
+                .as_deref()
+                .unwrap_or("it is not the name the import looks for")
+        ),
+    }
+}

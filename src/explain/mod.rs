@@ -1,0 +1,135 @@
+//! `pyc-audit explain FILE...`: the screen to read while chasing a ghost. For a cache, every
+//! header field decoded, the source it pairs with and that source's values, each rule the
+//! judging interpreter applies in order with its outcome, what the import does, and the
+//! command that fixes it; for a source, the same for each of its caches.
+//!
+//! The verdict is `check`'s own (the same record, from `verdict::judge`), completed by a full
+//! unmarshal of the body; the rule trace (`trace`) is computed with the verdict's functions
+//! and concludes to the same status and action. Exit codes: 0 when no explained cache has a
+//! finding, 1 when one has (of any severity), 2 when a FILE or a cache could not be read.
+
+mod compare;
+mod explanation;
+mod fix;
+mod render;
+mod steps;
+mod targets;
+#[cfg(test)]
+mod tests;
+mod trace;
+
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde::{Serialize, Serializer};
+
+use crate::cli::{ColorChoice, ExplainArgs, ExplainFormat, FailOn};
+use crate::exit::{self, ExitStatus};
+use crate::model::{display_path, Record, Status, Summary};
+use crate::report::escaped_path;
+use crate::{config, diag};
+pub use explanation::Explanation;
+pub use targets::TargetKind;
+
+/// The version of the explain JSON document.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One FILE argument, explained.
+#[derive(Debug, Serialize)]
+pub struct FileReport {
+    #[serde(serialize_with = "lossy")]
+    pub file: PathBuf,
+    pub kind: TargetKind,
+    pub exists: bool,
+    /// Why the argument could not be explained; null when it was.
+    pub error: Option<String>,
+    /// Its caches: the file itself, or every cache of the source.
+    pub caches: Vec<Explanation>,
+}
+
+fn lossy<S: Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&display_path(path))
+}
+
+/// Explains every FILE and prints the result.
+pub fn run(args: ExplainArgs) -> Result<ExitStatus> {
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => config::auto_color(),
+    };
+    let reports: Vec<FileReport> = args.files.iter().map(|f| explain_file(f)).collect();
+    let records: Vec<Record> = reports
+        .iter()
+        .flat_map(|r| r.caches.iter().map(|e| e.record.clone()))
+        .collect();
+    let errors = reports.iter().filter(|r| r.error.is_some()).count();
+    diagnose(&reports, &records);
+    let mut summary = Summary::of(&records);
+    summary.errors += errors;
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    match args.format {
+        ExplainFormat::Text => render::text(&reports, &summary, color, &mut out)?,
+        ExplainFormat::Json => json(&reports, &summary, &mut out)?,
+    }
+    out.flush()?;
+    Ok(exit::policy(&records, errors, FailOn::Info))
+}
+
+/// Explains one FILE argument.
+pub fn explain_file(file: &Path) -> FileReport {
+    let target = targets::resolve(file);
+    let caches = target
+        .caches
+        .iter()
+        .map(|(found, name)| explanation::explain(found, name))
+        .collect();
+    FileReport {
+        file: target.file,
+        kind: target.kind,
+        exists: target.exists,
+        error: target.error,
+        caches,
+    }
+}
+
+fn diagnose(reports: &[FileReport], records: &[Record]) {
+    for r in reports {
+        if let Some(error) = &r.error {
+            diag::error(&format!("{}: {error}", escaped_path(&r.file)));
+        }
+    }
+    for r in records.iter().filter(|r| r.status == Status::Unreadable) {
+        diag::warning(&format!("{}: {}", escaped_path(&r.path), r.reason));
+    }
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema_version: u32,
+    tool: Tool,
+    files: &'a [FileReport],
+    summary: &'a Summary,
+}
+
+fn json(reports: &[FileReport], summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+    let doc = Document {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        files: reports,
+        summary,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
