@@ -21,6 +21,9 @@ pub struct Cli {
 pub enum Command {
     /// Audit every cache under the given paths (the default command).
     Check(CheckArgs),
+    /// Remove the caches the audit condemns (orphan, stale, mismatch, corrupt, suspect) and
+    /// debris; fresh caches and sources are never touched.
+    Clean(crate::clean::args::CleanArgs),
 }
 
 #[derive(Debug, Clone, Args)]

@@ -31,7 +31,7 @@ pub struct Config {
 
 /// `SOURCE_DATE_EPOCH` as Python reads it (a decimal integer; unset, empty or not a number
 /// means none).
-fn source_date_epoch() -> Option<i64> {
+pub(crate) fn source_date_epoch() -> Option<i64> {
     std::env::var("SOURCE_DATE_EPOCH").ok()?.trim().parse().ok()
 }
 
@@ -67,7 +67,7 @@ impl Config {
 }
 
 /// Colour when stdout is a terminal, `NO_COLOR` is unset or empty, and `TERM` is not `dumb`.
-fn auto_color() -> bool {
+pub(crate) fn auto_color() -> bool {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
     std::io::stdout().is_terminal() && !no_color && !dumb
