@@ -122,6 +122,9 @@ fn recheck(old: Record, ctx: &Context) -> Result<Record, Box<Row>> {
         return Err(Box::new(refused(old, Refusal::Vanished)));
     };
     if new.status == Status::Unreadable {
+        if regular_file_size(&new.path) == Err(Refusal::Vanished) {
+            return Err(Box::new(refused(new, Refusal::Vanished)));
+        }
         let why = new.reason.clone();
         return Err(Box::new(Row::new(new, Outcome::Failed, Some(why))));
     }
@@ -242,6 +245,56 @@ fn would_be_empty(dir: &Path, leaving: &HashSet<&Path>) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use filetime::FileTime;
+
+    const T: i64 = 1_700_000_000;
+
+    /// A 3.11 timestamp header recording `size`, and the first byte of a code object.
+    fn cache_311(size: u32) -> Vec<u8> {
+        let mut v = vec![0xa7, 0x0d, b'\r', b'\n'];
+        for word in [0, T as u32, size] {
+            v.extend_from_slice(&word.to_le_bytes());
+        }
+        v.push(0xe3);
+        v
+    }
+
+    #[test]
+    fn the_recheck_keeps_what_changed_and_reports_what_vanished() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let source = root.join("m.py");
+        let cache = root.join("__pycache__/m.cpython-311.pyc");
+        fs::create_dir(root.join("__pycache__")).unwrap();
+        fs::write(&source, b"V = 1\n").unwrap();
+        filetime::set_file_mtime(&source, FileTime::from_unix_time(T, 0)).unwrap();
+        fs::write(&cache, cache_311(99)).unwrap();
+        let found = Found {
+            path: cache.clone(),
+            kind: EntryKind::File,
+        };
+        let stale = judge_batch(vec![found], Depth::Header).pop().unwrap();
+        assert_eq!(stale.status, Status::Stale);
+        let statuses = [Status::Stale].into();
+        let ctx = Context {
+            mode: Mode::Remove,
+            statuses: &statuses,
+            depth: Depth::Header,
+        };
+        // Rewritten to match its source since the audit: it stays.
+        fs::write(&cache, cache_311(6)).unwrap();
+        let row = remove_file(stale.clone(), root, &ctx);
+        assert_eq!(row.outcome, Outcome::Kept, "{row:?}");
+        assert_eq!(row.record.status, Status::Fresh);
+        assert!(cache.exists());
+        // Stale again: removed, with its size.
+        fs::write(&cache, cache_311(7)).unwrap();
+        let row = remove_file(stale.clone(), root, &ctx);
+        assert_eq!((row.outcome, row.bytes), (Outcome::Removed, 17));
+        assert!(!cache.exists());
+        let row = remove_file(stale, root, &ctx);
+        assert_eq!(row.outcome, Outcome::Gone);
+    }
 
     #[test]
     fn init_caches_go_last_in_their_directory() {

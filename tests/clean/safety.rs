@@ -183,3 +183,17 @@ fn refuses_the_filesystem_root_and_home_without_force() {
     assert_eq!(home(&["clean", "-n", "--force"]).status.code(), Some(1));
     assert!(exists(&t.path("__pycache__/o.cpython-311.pyc")));
 }
+
+#[test]
+fn a_missing_root_fails_the_run_and_the_others_are_cleaned() {
+    let t = mixed();
+    let run = t.run(&["clean", "--format", "json", "missing", "."]);
+    run.expect(2);
+    assert!(
+        run.stderr().contains("pyc-audit: error: missing"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(run.json()["summary"]["failed"], 1);
+    assert!(!exists(&t.path("__pycache__/o.cpython-311.pyc")));
+}
