@@ -23,6 +23,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Explain one cache, or every cache of a source: header, rules, import, fix.
     Explain(ExplainArgs),
+    /// Remove the caches the audit condemns (orphan, stale, mismatch, corrupt, suspect) and
+    /// debris; fresh caches and sources are never touched.
+    Clean(crate::clean::args::CleanArgs),
 }
 
 #[derive(Debug, Clone, Args)]

@@ -40,7 +40,7 @@ pub struct Config {
 
 /// `SOURCE_DATE_EPOCH` as Python reads it (a decimal integer; unset, empty or not a number
 /// means none).
-fn source_date_epoch() -> Option<i64> {
+pub(crate) fn source_date_epoch() -> Option<i64> {
     std::env::var("SOURCE_DATE_EPOCH").ok()?.trim().parse().ok()
 }
 

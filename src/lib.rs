@@ -4,6 +4,7 @@
 //! in parallel) → `report` → `exit`. Only [`run`] and the CLI types are the binary's interface.
 
 pub mod audit;
+pub mod clean;
 pub mod cli;
 pub mod config;
 pub mod diag;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
     let args = match cli.command {
         Some(Command::Check(args)) => args,
         Some(Command::Explain(args)) => return explain::run(args),
+        Some(Command::Clean(args)) => return clean::run(args),
         None => cli.check,
     };
     check(Config::from_args(args)?)

@@ -11,6 +11,9 @@ use std::io::{self, Write};
 use crate::cli::Format;
 use crate::model::{Record, Summary};
 
+// Cell helpers shared with the clean report.
+pub(crate) use table::{paint, python_cell, severity_code};
+
 /// What to render.
 pub struct Report<'a> {
     /// The records to show (findings, or every record with `--all`), sorted by path.

@@ -10,7 +10,7 @@ use crate::model::{Kind, Record, Severity, Status, Summary};
 
 const RESET: &str = "\x1b[0m";
 
-fn paint(text: &str, code: &str, color: bool) -> String {
+pub(crate) fn paint(text: &str, code: &str, color: bool) -> String {
     if color {
         format!("\x1b[{code}m{text}{RESET}")
     } else {
@@ -18,7 +18,7 @@ fn paint(text: &str, code: &str, color: bool) -> String {
     }
 }
 
-fn severity_code(severity: Option<Severity>) -> &'static str {
+pub(crate) fn severity_code(severity: Option<Severity>) -> &'static str {
     match severity {
         Some(Severity::Error) => "1;31",
         Some(Severity::Warning) => "33",
@@ -27,7 +27,7 @@ fn severity_code(severity: Option<Severity>) -> &'static str {
     }
 }
 
-fn python_cell(record: &Record) -> String {
+pub(crate) fn python_cell(record: &Record) -> String {
     use crate::pyc::magic::Implementation::*;
     match (record.implementation, &record.python) {
         (Some(CPython), Some(p)) => p.clone(),

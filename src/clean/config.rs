@@ -1,0 +1,152 @@
+//! The resolved `clean` configuration: statuses to remove, `--keep` and `--exclude` globs
+//! compiled, colour decided, all validated before anything is walked or removed.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+
+use super::args::{CleanArgs, CleanStatus};
+use crate::audit::{Checks, Depth};
+use crate::cli::{ColorChoice, Format};
+use crate::config::{auto_color, source_date_epoch};
+use crate::model::Status;
+
+/// Whether anything is removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Report what would be removed; touch nothing.
+    DryRun,
+    Remove,
+}
+
+/// `--keep`: the globs and their text, to say which one protected a path.
+#[derive(Debug)]
+pub struct Keep {
+    pub set: GlobSet,
+    pub patterns: Vec<String>,
+}
+
+/// Everything a clean run needs.
+#[derive(Debug)]
+pub struct CleanConfig {
+    pub roots: Vec<PathBuf>,
+    /// The statuses whose caches (and, for debris, files and directories) are removed.
+    pub statuses: HashSet<Status>,
+    pub mode: Mode,
+    pub keep: Keep,
+    pub recompile: bool,
+    pub force: bool,
+    pub format: Format,
+    pub print0: bool,
+    pub color: bool,
+    pub exclude: GlobSet,
+    pub checks: Checks,
+}
+
+impl CleanConfig {
+    pub fn from_args(args: CleanArgs) -> Result<CleanConfig> {
+        if args.print0 && args.format != Format::Paths {
+            bail!("-0/--print0 needs --format paths");
+        }
+        let color = match args.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => auto_color(),
+        };
+        Ok(CleanConfig {
+            roots: args.paths,
+            statuses: args
+                .status
+                .iter()
+                .map(|s| CleanStatus::status(*s))
+                .collect(),
+            mode: if args.dry_run {
+                Mode::DryRun
+            } else {
+                Mode::Remove
+            },
+            keep: Keep {
+                set: globs(&args.keep, "--keep")?,
+                patterns: args.keep,
+            },
+            recompile: args.recompile,
+            force: args.force,
+            format: args.format,
+            print0: args.print0,
+            color,
+            exclude: globs(&args.exclude, "--exclude")?,
+            checks: Checks {
+                depth: if args.deep {
+                    Depth::Body
+                } else {
+                    Depth::Header
+                },
+                source_date_epoch: source_date_epoch(),
+            },
+        })
+    }
+}
+
+/// Compiles globs the way `--exclude` does for `check`: `/` is literal, a trailing `/` ignored.
+fn globs(patterns: &[String], flag: &str) -> Result<GlobSet> {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        let glob = GlobBuilder::new(pattern.trim_end_matches('/'))
+            .literal_separator(true)
+            .build()
+            .with_context(|| format!("invalid {flag} glob {pattern:?}"))?;
+        builder.add(glob);
+    }
+    Ok(builder.build()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn config(args: &[&str]) -> Result<CleanConfig> {
+        let cli = crate::cli::Cli::try_parse_from(
+            ["pyc-audit", "clean"]
+                .into_iter()
+                .chain(args.iter().copied()),
+        )?;
+        match cli.command {
+            Some(crate::cli::Command::Clean(a)) => CleanConfig::from_args(a),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_remove_every_useless_status() {
+        let c = config(&[]).unwrap();
+        let want: HashSet<Status> = [
+            Status::Orphan,
+            Status::Stale,
+            Status::Mismatch,
+            Status::Corrupt,
+            Status::Suspect,
+            Status::Debris,
+        ]
+        .into();
+        assert_eq!(c.statuses, want);
+        assert_eq!(c.mode, Mode::Remove);
+        assert_eq!(c.roots, [PathBuf::from(".")]);
+        assert!(!c.statuses.contains(&Status::Fresh));
+    }
+
+    #[test]
+    fn status_list_keep_and_flags() {
+        let c = config(&["--status", "orphan,debris", "--keep", "deploy", "-n", "x"]).unwrap();
+        assert_eq!(c.statuses, [Status::Orphan, Status::Debris].into());
+        assert_eq!(c.mode, Mode::DryRun);
+        assert!(c.keep.set.is_match("deploy"));
+        assert_eq!(c.roots, [PathBuf::from("x")]);
+        assert!(config(&["--status", "fresh"]).is_err());
+        assert!(config(&["--status", "unreadable"]).is_err());
+        assert!(config(&["--keep", "a[b"]).is_err());
+        assert!(config(&["-0"]).is_err());
+    }
+}

@@ -1,0 +1,320 @@
+//! Removing what the plan selected, one path at a time, each re-checked right before removal.
+//!
+//! For every file: its name must be a cache or temporary-file name, no directory between its
+//! root and it may be a symlink, it must be a regular file (`symlink_metadata`, which never
+//! follows the final link), and a cache is judged again by the audit: if it is no longer in a
+//! selected status (another process rewrote it, its source came back) it stays. Only then
+//! `remove_file`, which unlinks the name and never follows a symlink. Directories are removed
+//! with `remove_dir`, which fails unless the directory is empty, and only when named
+//! `__pycache__`.
+//!
+//! Order, and why a crash part-way leaves a consistent tree: every step is one `unlink` or one
+//! `rmdir`, each atomic, so there is never a half-removed file. Files go first, directory by
+//! directory, the `__init__` caches of a directory last, so a package that loses its caches
+//! stays the same kind of package until its last one goes; `__pycache__` directories go last
+//! and only once empty. Whatever a crash leaves is a subset of the original caches, each
+//! untouched and judged by a later run exactly as before, plus possibly an empty `__pycache__`,
+//! which a later run reports and removes as debris. Nothing is renamed or rewritten, so no
+//! state exists that a later run could mistake for something else.
+//!
+//! The checks and the removal are separate system calls: a directory swapped for a symlink in
+//! between by someone with write access to the tree is not detected (removal would need
+//! `unlinkat` on an opened directory chain, which std does not offer).
+
+use std::collections::HashSet;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::config::Mode;
+use super::outcome::{Outcome, Row};
+use super::plan::{Decision, Planned};
+use super::safety::{
+    self, is_pycache_name, no_symlink_below_root, real_directory, regular_file_size,
+    removable_file_name, FileName, Refusal,
+};
+use crate::audit::{judge_batch, Depth};
+use crate::model::{Action, Kind, Record, Status};
+use crate::walk::{EntryKind, Found};
+
+/// What removing needs besides the plan.
+pub struct Context<'a> {
+    pub mode: Mode,
+    pub statuses: &'a HashSet<Status>,
+    pub depth: Depth,
+}
+
+/// A row and the root its path was found under.
+pub struct Done {
+    pub row: Row,
+    pub root: PathBuf,
+}
+
+/// Acts on every planned file (caches and temporary files), in a crash-safe order.
+pub fn files(mut planned: Vec<Planned>, ctx: &Context) -> Vec<Done> {
+    planned.sort_by_cached_key(|p| order_key(&p.record.path));
+    planned
+        .into_iter()
+        .map(|p| {
+            let row = match p.decision {
+                Decision::Keep(why) => Row::new(p.record, Outcome::Kept, Some(why)),
+                Decision::Fail(why) => Row::new(p.record, Outcome::Failed, Some(why)),
+                Decision::Remove => remove_file(p.record, &p.root, ctx),
+            };
+            Done { row, root: p.root }
+        })
+        .collect()
+}
+
+/// Directory first, then `__init__` caches after the others, then the name.
+fn order_key(path: &Path) -> (PathBuf, bool, PathBuf) {
+    let parent = path.parent().unwrap_or(Path::new("")).to_path_buf();
+    let init = path
+        .file_name()
+        .is_some_and(|n| n.as_encoded_bytes().starts_with(b"__init__."));
+    (parent, init, path.to_path_buf())
+}
+
+fn remove_file(record: Record, root: &Path, ctx: &Context) -> Row {
+    let name = record.path.file_name().and_then(removable_file_name);
+    let Some(name) = name else {
+        return refused(record, Refusal::Unsafe("not named like a cache".into()));
+    };
+    if let Err(r) = no_symlink_below_root(root, &record.path) {
+        return refused(record, r);
+    }
+    let size = match regular_file_size(&record.path) {
+        Ok(size) => size,
+        Err(r) => return refused(record, r),
+    };
+    let record = match name {
+        FileName::Debris => record,
+        FileName::Cache => match recheck(record, ctx) {
+            Ok(record) => record,
+            Err(row) => return *row,
+        },
+    };
+    let outcome = match ctx.mode {
+        Mode::DryRun => Ok(Outcome::WouldRemove),
+        Mode::Remove => match fs::remove_file(&record.path) {
+            Ok(()) => Ok(Outcome::Removed),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Refusal::Vanished),
+            Err(e) => Err(Refusal::Io(e.to_string())),
+        },
+    };
+    match outcome {
+        Ok(outcome) => {
+            let mut row = Row::new(record, outcome, None);
+            row.bytes = size;
+            row
+        }
+        Err(r) => refused(record, r),
+    }
+}
+
+/// Judges a cache again; the fresh record if it is still to be removed, else its row.
+fn recheck(old: Record, ctx: &Context) -> Result<Record, Box<Row>> {
+    let found = Found {
+        path: old.path.clone(),
+        kind: EntryKind::File,
+    };
+    let Some(new) = judge_batch(vec![found], ctx.depth).pop() else {
+        return Err(Box::new(refused(old, Refusal::Vanished)));
+    };
+    if new.status == Status::Unreadable {
+        if regular_file_size(&new.path) == Err(Refusal::Vanished) {
+            return Err(Box::new(refused(new, Refusal::Vanished)));
+        }
+        let why = new.reason.clone();
+        return Err(Box::new(Row::new(new, Outcome::Failed, Some(why))));
+    }
+    if ctx.statuses.contains(&new.status) {
+        return Ok(new);
+    }
+    let why = format!(
+        "judged {} on the re-check just before removal (it changed since the audit): {}",
+        new.status.as_str(),
+        new.reason
+    );
+    Err(Box::new(Row::new(new, Outcome::Kept, Some(why))))
+}
+
+fn refused(record: Record, refusal: Refusal) -> Row {
+    match refusal {
+        Refusal::Vanished => Row::new(record, Outcome::Gone, Some("already gone".into())),
+        Refusal::Unsafe(why) => Row::new(record, Outcome::Kept, Some(why)),
+        Refusal::Io(why) => Row::new(record, Outcome::Failed, Some(why)),
+    }
+}
+
+/// Removes (or, in a dry run, predicts the removal of) the `__pycache__` directories that
+/// are empty: the debris directories planned, and the parents of the files removed.
+/// `staying` holds files that will exist although removed: in a dry run with `--recompile`,
+/// the caches that would be rebuilt.
+pub fn directories(
+    planned: Vec<Planned>,
+    files: &[Done],
+    staying: &HashSet<PathBuf>,
+    mode: Mode,
+) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let mut candidates: Vec<(PathBuf, PathBuf, Option<Record>)> = Vec::new();
+    for p in planned {
+        match p.decision {
+            Decision::Keep(why) => rows.push(Row::new(p.record, Outcome::Kept, Some(why))),
+            Decision::Fail(why) => rows.push(Row::new(p.record, Outcome::Failed, Some(why))),
+            Decision::Remove => candidates.push((p.record.path.clone(), p.root, Some(p.record))),
+        }
+    }
+    let planned_dirs: HashSet<PathBuf> = candidates.iter().map(|c| c.0.clone()).collect();
+    let mut parents = HashSet::new();
+    for done in files.iter().filter(|d| d.row.outcome.removes()) {
+        if let Some(parent) = done.row.record.path.parent() {
+            if !planned_dirs.contains(parent) && parents.insert(parent.to_path_buf()) {
+                candidates.push((parent.to_path_buf(), done.root.clone(), None));
+            }
+        }
+    }
+    // Deepest first, so a __pycache__ inside another is tried before its parent.
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.0.components().count()));
+    let leaving: HashSet<&Path> = files
+        .iter()
+        .filter(|d| d.row.outcome.removes() && !staying.contains(&d.row.record.path))
+        .map(|d| d.row.record.path.as_path())
+        .collect();
+    for (dir, root, planned) in candidates {
+        if let Some(row) = directory(&dir, &root, planned, &leaving, mode) {
+            rows.push(row);
+        }
+    }
+    rows
+}
+
+/// One directory: a row when it is removed, or when it was planned (a debris row) and stays.
+fn directory(
+    dir: &Path,
+    root: &Path,
+    planned: Option<Record>,
+    leaving: &HashSet<&Path>,
+    mode: Mode,
+) -> Option<Row> {
+    let emptied = planned.is_none();
+    let record = planned.unwrap_or_else(|| {
+        Record::finding(
+            Kind::Directory,
+            dir.to_path_buf(),
+            Status::Debris,
+            Action::Skip,
+            "__pycache__ directory left empty by the removals".into(),
+        )
+    });
+    let rel = safety::below_root(root, dir);
+    if !is_pycache_name(dir.file_name()) || rel.is_none_or(|r| r.as_os_str().is_empty()) {
+        let why = "only __pycache__ directories below a root are removed";
+        return (!emptied).then(|| Row::new(record, Outcome::Kept, Some(why.into())));
+    }
+    if let Err(r) = no_symlink_below_root(root, dir).and_then(|()| real_directory(dir)) {
+        return (!emptied).then(|| refused(record, r));
+    }
+    let result = match mode {
+        Mode::DryRun => would_be_empty(dir, leaving).map(|_| Outcome::WouldRemove),
+        Mode::Remove => fs::remove_dir(dir).map(|()| Outcome::Removed),
+    };
+    match result {
+        Ok(outcome) => Some(Row::new(record, outcome, None)),
+        Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty => {
+            (!emptied).then(|| Row::new(record, Outcome::Kept, Some("no longer empty".into())))
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            (!emptied).then(|| refused(record, Refusal::Vanished))
+        }
+        Err(e) => Some(Row::new(record, Outcome::Failed, Some(e.to_string()))),
+    }
+}
+
+/// `Ok` when every entry of `dir` is leaving; the error `remove_dir` would give otherwise.
+fn would_be_empty(dir: &Path, leaving: &HashSet<&Path>) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        if !leaving.contains(entry?.path().as_path()) {
+            return Err(io::ErrorKind::DirectoryNotEmpty.into());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use filetime::FileTime;
+
+    const T: i64 = 1_700_000_000;
+
+    /// A 3.11 timestamp header recording `size`, and the first byte of a code object.
+    fn cache_311(size: u32) -> Vec<u8> {
+        let mut v = vec![0xa7, 0x0d, b'\r', b'\n'];
+        for word in [0, T as u32, size] {
+            v.extend_from_slice(&word.to_le_bytes());
+        }
+        v.push(0xe3);
+        v
+    }
+
+    #[test]
+    fn the_recheck_keeps_what_changed_and_reports_what_vanished() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let source = root.join("m.py");
+        let cache = root.join("__pycache__/m.cpython-311.pyc");
+        fs::create_dir(root.join("__pycache__")).unwrap();
+        fs::write(&source, b"V = 1\n").unwrap();
+        filetime::set_file_mtime(&source, FileTime::from_unix_time(T, 0)).unwrap();
+        fs::write(&cache, cache_311(99)).unwrap();
+        let found = Found {
+            path: cache.clone(),
+            kind: EntryKind::File,
+        };
+        let stale = judge_batch(vec![found], Depth::Header).pop().unwrap();
+        assert_eq!(stale.status, Status::Stale);
+        let statuses = [Status::Stale].into();
+        let ctx = Context {
+            mode: Mode::Remove,
+            statuses: &statuses,
+            depth: Depth::Header,
+        };
+        // Rewritten to match its source since the audit: it stays.
+        fs::write(&cache, cache_311(6)).unwrap();
+        let row = remove_file(stale.clone(), root, &ctx);
+        assert_eq!(row.outcome, Outcome::Kept, "{row:?}");
+        assert_eq!(row.record.status, Status::Fresh);
+        assert!(cache.exists());
+        // Stale again: removed, with its size.
+        fs::write(&cache, cache_311(7)).unwrap();
+        let row = remove_file(stale.clone(), root, &ctx);
+        assert_eq!((row.outcome, row.bytes), (Outcome::Removed, 17));
+        assert!(!cache.exists());
+        let row = remove_file(stale, root, &ctx);
+        assert_eq!(row.outcome, Outcome::Gone);
+    }
+
+    #[test]
+    fn init_caches_go_last_in_their_directory() {
+        let mut paths = vec![
+            "p/__pycache__/__init__.cpython-311.pyc",
+            "p/__pycache__/z.cpython-311.pyc",
+            "p/__init__.pyc",
+            "p/a.pyc",
+            "p/__pycache__/a.cpython-311.pyc",
+        ];
+        paths.sort_by_key(|p| order_key(Path::new(p)));
+        assert_eq!(
+            paths,
+            [
+                "p/a.pyc",
+                "p/__init__.pyc",
+                "p/__pycache__/a.cpython-311.pyc",
+                "p/__pycache__/z.cpython-311.pyc",
+                "p/__pycache__/__init__.cpython-311.pyc",
+            ]
+        );
+    }
+}

@@ -1,0 +1,269 @@
+//! Rendering a clean run in the formats of `check`: a table with one row per path acted on
+//! and a summary line; a JSON document (`findings` holds the rows, `summary` the totals);
+//! JSON Lines (the rows); or the paths removed (or that would be), for `xargs`.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+use super::outcome::{CleanSummary, Outcome, RebuildOutcome, Row};
+use crate::cli::Format;
+use crate::model::{reported, SCHEMA_VERSION};
+use crate::report::{escaped_path, paint, python_cell, severity_code};
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema_version: u32,
+    tool: Tool,
+    command: &'static str,
+    findings: &'a [Row],
+    summary: &'a CleanSummary,
+}
+
+/// How to render.
+pub struct Options {
+    pub format: Format,
+    pub color: bool,
+    pub print0: bool,
+}
+
+pub fn render(
+    rows: &[Row],
+    summary: &CleanSummary,
+    opts: &Options,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match opts.format {
+        Format::Table => table(rows, summary, opts.color, out),
+        Format::Json => {
+            let doc = Document {
+                schema_version: SCHEMA_VERSION,
+                tool: Tool {
+                    name: env!("CARGO_PKG_NAME"),
+                    version: env!("CARGO_PKG_VERSION"),
+                },
+                command: "clean",
+                findings: rows,
+                summary,
+            };
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+            writeln!(out)
+        }
+        Format::Jsonl => {
+            for row in rows {
+                serde_json::to_writer(&mut *out, row)?;
+                writeln!(out)?;
+            }
+            Ok(())
+        }
+        Format::Paths => {
+            let end: &[u8] = if opts.print0 { b"\0" } else { b"\n" };
+            for row in rows.iter().filter(|r| r.outcome.removes()) {
+                out.write_all(reported(&row.record.path).as_os_str().as_encoded_bytes())?;
+                out.write_all(end)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn outcome_code(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Removed | Outcome::WouldRemove => "32",
+        Outcome::Kept | Outcome::Gone => "36",
+        Outcome::Failed => "1;31",
+    }
+}
+
+/// The row's reason: why it was kept or failed, else the audit's; then the rebuild.
+fn reason(row: &Row) -> String {
+    let mut text = row
+        .outcome_reason
+        .clone()
+        .unwrap_or_else(|| row.record.reason.clone());
+    if let Some(rebuild) = &row.rebuild {
+        let with = rebuild.interpreter.as_deref().unwrap_or("?");
+        text.push_str(&match rebuild.outcome {
+            RebuildOutcome::Rebuilt => format!("; rebuilt with {with}"),
+            RebuildOutcome::WouldRebuild => format!("; would rebuild with {with}"),
+            RebuildOutcome::NotRebuilt => format!("; not rebuilt: {}", rebuild.reason),
+        });
+    }
+    text.replace(['\n', '\r'], " ")
+}
+
+fn table(rows: &[Row], summary: &CleanSummary, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    if !rows.is_empty() {
+        let mut builder = Builder::default();
+        let header =
+            ["OUTCOME", "STATUS", "PYTHON", "PATH", "REASON"].map(|h| paint(h, "1", color));
+        builder.push_record(header);
+        for row in rows {
+            let r = &row.record;
+            builder.push_record([
+                paint(row.outcome.as_str(), outcome_code(row.outcome), color),
+                paint(r.status.as_str(), severity_code(r.severity), color),
+                if r.kind == crate::model::Kind::Cache {
+                    python_cell(r)
+                } else {
+                    String::new()
+                },
+                escaped_path(&r.path),
+                reason(row),
+            ]);
+        }
+        let mut table = builder.build();
+        table.with(Style::blank());
+        for line in table.to_string().lines() {
+            writeln!(out, "{}", line.trim_end())?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "{}", summary_line(summary))
+}
+
+fn plural(n: usize, word: &str) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    match word.strip_suffix('y') {
+        Some(stem) if n != 1 => format!("{n} {stem}ies"),
+        _ => format!("{n} {word}{s}"),
+    }
+}
+
+/// `1.5 KiB`, `300 B`: bytes for people.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// `removed 3 files (1.2 KiB) and 1 directory; 1 kept; 2 rebuilt; 14 caches audited`
+pub fn summary_line(s: &CleanSummary) -> String {
+    let verb = if s.dry_run { "would remove" } else { "removed" };
+    let mut parts = vec![format!(
+        "{verb} {} ({}) and {}",
+        plural(s.files, "file"),
+        human_bytes(s.bytes),
+        plural(s.directories, "directory")
+    )];
+    let counts = [
+        (s.kept, "kept"),
+        (s.gone, "already gone"),
+        (s.failed, "failed"),
+    ];
+    let others: Vec<String> = counts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    if !others.is_empty() {
+        parts.push(others.join(", "));
+    }
+    let rebuilt = if s.dry_run {
+        "would be rebuilt"
+    } else {
+        "rebuilt"
+    };
+    let rebuilds: Vec<String> = [(s.rebuilt, rebuilt), (s.not_rebuilt, "not rebuilt")]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    if !rebuilds.is_empty() {
+        parts.push(rebuilds.join(", "));
+    }
+    parts.push(format!("{} audited", plural(s.audit.caches, "cache")));
+    parts.join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Record, Summary};
+
+    #[test]
+    fn summary_lines() {
+        let mut s = CleanSummary {
+            files: 3,
+            bytes: 1536,
+            directories: 1,
+            kept: 1,
+            rebuilt: 2,
+            audit: Summary {
+                caches: 14,
+                ..Summary::default()
+            },
+            ..CleanSummary::default()
+        };
+        assert_eq!(
+            summary_line(&s),
+            "removed 3 files (1.5 KiB) and 1 directory; 1 kept; 2 rebuilt; 14 caches audited"
+        );
+        s = CleanSummary {
+            dry_run: true,
+            failed: 2,
+            ..CleanSummary::default()
+        };
+        assert_eq!(
+            summary_line(&s),
+            "would remove 0 files (0 B) and 0 directories; 2 failed; 0 caches audited"
+        );
+        assert_eq!(human_bytes(5 * 1024 * 1024), "5.0 MiB");
+    }
+
+    #[test]
+    fn paths_lists_only_what_goes() {
+        let mut removed = Row::new(Record::example(), Outcome::WouldRemove, None);
+        removed.record.path = "./a/__pycache__/m.cpython-311.pyc".into();
+        let kept = Row::new(Record::example(), Outcome::Kept, Some("--keep".into()));
+        let opts = Options {
+            format: Format::Paths,
+            color: false,
+            print0: true,
+        };
+        let mut out = Vec::new();
+        render(&[removed, kept], &CleanSummary::default(), &opts, &mut out).unwrap();
+        assert_eq!(out, b"a/__pycache__/m.cpython-311.pyc\0");
+    }
+
+    #[test]
+    fn table_shows_why_and_rebuild() {
+        let mut row = Row::new(Record::example(), Outcome::Removed, None);
+        row.record.reason = "recorded size 1 B, source 2 B".into();
+        row.rebuild = Some(super::super::outcome::Rebuild {
+            outcome: RebuildOutcome::NotRebuilt,
+            interpreter: None,
+            reason: "no CPython 3.11 found".into(),
+        });
+        let mut out = Vec::new();
+        let opts = Options {
+            format: Format::Table,
+            color: false,
+            print0: false,
+        };
+        render(&[row], &CleanSummary::default(), &opts, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("OUTCOME"), "{text}");
+        assert!(text.contains(" removed   fresh "), "{text}");
+        assert!(
+            text.contains("; not rebuilt: no CPython 3.11 found"),
+            "{text}"
+        );
+    }
+}
