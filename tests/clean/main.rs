@@ -9,7 +9,9 @@ mod support;
 #[path = "../common/pythons.rs"]
 mod pythons;
 
+#[path = "../common/interpreters.rs"]
 mod interpreters;
+
 mod race;
 mod real;
 mod recompile;
@@ -22,6 +24,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+use interpreters::Interpreter;
+
 /// Returns early from a check with a formatted error.
 #[macro_export]
 macro_rules! ensure {
@@ -30,6 +34,17 @@ macro_rules! ensure {
             return Err(format!($($msg)+));
         }
     };
+}
+
+/// Runs `check` for every interpreter in its own thread and fails with every problem at once;
+/// under CI a missing expected interpreter is a problem too.
+pub fn for_each(suite: &str, check: impl Fn(&Interpreter) -> Result<(), String> + Sync) {
+    let run = interpreters::run_each(suite, |interp, _| check(interp));
+    for (interp, ()) in &run.results {
+        let executable = interp.executable.display();
+        eprintln!("{suite}: {} ({executable}): ok", interp.label());
+    }
+    assert!(run.problems.is_empty(), "\n{}", run.problems.join("\n"));
 }
 
 /// Runs the binary with NO_COLOR set and the rest of the environment kept (`--recompile`

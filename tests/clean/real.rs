@@ -7,7 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::interpreters::{for_each, Interpreter};
+use crate::for_each;
+use crate::interpreters::Interpreter;
 use crate::snapshot::{self, Entry, Snapshot};
 use crate::{ensure, json_run, relative, rows, tree_py, with_outcome};
 

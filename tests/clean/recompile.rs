@@ -7,7 +7,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::interpreters::{for_each, Interpreter};
+use crate::for_each;
+use crate::interpreters::Interpreter;
 use crate::pythons::python_command;
 use crate::snapshot::{self, Entry};
 use crate::{ensure, json_run, relative, rows, tree_py};

@@ -1,5 +1,5 @@
-//! Discovering the real interpreters for the differential suites that judge imports, and the
-//! rule for which of them CI must have.
+//! Discovering the real interpreters the suites that build trees with them use, the rule for
+//! which of them CI must have, and running a check on each of them at once.
 //!
 //! Interpreters are discovered, never configured: every `<pyenv root>/versions/*/bin/python`
 //! (`$PYENV_ROOT`, else `pyenv root`, else `$HOME/.pyenv`), then `python3` and `pypy3` on
@@ -10,6 +10,7 @@
 use std::collections::BTreeSet;
 use std::env;
 use std::path::{Path, PathBuf};
+use std::thread;
 
 use crate::pythons::{on_path, pyenv_root, python_command};
 
@@ -43,6 +44,11 @@ pub struct Interpreter {
 impl Interpreter {
     pub fn label(&self) -> String {
         format!("{} {}", self.implementation, self.version)
+    }
+
+    #[allow(dead_code)] // not every suite that includes this module asks
+    pub fn is_py2(&self) -> bool {
+        self.version.starts_with("2.")
     }
 }
 
@@ -116,4 +122,68 @@ pub fn missing(found: &[Interpreter]) -> Vec<String> {
 pub fn all_required() -> bool {
     let partial_ok = env::var("PYC_AUDIT_PARTIAL_INTERPRETERS").is_ok_and(|v| v == "1");
     env::var("CI").is_ok_and(|v| v == "true") && !partial_ok
+}
+
+/// What running a check on every interpreter gave: each interpreter whose check ran and its
+/// result, and the problems (a check that failed, under CI a missing expected interpreter).
+#[allow(dead_code)] // until every suite runs its checks through `run_each`
+pub struct Run<T> {
+    pub results: Vec<(Interpreter, T)>,
+    pub problems: Vec<String>,
+    /// How many interpreters were found.
+    pub found: usize,
+}
+
+/// Runs `check` (given the interpreter and all the others found) on every interpreter, each
+/// in its own thread; `suite` names the caller in messages. Finding none fails under CI and
+/// is only reported elsewhere.
+#[allow(dead_code)] // until every suite runs its checks through `run_each`
+pub fn run_each<T: Send>(
+    suite: &str,
+    check: impl Fn(&Interpreter, &[Interpreter]) -> Result<T, String> + Sync,
+) -> Run<T> {
+    let found = discover(suite);
+    let in_ci = all_required();
+    let missing = missing(&found);
+    if !missing.is_empty() {
+        eprintln!("{suite}: interpreters not found: {}", missing.join(", "));
+    }
+    if found.is_empty() {
+        assert!(!in_ci, "{suite}: no Python interpreter found under CI");
+        eprintln!("{suite}: no Python interpreter found; nothing to compare");
+    }
+    let (check, all) = (&check, found.as_slice());
+    let outcomes: Vec<(&Interpreter, Result<T, String>)> = thread::scope(|scope| {
+        let handles: Vec<_> = all
+            .iter()
+            .map(|interp| (interp, scope.spawn(move || check(interp, all))))
+            .collect();
+        handles
+            .into_iter()
+            .map(|(interp, handle)| {
+                let result = handle.join().unwrap_or_else(|_| Err("panicked".into()));
+                (interp, result)
+            })
+            .collect()
+    });
+    let mut run = Run {
+        results: Vec::new(),
+        problems: Vec::new(),
+        found: found.len(),
+    };
+    for (interp, outcome) in outcomes {
+        match outcome {
+            Ok(result) => run.results.push((interp.clone(), result)),
+            Err(message) => {
+                eprintln!("{suite}: {}: {message}", interp.label());
+                run.problems.push(format!("{}: {message}", interp.label()));
+            }
+        }
+    }
+    if in_ci && !missing.is_empty() {
+        let missing = missing.join(", ");
+        run.problems
+            .push(format!("CI=true but interpreters are missing: {missing}"));
+    }
+    run
 }
