@@ -18,10 +18,8 @@
 //! fails the test; elsewhere it is only reported.
 
 use std::env;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::thread;
 
 use serde_json::Value;
 
@@ -33,7 +31,7 @@ mod interpreters;
 use interpreters::Interpreter;
 #[path = "common/disagreements.rs"]
 mod disagreements;
-use disagreements::{table, Row};
+use disagreements::{assert_none, Row};
 
 /// What checking one interpreter gives: its case count and disagreements, or why it could not
 /// be checked.
@@ -205,87 +203,28 @@ fn check_interpreter(interp: &Interpreter, other: Option<PathBuf>) -> Outcome {
 
 #[test]
 fn python_action_matches_the_interpreter() {
-    let interpreters = interpreters::discover("differential");
-    let in_ci = interpreters::all_required();
-    let missing = interpreters::missing(&interpreters);
-    if !missing.is_empty() {
-        eprintln!(
-            "differential: interpreters not found: {}",
-            missing.join(", ")
-        );
-    }
-    if interpreters.is_empty() {
-        assert!(!in_ci, "differential: no Python interpreter found under CI");
-        eprintln!("differential: no Python interpreter found; nothing to compare");
-        return;
-    }
-
-    let results: Vec<(Interpreter, Outcome)> = thread::scope(|scope| {
-        let handles: Vec<_> = interpreters
-            .iter()
-            .map(|interp| {
-                let other = other_python(interp, &interpreters);
-                let handle = scope.spawn(move || check_interpreter(interp, other));
-                (interp.clone(), handle)
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|(interp, handle)| {
-                let result = handle
-                    .join()
-                    .unwrap_or_else(|_| Err("thread panicked".into()));
-                (interp, result)
-            })
-            .collect()
+    let suite = "differential";
+    let run = interpreters::run_each(suite, |interp, all| {
+        check_interpreter(interp, other_python(interp, all))
     });
-
     let mut rows = Vec::new();
-    let mut problems = Vec::new();
     let mut total = 0;
-    for (interp, result) in results {
-        match result {
-            Ok((count, mut found)) => {
-                eprintln!(
-                    "differential: {} ({}): {count} cases compared, {} disagreements",
-                    interp.label(),
-                    interp.executable.display(),
-                    found.len()
-                );
-                total += count;
-                rows.append(&mut found);
-            }
-            Err(message) => {
-                eprintln!("differential: {}: {message}", interp.label());
-                problems.push(format!("{}: {message}", interp.label()));
-            }
-        }
+    for (interp, (count, mut found)) in run.results {
+        eprintln!(
+            "{suite}: {} ({}): {count} cases compared, {} disagreements",
+            interp.label(),
+            interp.executable.display(),
+            found.len()
+        );
+        total += count;
+        rows.append(&mut found);
     }
     eprintln!(
-        "differential: {} interpreters, {total} cases, {} disagreements",
-        interpreters.len(),
+        "{suite}: {} interpreters, {total} cases, {} disagreements",
+        run.found,
         rows.len()
     );
-    if in_ci && !missing.is_empty() {
-        problems.push(format!(
-            "CI=true but interpreters are missing: {}",
-            missing.join(", ")
-        ));
-    }
-
-    let mut message = String::new();
-    if !rows.is_empty() {
-        let _ = write!(
-            message,
-            "{} disagreements between pyc-audit and the interpreters:\n{}",
-            rows.len(),
-            table(&rows)
-        );
-    }
-    for problem in &problems {
-        let _ = writeln!(message, "{problem}");
-    }
-    assert!(message.is_empty(), "\n{message}");
+    assert_none(&rows, &run.problems);
 }
 
 #[path = "differential/prefix.rs"]

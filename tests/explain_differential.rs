@@ -16,74 +16,31 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::thread;
 
 use serde_json::Value;
 
 #[path = "common/pythons.rs"]
 mod pythons;
-use pythons::{on_path, pyenv_root, python_command};
+use pythons::python_command;
 
-const PROBE: &str = "import os, platform, sys\n\
-print(platform.python_implementation())\n\
-print('%d.%d' % sys.version_info[:2])\n\
-print(os.path.realpath(sys.executable))\n";
-
-#[derive(Clone, Debug)]
-struct Python {
-    label: String,
-    version: String,
-    executable: PathBuf,
-}
-
-fn discover() -> Vec<Python> {
-    let mut candidates = Vec::new();
-    if let Some(root) = pyenv_root() {
-        if let Ok(entries) = std::fs::read_dir(root.join("versions")) {
-            let mut found: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok())
-                .map(|e| e.path().join("bin/python"))
-                .filter(|p| p.is_file())
-                .collect();
-            found.sort();
-            candidates.extend(found);
-        }
-    }
-    candidates.extend(on_path("python3"));
-    candidates.extend(on_path("pypy3"));
-    let mut seen = BTreeSet::new();
-    let mut pythons = Vec::new();
-    for candidate in candidates {
-        let Ok(output) = python_command(&candidate).args(["-c", PROBE]).output() else {
-            continue;
-        };
-        let text = String::from_utf8_lossy(&output.stdout).into_owned();
-        let lines: Vec<&str> = text.lines().collect();
-        if !output.status.success() || lines.len() < 3 {
-            continue;
-        }
-        let executable = PathBuf::from(lines[2].trim());
-        if seen.insert(executable.clone()) {
-            pythons.push(Python {
-                label: format!("{} {}", lines[0].trim(), lines[1].trim()),
-                version: lines[1].trim().to_string(),
-                executable,
-            });
-        }
-    }
-    pythons
-}
+#[path = "common/interpreters.rs"]
+mod interpreters;
+use interpreters::Interpreter;
 
 /// Another CPython 3 for the harness's "foreign magic under this tag" case.
-fn other_python(this: &Python, all: &[Python]) -> Option<PathBuf> {
+fn other_python(this: &Interpreter, all: &[Interpreter]) -> Option<PathBuf> {
     all.iter()
-        .find(|p| p.label.starts_with("CPython 3.") && p.version != this.version)
-        .filter(|_| !this.version.starts_with("2."))
+        .find(|p| {
+            p.implementation == "CPython"
+                && p.version.starts_with("3.")
+                && p.version != this.version
+        })
+        .filter(|_| !this.is_py2())
         .map(|p| p.executable.clone())
 }
 
 /// `PATH` with every interpreter's directory first, so fix commands find `python3.X`.
-fn fix_path(all: &[Python]) -> String {
+fn fix_path(all: &[Interpreter]) -> String {
     let mut dirs: Vec<PathBuf> = all
         .iter()
         .filter_map(|p| p.executable.parent().map(Path::to_path_buf))
@@ -96,7 +53,7 @@ fn fix_path(all: &[Python]) -> String {
 }
 
 fn harness(
-    python: &Python,
+    python: &Interpreter,
     other: Option<&Path>,
     command: &str,
     root: &Path,
@@ -236,10 +193,10 @@ fn apply_fixes(
 /// Per interpreter: cases compared, fixes run, problems.
 type Outcome = Result<(usize, usize, Vec<String>), String>;
 
-fn check(python: &Python, all: &[Python]) -> Outcome {
+fn check(python: &Interpreter, all: &[Interpreter]) -> Outcome {
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
     let other = other_python(python, all);
-    let label = &python.label;
+    let label = &python.label();
 
     let root = tmp.path().join("observe");
     let cases = harness(python, other.as_deref(), "build", &root)?;
@@ -285,39 +242,16 @@ fn check(python: &Python, all: &[Python]) -> Outcome {
 
 #[test]
 fn explain_states_what_the_interpreter_does_and_its_fixes_work() {
-    let pythons = discover();
-    let in_ci = env::var("CI").is_ok_and(|v| v == "true");
-    if pythons.is_empty() {
-        assert!(
-            !in_ci,
-            "explain differential: no Python interpreter found under CI"
+    let suite = "explain differential";
+    let run = interpreters::run_each(suite, check);
+    let mut problems = run.problems;
+    for (interp, (cases, fixes, found)) in run.results {
+        eprintln!(
+            "{suite}: {}: {cases} cases, {fixes} fix commands run, {} problems",
+            interp.label(),
+            found.len()
         );
-        eprintln!("explain differential: no Python interpreter found; nothing to compare");
-        return;
-    }
-    let results: Vec<(String, Outcome)> = thread::scope(|scope| {
-        let handles: Vec<_> = pythons
-            .iter()
-            .map(|p| (p.label.clone(), scope.spawn(|| check(p, &pythons))))
-            .collect();
-        handles
-            .into_iter()
-            .map(|(label, h)| (label, h.join().unwrap_or_else(|_| Err("panicked".into()))))
-            .collect()
-    });
-    let mut problems = Vec::new();
-    for (label, result) in results {
-        match result {
-            Ok((cases, fixes, found)) => {
-                eprintln!(
-                    "explain differential: {label}: {cases} cases, {fixes} fix commands run, {} \
-                     problems",
-                    found.len()
-                );
-                problems.extend(found);
-            }
-            Err(e) => problems.push(format!("{label}: {e}")),
-        }
+        problems.extend(found);
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }

@@ -26,10 +26,8 @@
 //! `CI=true` a missing expected interpreter fails the test.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::thread;
 
 use serde_json::Value;
 
@@ -41,7 +39,7 @@ mod interpreters;
 use interpreters::Interpreter;
 #[path = "common/disagreements.rs"]
 mod disagreements;
-use disagreements::{table, Row};
+use disagreements::{assert_none, Row};
 
 /// What checking one interpreter gives: its case and import counts and its disagreements, or
 /// why it could not be checked.
@@ -348,92 +346,26 @@ fn check_interpreter(interp: &Interpreter) -> Outcome {
 
 #[test]
 fn tree_findings_match_the_interpreter() {
-    let interpreters = interpreters::discover("tree differential");
-    let in_ci = interpreters::all_required();
-    let missing = interpreters::missing(&interpreters);
-    if !missing.is_empty() {
-        eprintln!(
-            "tree differential: interpreters not found: {}",
-            missing.join(", ")
-        );
-    }
-    if interpreters.is_empty() {
-        assert!(
-            !in_ci,
-            "tree differential: no Python interpreter found under CI"
-        );
-        eprintln!("tree differential: no Python interpreter found; nothing to compare");
-        return;
-    }
-
-    let results: Vec<(Interpreter, Outcome)> = thread::scope(|scope| {
-        let handles: Vec<_> = interpreters
-            .iter()
-            .map(|interp| {
-                (
-                    interp.clone(),
-                    scope.spawn(move || check_interpreter(interp)),
-                )
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|(interp, handle)| {
-                let result = handle
-                    .join()
-                    .unwrap_or_else(|_| Err("thread panicked".into()));
-                (interp, result)
-            })
-            .collect()
-    });
-
+    let suite = "tree differential";
+    let run = interpreters::run_each(suite, |interp, _| check_interpreter(interp));
     let mut rows = Vec::new();
-    let mut problems = Vec::new();
     let (mut total_cases, mut total_imports) = (0, 0);
-    for (interp, result) in results {
-        match result {
-            Ok((cases, imports, mut found)) => {
-                eprintln!(
-                    "tree differential: {} ({}): {cases} cases, {imports} imports observed, {} \
-                     disagreements",
-                    interp.label(),
-                    interp.executable.display(),
-                    found.len()
-                );
-                total_cases += cases;
-                total_imports += imports;
-                rows.append(&mut found);
-            }
-            Err(message) => {
-                eprintln!("tree differential: {}: {message}", interp.label());
-                problems.push(format!("{}: {message}", interp.label()));
-            }
-        }
+    for (interp, (cases, imports, mut found)) in run.results {
+        eprintln!(
+            "{suite}: {} ({}): {cases} cases, {imports} imports observed, {} disagreements",
+            interp.label(),
+            interp.executable.display(),
+            found.len()
+        );
+        total_cases += cases;
+        total_imports += imports;
+        rows.append(&mut found);
     }
     eprintln!(
-        "tree differential: {} interpreters, {total_cases} cases, {total_imports} imports, {} \
+        "{suite}: {} interpreters, {total_cases} cases, {total_imports} imports, {} \
          disagreements",
-        interpreters.len(),
+        run.found,
         rows.len()
     );
-    if in_ci && !missing.is_empty() {
-        problems.push(format!(
-            "CI=true but interpreters are missing: {}",
-            missing.join(", ")
-        ));
-    }
-
-    let mut message = String::new();
-    if !rows.is_empty() {
-        let _ = write!(
-            message,
-            "{} disagreements between pyc-audit and the interpreters:\n{}",
-            rows.len(),
-            table(&rows)
-        );
-    }
-    for problem in &problems {
-        let _ = writeln!(message, "{problem}");
-    }
-    assert!(message.is_empty(), "\n{message}");
+    assert_none(&rows, &run.problems);
 }

@@ -50,3 +50,20 @@ pub fn table(rows: &[Row]) -> String {
     }
     out
 }
+
+/// Fails with every disagreement, in one table, and every other problem, if there are any.
+pub fn assert_none(rows: &[Row], problems: &[String]) {
+    let mut message = String::new();
+    if !rows.is_empty() {
+        let _ = write!(
+            message,
+            "{} disagreements between pyc-audit and the interpreters:\n{}",
+            rows.len(),
+            table(rows)
+        );
+    }
+    for problem in problems {
+        let _ = writeln!(message, "{problem}");
+    }
+    assert!(message.is_empty(), "\n{message}");
+}

@@ -199,59 +199,16 @@ fn check_interpreter(interp: &Interpreter) -> Outcome {
 
 /// Runs the prefix cases on every interpreter found; CI requires the same ones as the suite.
 pub fn run() {
-    let interpreters = interpreters::discover("differential (pycache prefix)");
-    let in_ci = interpreters::all_required();
-    let missing = interpreters::missing(&interpreters);
-    let results: Vec<(&Interpreter, Outcome)> = thread::scope(|scope| {
-        let handles: Vec<_> = interpreters
-            .iter()
-            .map(|interp| (interp, scope.spawn(move || check_interpreter(interp))))
-            .collect();
-        handles
-            .into_iter()
-            .map(|(interp, handle)| {
-                let result = handle.join().unwrap_or_else(|_| Err("panicked".into()));
-                (interp, result)
-            })
-            .collect()
-    });
+    let suite = "differential (pycache prefix)";
+    let run = interpreters::run_each(suite, |interp, _| check_interpreter(interp));
     let mut rows = Vec::new();
-    let mut problems = Vec::new();
-    for (interp, result) in results {
-        match result {
-            Ok((count, mut found)) => {
-                eprintln!(
-                    "differential (pycache prefix): {}: {count} cases, {} disagreements",
-                    interp.label(),
-                    found.len()
-                );
-                rows.append(&mut found);
-            }
-            Err(message) => problems.push(format!("{}: {message}", interp.label())),
-        }
-    }
-    if interpreters.is_empty() {
-        problems.push("no Python interpreter found".into());
-    }
-    if !missing.is_empty() {
+    for (interp, (count, mut found)) in run.results {
         eprintln!(
-            "differential (pycache prefix): not found: {}",
-            missing.join(", ")
+            "{suite}: {}: {count} cases, {} disagreements",
+            interp.label(),
+            found.len()
         );
-        if in_ci {
-            problems.push(format!("CI=true but missing: {}", missing.join(", ")));
-        }
+        rows.append(&mut found);
     }
-    let mut message = String::new();
-    if !rows.is_empty() {
-        let _ = write!(message, "{} disagreements:\n{}", rows.len(), table(&rows));
-    }
-    for problem in &problems {
-        let _ = writeln!(message, "{problem}");
-    }
-    if interpreters.is_empty() && !in_ci {
-        eprintln!("differential (pycache prefix): no Python interpreter found; nothing to compare");
-        return;
-    }
-    assert!(message.is_empty(), "\n{message}");
+    assert_none(&rows, &run.problems);
 }
