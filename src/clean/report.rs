@@ -11,18 +11,10 @@ use tabled::settings::Style;
 use super::outcome::{CleanSummary, Outcome, RebuildOutcome, Row};
 use crate::cli::Format;
 use crate::model::{reported, SCHEMA_VERSION};
-use crate::report::{escaped_path, paint, python_cell, severity_code};
-
-#[derive(Serialize)]
-struct Tool {
-    name: &'static str,
-    version: &'static str,
-}
+use crate::report::{escaped_path, paint, python_cell, severity_code, write_document};
 
 #[derive(Serialize)]
 struct Document<'a> {
-    schema_version: u32,
-    tool: Tool,
     command: &'static str,
     findings: &'a [Row],
     summary: &'a CleanSummary,
@@ -45,17 +37,11 @@ pub fn render(
         Format::Table => table(rows, summary, opts.color, out),
         Format::Json => {
             let doc = Document {
-                schema_version: SCHEMA_VERSION,
-                tool: Tool {
-                    name: env!("CARGO_PKG_NAME"),
-                    version: env!("CARGO_PKG_VERSION"),
-                },
                 command: "clean",
                 findings: rows,
                 summary,
             };
-            serde_json::to_writer_pretty(&mut *out, &doc)?;
-            writeln!(out)
+            write_document(SCHEMA_VERSION, &doc, out)
         }
         Format::Jsonl => {
             for row in rows {

@@ -27,7 +27,7 @@ use serde::{Serialize, Serializer};
 use crate::cli::{ColorChoice, ExplainArgs, ExplainFormat, FailOn};
 use crate::exit::{self, ExitStatus};
 use crate::model::{display_path, Record, Status, Summary};
-use crate::report::escaped_path;
+use crate::report::{escaped_path, write_document};
 use crate::{config, diag};
 pub use explanation::Explanation;
 pub use targets::TargetKind;
@@ -107,29 +107,15 @@ fn diagnose(reports: &[FileReport], records: &[Record]) {
 }
 
 #[derive(Serialize)]
-struct Tool {
-    name: &'static str,
-    version: &'static str,
-}
-
-#[derive(Serialize)]
 struct Document<'a> {
-    schema_version: u32,
-    tool: Tool,
     files: &'a [FileReport],
     summary: &'a Summary,
 }
 
 fn json(reports: &[FileReport], summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     let doc = Document {
-        schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: env!("CARGO_PKG_NAME"),
-            version: env!("CARGO_PKG_VERSION"),
-        },
         files: reports,
         summary,
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+    write_document(SCHEMA_VERSION, &doc, out)
 }

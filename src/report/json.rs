@@ -13,26 +13,48 @@ struct Tool {
     version: &'static str,
 }
 
+/// What every JSON document starts with: the schema version and the tool that wrote it, then
+/// the command's own fields.
 #[derive(Serialize)]
-struct Document<'a> {
+struct Envelope<'a, T> {
     schema_version: u32,
     tool: Tool,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+/// Writes a command's JSON document, pretty-printed with a final newline: the envelope every
+/// document shares (with the schema version of that kind of document), then the fields of
+/// `body`.
+pub fn write_document<T: Serialize>(
+    schema_version: u32,
+    body: &T,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let doc = Envelope {
+        schema_version,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        body,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
     findings: &'a [&'a Record],
     summary: &'a Summary,
 }
 
 pub(super) fn render_document(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let doc = Document {
-        schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: env!("CARGO_PKG_NAME"),
-            version: env!("CARGO_PKG_VERSION"),
-        },
         findings: &report.shown,
         summary: report.summary,
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+    write_document(SCHEMA_VERSION, &doc, out)
 }
 
 pub(super) fn render_lines(report: &Report, out: &mut dyn Write) -> io::Result<()> {

@@ -11,6 +11,7 @@ use std::io::{self, Write};
 use crate::cli::Format;
 use crate::model::{Record, Summary};
 
+pub(crate) use json::write_document;
 // Cell helpers shared with the clean report.
 pub(crate) use table::{paint, python_cell, severity_code};
 
