@@ -69,11 +69,7 @@ impl Config {
         if args.print0 && args.format != Format::Paths {
             bail!("-0/--print0 needs --format paths");
         }
-        let color = match args.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => auto_color(),
-        };
+        let color = use_color(args.color);
         let none: &dyn Fn(&str) -> Option<OsString> = &|_| None;
         let lookup = if args.no_env { none } else { lookup };
         let prefix = match (args.pycache_prefix, environment::pycache_prefix(lookup)) {
@@ -123,7 +119,7 @@ impl Config {
                 },
                 source_date_epoch: source_date_epoch(),
             },
-            exclude: build_globs(&args.exclude)?,
+            exclude: globs(&args.exclude, "--exclude")?,
         })
     }
 }
@@ -135,13 +131,24 @@ pub fn auto_color() -> bool {
     std::io::stdout().is_terminal() && !no_color && !dumb
 }
 
-fn build_globs(patterns: &[String]) -> Result<GlobSet> {
+/// Whether to colour: `--color always`, `never`, or for `auto` as [`auto_color`] decides.
+pub fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => auto_color(),
+    }
+}
+
+/// Compiles the globs of `flag` (`--exclude`, `--keep`): `/` is literal, a trailing `/`
+/// ignored.
+pub(crate) fn globs(patterns: &[String], flag: &str) -> Result<GlobSet> {
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {
         let glob = GlobBuilder::new(pattern.trim_end_matches('/'))
             .literal_separator(true)
             .build()
-            .with_context(|| format!("invalid --exclude glob {pattern:?}"))?;
+            .with_context(|| format!("invalid {flag} glob {pattern:?}"))?;
         builder.add(glob);
     }
     Ok(builder.build()?)

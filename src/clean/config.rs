@@ -4,13 +4,13 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use anyhow::{bail, Result};
+use globset::GlobSet;
 
 use super::args::{CleanArgs, CleanStatus};
 use crate::audit::{Checks, Depth};
-use crate::cli::{ColorChoice, Format};
-use crate::config::{auto_color, source_date_epoch};
+use crate::cli::Format;
+use crate::config::{globs, source_date_epoch, use_color};
 use crate::model::Status;
 
 /// Whether anything is removed.
@@ -50,11 +50,6 @@ impl CleanConfig {
         if args.print0 && args.format != Format::Paths {
             bail!("-0/--print0 needs --format paths");
         }
-        let color = match args.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => auto_color(),
-        };
         Ok(CleanConfig {
             roots: args.paths,
             statuses: args
@@ -75,7 +70,7 @@ impl CleanConfig {
             force: args.force,
             format: args.format,
             print0: args.print0,
-            color,
+            color: use_color(args.color),
             exclude: globs(&args.exclude, "--exclude")?,
             checks: Checks {
                 depth: if args.deep {
@@ -87,19 +82,6 @@ impl CleanConfig {
             },
         })
     }
-}
-
-/// Compiles globs the way `--exclude` does for `check`: `/` is literal, a trailing `/` ignored.
-fn globs(patterns: &[String], flag: &str) -> Result<GlobSet> {
-    let mut builder = GlobSetBuilder::new();
-    for pattern in patterns {
-        let glob = GlobBuilder::new(pattern.trim_end_matches('/'))
-            .literal_separator(true)
-            .build()
-            .with_context(|| format!("invalid {flag} glob {pattern:?}"))?;
-        builder.add(glob);
-    }
-    Ok(builder.build()?)
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::{Serialize, Serializer};
 
-use crate::cli::{ColorChoice, ExplainArgs, ExplainFormat, FailOn};
+use crate::cli::{ExplainArgs, ExplainFormat, FailOn};
 use crate::exit::{self, ExitStatus};
 use crate::model::{display_path, Record, Status, Summary};
 use crate::report::{escaped_path, write_document};
@@ -54,11 +54,7 @@ fn lossy<S: Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
 
 /// Explains every FILE and prints the result.
 pub fn run(args: ExplainArgs) -> Result<ExitStatus> {
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => config::auto_color(),
-    };
+    let color = config::use_color(args.color);
     let reports: Vec<FileReport> = args.files.iter().map(|f| explain_file(f)).collect();
     let records: Vec<Record> = reports
         .iter()
