@@ -162,11 +162,7 @@ fn judge_group(group: &[(Found, CacheName)], place: Option<Place>, depth: Depth)
                 let (file, left) = file.as_mut().ok_or("the file is closed")?;
                 // Never ask past the size fstat gave: no extra read() to find the end.
                 let want = (n as u64).min(*left);
-                buf.reserve(want as usize);
-                let got = (&*file)
-                    .take(want)
-                    .read_to_end(buf)
-                    .map_err(|e| e.to_string())? as u64;
+                let got = read_into(file, buf, want as usize).map_err(|e| e.to_string())? as u64;
                 *left -= got;
                 Ok(got < want || *left == 0)
             };
@@ -185,6 +181,28 @@ fn judge_group(group: &[(Found, CacheName)], place: Option<Place>, depth: Depth)
             }
         })
         .collect()
+}
+
+/// Appends up to `want` bytes of the file to `buf` in as few reads as the kernel allows
+/// (`read_to_end` starts with a small read, which would cost a second call per cache), and
+/// stops early only at the end of the file. Returns how many bytes came.
+fn read_into(mut file: &File, buf: &mut Vec<u8>, want: usize) -> io::Result<usize> {
+    let start = buf.len();
+    buf.resize(start + want, 0);
+    let mut got = 0;
+    while got < want {
+        match file.read(&mut buf[start + got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                buf.truncate(start + got);
+                return Err(e);
+            }
+        }
+    }
+    buf.truncate(start + got);
+    Ok(got)
 }
 
 /// Stats the source candidates in the order the interpreter tries them.

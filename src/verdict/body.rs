@@ -8,6 +8,8 @@
 //! in growing chunks, and only as far as the code object goes: a sound code object followed by
 //! gigabytes is judged without reading them.
 
+use std::cell::Cell;
+
 use super::{CacheRead, Judge, RestFn};
 use crate::pyc::header::{Body, Header};
 use crate::pyc::marshal::{check_as, MarshalVersion};
@@ -44,14 +46,40 @@ pub(super) fn check(
         // No marshal reader (GraalPy's bodies are not marshal streams): nothing to check.
         return BodyCheck::Sound;
     };
-    let mut body = read.head.get(header_len..).unwrap_or_default().to_vec();
+    // One buffer per thread, grown to the largest body seen: no allocation, and no fresh
+    // pages for the kernel to zero, per cache.
+    let mut body = BUFFER.take();
+    body.clear();
+    body.extend_from_slice(read.head.get(header_len..).unwrap_or_default());
+    let found = walk(&mut body, version, header_len, read, rest);
+    if body.capacity() <= KEEP {
+        BUFFER.set(body);
+    }
+    found
+}
+
+thread_local! {
+    static BUFFER: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// The largest buffer a thread keeps for the next body.
+const KEEP: usize = 16 << 20;
+
+/// Reads the body on into `body` until the code object is complete, and judges it.
+fn walk(
+    body: &mut Vec<u8>,
+    version: MarshalVersion,
+    header_len: usize,
+    read: &CacheRead,
+    rest: RestFn,
+) -> BodyCheck {
     let mut chunk = FIRST_CHUNK;
     loop {
-        let ended = match rest(&mut body, chunk) {
+        let ended = match rest(body, chunk) {
             Ok(ended) => ended,
             Err(e) => return BodyCheck::Unreadable(format!("cannot read the body: {e}")),
         };
-        match check_as(&body, version) {
+        match check_as(body, version) {
             Err(e) if e.ran_out && !ended => chunk = body.len().max(FIRST_CHUNK),
             Err(e) => {
                 return BodyCheck::Broken(format!(

@@ -9,10 +9,10 @@
 //! verified reader. A field that reads as NULL makes CPython's reader (up to 3.10) return
 //! NULL without an error, which the container above then judges; 3.11+ and PyPy raise.
 
-use super::container::Progress;
+use super::cursor::Cursor;
 use super::quicken::{quicken, Quickened, Walk};
 use super::value::{Items, Kind, Value};
-use super::{fail, Family, MarshalError, MarshalVersion};
+use super::{fail, Family, MarshalVersion, Res};
 
 /// The order of a code object's fields in the stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,6 +171,8 @@ pub(super) struct CodeFrame {
     pub(super) slot: Option<usize>,
     fields: &'static [Field],
     next: usize,
+    /// A field was NULL (up to 3.10): the code object is NULL.
+    null: bool,
     ints: [i32; INT_FIELDS],
     objs: [Value; OBJ_FIELDS],
 }
@@ -182,60 +184,76 @@ impl CodeFrame {
             slot,
             fields: layout.fields(),
             next: 0,
+            null: false,
             ints: [0; INT_FIELDS],
             objs: [Value::of(Kind::Null); OBJ_FIELDS],
         }
     }
 
-    /// The integer field due next, if the next field is an integer.
-    pub(super) fn pending_int(&self) -> Option<IntField> {
+    /// Reads the integer fields due before the next object field.
+    #[inline]
+    pub(super) fn read_ints(&mut self, cur: &mut Cursor) -> Res<()> {
         match self.fields.get(self.next) {
-            Some(&Field::Int(field)) => Some(field),
-            _ => None,
+            Some(Field::Int(_)) => self.read_due_ints(cur),
+            _ => Ok(()),
         }
     }
 
-    pub(super) fn set_int(&mut self, field: IntField, n: i32) {
-        self.ints[field as usize] = n;
-        self.next += 1;
+    fn read_due_ints(&mut self, cur: &mut Cursor) -> Res<()> {
+        while let Some(&Field::Int(field)) = self.fields.get(self.next) {
+            self.ints[field as usize] = cur.i32()?;
+            self.next += 1;
+        }
+        Ok(())
     }
 
-    /// Stores the object field due next; `Done` once the last field is in (a code-kind
-    /// marker, to be passed to [`CodeFrame::finish`]) or when a field is NULL up to 3.10,
-    /// whose reader then returns NULL without an error (3.11+ and PyPy raise).
+    /// Stores the object field due next and reads the integer fields that follow it; true
+    /// once the last field is in, or when a field is NULL up to 3.10, whose reader then
+    /// returns NULL without an error (3.11+ and PyPy raise).
+    #[inline]
     pub(super) fn take(
         &mut self,
         value: Value,
         version: MarshalVersion,
-    ) -> Result<Progress, MarshalError> {
+        cur: &mut Cursor,
+    ) -> Res<bool> {
         if value.kind == Kind::Null {
-            return match version {
-                MarshalVersion::PyPy3 | MarshalVersion::PyPy38 => {
-                    fail(self.start, "NULL object in marshal data")
-                }
-                MarshalVersion::CPython2
-                | MarshalVersion::CPython30
-                | MarshalVersion::CPython34
-                | MarshalVersion::CPython38 => Ok(Progress::Done(value)),
-                _ => fail(self.start, "NULL object in marshal data for code object"),
-            };
+            return self.null_field(version);
         }
         if let Some(&Field::Obj(field)) = self.fields.get(self.next) {
             self.objs[field as usize] = value;
         }
         self.next += 1;
-        match self.next >= self.fields.len() {
-            true => Ok(Progress::Done(Value::of(Kind::Code))),
-            false => Ok(Progress::More),
+        if self.next >= self.fields.len() {
+            return Ok(true);
+        }
+        self.read_ints(cur)?;
+        Ok(false)
+    }
+
+    #[cold]
+    fn null_field(&mut self, version: MarshalVersion) -> Res<bool> {
+        match version {
+            MarshalVersion::PyPy3 | MarshalVersion::PyPy38 => {
+                fail(self.start, "NULL object in marshal data")
+            }
+            MarshalVersion::CPython2
+            | MarshalVersion::CPython30
+            | MarshalVersion::CPython34
+            | MarshalVersion::CPython38 => {
+                self.null = true;
+                Ok(true)
+            }
+            _ => fail(self.start, "NULL object in marshal data for code object"),
         }
     }
 
-    /// Runs the constructor's checks; the code object's summary on success.
-    pub(super) fn finish(
-        &self,
-        version: MarshalVersion,
-        body: &[u8],
-    ) -> Result<Value, MarshalError> {
+    /// Runs the constructor's checks; the code object's summary on success (or the NULL a
+    /// field gave).
+    pub(super) fn finish(&self, version: MarshalVersion, body: &[u8]) -> Res<Value> {
+        if self.null {
+            return Ok(Value::of(Kind::Null));
+        }
         let checked = match version {
             MarshalVersion::CPython2 => self.check_py2(),
             MarshalVersion::CPython30 | MarshalVersion::CPython34 => self.check_py30(),
@@ -257,12 +275,7 @@ impl CodeFrame {
             true => Items::ALL,
             false => Items::NONE,
         };
-        Ok(Value {
-            kind: Kind::Code,
-            len: 0,
-            at: self.start,
-            items,
-        })
+        Ok(Value::new(Kind::Code, items, 0, self.start))
     }
 
     fn int(&self, field: IntField) -> i32 {
@@ -348,7 +361,7 @@ impl CodeFrame {
 
     /// "code: varnames is too small" (3.6-3.10).
     fn check_varnames(&self) -> Result<(), &'static str> {
-        let n = self.obj(VarNames).len as i64;
+        let n = i64::from(self.obj(VarNames).len);
         let (args, kwonly) = (
             i64::from(self.int(ArgCount)),
             i64::from(self.int(KwOnlyArgCount)),
@@ -391,7 +404,7 @@ impl CodeFrame {
         if self.obj(Code).len % 2 != 0 {
             return Err("code: co_code is malformed");
         }
-        let kind_bytes = body.get(kinds.at..).and_then(|b| b.get(..kinds.len));
+        let kind_bytes = kinds.payload(body);
         let locals =
             kind_bytes.map_or(0, |b| b.iter().filter(|&&k| k & CO_FAST_LOCAL != 0).count());
         // C int arithmetic, wrapping as the interpreter's does.
@@ -412,7 +425,7 @@ impl CodeFrame {
     fn check_py312(&self, body: &[u8], walk: Walk) -> Result<(), &'static str> {
         self.check_py311(body)?;
         let code = self.obj(Code);
-        let bytecode = body.get(code.at..).and_then(|b| b.get(..code.len));
+        let bytecode = code.payload(body);
         match bytecode.map_or(Quickened::Fine, |b| quicken(b, walk)) {
             Quickened::Fine => Ok(()),
             Quickened::Crash(_) => {
@@ -448,7 +461,7 @@ impl CodeFrame {
             return Err("invalid marshal data for code object");
         }
         let file = self.obj(FileName);
-        let payload = body.get(file.at..).and_then(|b| b.get(..file.len));
+        let payload = file.payload(body);
         if file.kind != Kind::Text || !payload.is_some_and(super::scalar::pypy_fsencodable) {
             return Err("co_filename does not encode to the file system");
         }
@@ -457,7 +470,7 @@ impl CodeFrame {
         // follows (a fault when far enough, a garbage name otherwise). Treated as a failure.
         let args = i64::from(self.int(ArgCount)) + i64::from(self.int(KwOnlyArgCount));
         let indexes = self.star_args() > 0 || self.obj(CellVars).len > 0;
-        if indexes && args + self.star_args() > self.obj(VarNames).len as i64 {
+        if indexes && args + self.star_args() > i64::from(self.obj(VarNames).len) {
             return Err(PYPY_PAST_VARNAMES);
         }
         Ok(())

@@ -6,13 +6,7 @@
 //! items must hash.
 
 use super::value::{Items, Kind, Value};
-use super::{fail, Family, MarshalError};
-
-/// What a container does with an item.
-pub(super) enum Progress {
-    More,
-    Done(Value),
-}
+use super::{fail, Family, Res};
 
 /// The kinds of item-counted containers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,6 +25,8 @@ pub(super) struct Seq {
     pub(super) left: usize,
     pub(super) items: Items,
     pub(super) slot: Option<usize>,
+    /// A slice part was NULL: the slice is NULL.
+    null: bool,
 }
 
 pub(super) struct DictFrame {
@@ -63,70 +59,97 @@ impl SeqKind {
 }
 
 impl Seq {
-    pub(super) fn value(&self) -> Value {
-        Value {
-            kind: self.kind.kind(),
-            len: self.len,
-            at: 0,
-            items: self.items,
+    pub(super) fn new(kind: SeqKind, start: usize, len: usize, slot: Option<usize>) -> Self {
+        Seq {
+            kind,
+            start,
+            len,
+            left: len,
+            items: Items::ALL,
+            slot,
+            null: false,
         }
     }
 
-    pub(super) fn take(&mut self, item: Value, family: Family) -> Result<Progress, MarshalError> {
-        if item.kind == Kind::Null {
-            // 3.14 reads a slice's parts as 3.10 read code fields: a NULL part makes the
-            // slice NULL, without an error (from the source; no 3.14 was run).
-            if self.kind == SeqKind::Slice {
-                return Ok(Progress::Done(item));
-            }
-            return fail(self.start, null_in(self.kind.name(), family));
+    /// The object, once complete.
+    pub(super) fn value(&self) -> Value {
+        if self.null {
+            return Value::of(Kind::Null);
         }
+        Value::new(self.kind.kind(), self.items, self.len, 0)
+    }
+
+    /// Takes an item; true once the sequence is complete.
+    #[inline]
+    pub(super) fn take(&mut self, item: Value, family: Family) -> Res<bool> {
+        let facts = item.as_item();
         let is_set = matches!(self.kind, SeqKind::Set | SeqKind::FrozenSet);
-        if is_set && !item.is_hashable() {
+        if item.kind == Kind::Null || (is_set && !facts.has(Items::HASHABLE)) {
+            return self.refuse(item, family);
+        }
+        self.items = self.items.and(facts);
+        self.left -= 1;
+        Ok(self.left == 0)
+    }
+
+    /// A NULL item, or an unhashable item of a set.
+    #[cold]
+    #[inline(never)]
+    fn refuse(&mut self, item: Value, family: Family) -> Res<bool> {
+        if item.kind != Kind::Null {
             return fail(self.start, unhashable(&item));
         }
-        self.items = self.items.with(&item);
-        self.left -= 1;
-        match self.left {
-            0 => Ok(Progress::Done(self.value())),
-            _ => Ok(Progress::More),
+        // 3.14 reads a slice's parts as 3.10 read code fields: a NULL part makes the
+        // slice NULL, without an error (from the source; no 3.14 was run).
+        match self.kind {
+            SeqKind::Slice => {
+                self.null = true;
+                Ok(true)
+            }
+            _ => fail(self.start, null_in(self.kind.name(), family)),
         }
     }
 }
 
 impl DictFrame {
-    pub(super) fn value(&self) -> Value {
-        Value {
-            kind: Kind::Dict,
-            len: self.keys,
-            at: 0,
-            items: self.items,
+    pub(super) fn new(start: usize, slot: Option<usize>) -> Self {
+        DictFrame {
+            start,
+            key: None,
+            keys: 0,
+            items: Items::ALL,
+            slot,
         }
     }
 
-    pub(super) fn take(&mut self, item: Value, family: Family) -> Result<Progress, MarshalError> {
+    pub(super) fn value(&self) -> Value {
+        Value::new(Kind::Dict, self.items, self.keys, 0)
+    }
+
+    /// Takes a key or a value; true once the dict is complete.
+    pub(super) fn take(&mut self, item: Value, family: Family) -> Res<bool> {
         let Some(key) = self.key.take() else {
             // A NULL key ends the dict.
             if item.kind == Kind::Null {
-                return Ok(Progress::Done(self.value()));
+                return Ok(true);
             }
             self.key = Some(item);
-            return Ok(Progress::More);
+            return Ok(false);
         };
         if item.kind == Kind::Null {
             return match family {
                 // Python 2 drops the key and goes on; Python 3 stops, without an error.
-                Family::CPython2 => Ok(Progress::More),
-                Family::CPython3 => Ok(Progress::Done(self.value())),
+                Family::CPython2 => Ok(false),
+                Family::CPython3 => Ok(true),
                 Family::PyPy => fail(self.start, null_in("dict", family)),
             };
         }
         if !key.is_hashable() {
             return fail(self.start, unhashable(&key));
         }
-        self.items = self.items.with(&key);
+        self.items = self.items.and(key.as_item());
         self.keys += 1;
-        Ok(Progress::More)
+        Ok(false)
     }
 }
 

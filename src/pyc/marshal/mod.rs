@@ -13,6 +13,8 @@
 
 mod code;
 mod container;
+mod cursor;
+mod decode;
 mod quicken;
 mod reader;
 #[cfg(test)]
@@ -22,13 +24,14 @@ mod scalar;
 mod tests;
 mod value;
 
+use std::cell::Cell;
 use std::fmt;
 
 use super::interp::Interpreter;
 use super::magic::{Implementation, PyVersion};
 use code::Layout;
-use reader::Parser;
-use value::{Kind, Type};
+use reader::{Parser, Scratch};
+use value::Kind;
 
 /// A marshal reader generation: which type codes, rules and code-object layout it uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,7 +105,7 @@ impl MarshalVersion {
         Some(version)
     }
 
-    fn family(self) -> Family {
+    const fn family(self) -> Family {
         match self {
             MarshalVersion::CPython2 => Family::CPython2,
             MarshalVersion::PyPy3 | MarshalVersion::PyPy38 => Family::PyPy,
@@ -133,50 +136,6 @@ impl MarshalVersion {
             _ => 2000,
         }
     }
-
-    /// Returns true if and only if the reader knows the type (a code without `FLAG_REF`).
-    fn knows(self, ty: Type) -> bool {
-        match ty {
-            Type::StringRef => self == MarshalVersion::CPython2,
-            Type::Interned => self != MarshalVersion::CPython30,
-            Type::Ref | Type::SmallTuple | Type::Ascii | Type::ShortAscii => {
-                !matches!(self, MarshalVersion::CPython2 | MarshalVersion::CPython30)
-            }
-            Type::Slice => self == MarshalVersion::CPython314,
-            _ => true,
-        }
-    }
-
-    /// Splits a type byte into its type and whether `FLAG_REF` (0x80) is set.
-    fn decode(self, byte: u8) -> Option<(Type, bool)> {
-        let has_refs = !matches!(self, MarshalVersion::CPython2 | MarshalVersion::CPython30);
-        let (code, flag) = match has_refs {
-            true => (byte & 0x7F, byte & 0x80 != 0),
-            false => (byte, false),
-        };
-        Type::from_code(code)
-            .filter(|&ty| self.knows(ty))
-            .map(|ty| (ty, flag))
-    }
-
-    fn ref_timing(self, ty: Type, flag: bool) -> RefTiming {
-        if !flag {
-            return RefTiming::Never;
-        }
-        let early = match self.family() {
-            Family::PyPy => matches!(ty, Type::List | Type::Dict | Type::Set | Type::Code),
-            _ => matches!(
-                ty,
-                Type::Tuple | Type::SmallTuple | Type::List | Type::Dict | Type::Set
-            ),
-        };
-        let never = self.family() != Family::PyPy && (ty.is_singleton() || ty == Type::Ref);
-        match (early, never) {
-            (true, _) => RefTiming::Early,
-            (false, true) => RefTiming::Never,
-            (false, false) => RefTiming::Late,
-        }
-    }
 }
 
 /// Why a body would not unmarshal into a code object.
@@ -199,20 +158,32 @@ impl fmt::Display for MarshalError {
 
 impl std::error::Error for MarshalError {}
 
-fn fail<T>(offset: usize, what: impl Into<String>) -> Result<T, MarshalError> {
-    Err(MarshalError {
+/// A failed read, boxed: results on the walk's hot path stay the size of their value.
+type Res<T> = Result<T, Box<MarshalError>>;
+
+/// The reader refuses the data (as opposed to running out of it).
+fn refused(offset: usize, what: impl Into<String>) -> MarshalError {
+    MarshalError {
         offset,
         what: what.into(),
         ran_out: false,
-    })
+    }
 }
 
-fn ran_out<T>(offset: usize, what: impl Into<String>) -> Result<T, MarshalError> {
-    Err(MarshalError {
+#[cold]
+#[inline(never)]
+fn fail<T>(offset: usize, what: impl Into<String>) -> Res<T> {
+    Err(Box::new(refused(offset, what)))
+}
+
+#[cold]
+#[inline(never)]
+fn ran_out<T>(offset: usize, what: impl Into<String>) -> Res<T> {
+    Err(Box::new(MarshalError {
         offset,
         what: what.into(),
         ran_out: true,
-    })
+    }))
 }
 
 /// Checks that `marshal.loads(body)` of this interpreter succeeds and yields a code object, as
@@ -225,17 +196,24 @@ pub fn check_body(body: &[u8], interpreter: &Interpreter) -> Result<(), MarshalE
     }
 }
 
+thread_local! {
+    /// The walk's lists, reused by every body this thread checks.
+    static SCRATCH: Cell<Scratch> = Cell::new(Scratch::default());
+}
+
 /// Checks a body with a given reader; on success, returns the length of the code object (the
 /// offset where trailing bytes, if any, begin).
 pub fn check_as(body: &[u8], version: MarshalVersion) -> Result<usize, MarshalError> {
-    let mut parser = Parser::new(body, version);
-    let top = parser.parse()?;
-    match top.kind {
-        Kind::Code => Ok(parser.offset()),
-        Kind::Null => fail(0, "NULL object in marshal data for object"),
-        other => fail(
+    let mut parser = Parser::new(body, version, SCRATCH.take());
+    let top = parser.parse();
+    let end = parser.offset();
+    SCRATCH.set(parser.into_scratch());
+    match top.map_err(|e| *e)?.kind {
+        Kind::Code => Ok(end),
+        Kind::Null => Err(refused(0, "NULL object in marshal data for object")),
+        other => Err(refused(
             0,
             format!("non-code object ({}) in the cache", other.name()),
-        ),
+        )),
     }
 }

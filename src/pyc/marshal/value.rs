@@ -40,7 +40,7 @@ pub(super) enum Type {
 }
 
 impl Type {
-    pub(super) fn from_code(code: u8) -> Option<Type> {
+    pub(super) const fn from_code(code: u8) -> Option<Type> {
         Some(match code {
             b'0' => Type::Null,
             b'N' | b'F' | b'T' | b'S' | b'.' => Type::Singleton,
@@ -70,7 +70,7 @@ impl Type {
         })
     }
 
-    pub(super) fn is_singleton(self) -> bool {
+    pub(super) const fn is_singleton(self) -> bool {
         matches!(self, Type::Null | Type::Singleton)
     }
 }
@@ -149,60 +149,144 @@ impl Items {
         self.0 & fact.0 == fact.0
     }
 
-    /// The facts that still hold once `item` is added.
-    pub(super) fn with(self, item: &Value) -> Items {
-        let mut own = Items::NONE.0;
-        if item.is_hashable() {
-            own |= Items::HASHABLE.0;
-        }
-        match item.kind {
-            Kind::Text => own |= Items::TEXT.0 | Items::NAMES.0,
-            Kind::Bytes => own |= Items::BYTES.0 | Items::NAMES.0,
-            _ => {}
-        }
-        let nested = matches!(item.kind, Kind::Tuple | Kind::FrozenSet);
-        if !nested || item.items.has(Items::ACYCLIC) {
-            own |= Items::ACYCLIC.0;
-        }
-        Items(self.0 & own)
+    /// The facts of both.
+    pub(super) const fn and(self, other: Items) -> Items {
+        Items(self.0 & other.0)
     }
 }
 
-/// A summary of an unmarshalled object: what the checks of its containers need.
+/// Per kind, the facts an object of that kind grants as an item, and those it grants only
+/// when its own items have them (a tuple hashes when its items do).
+const AS_ITEM: [(Items, Items); 14] = {
+    const H: u8 = Items::HASHABLE.0;
+    const A: u8 = Items::ACYCLIC.0;
+    const T: u8 = Items::TEXT.0 | Items::NAMES.0;
+    const B: u8 = Items::BYTES.0 | Items::NAMES.0;
+    let mut table = [(Items(H | A), Items::NONE); 14];
+    table[Kind::Null as usize] = (Items(A), Items::NONE);
+    table[Kind::Bytes as usize] = (Items(H | A | B), Items::NONE);
+    table[Kind::Text as usize] = (Items(H | A | T), Items::NONE);
+    // CPython 3's constant interning recurses through tuples and frozensets only.
+    table[Kind::Tuple as usize] = (Items::NONE, Items(H | A));
+    table[Kind::FrozenSet as usize] = (Items(H), Items(A));
+    table[Kind::List as usize] = (Items(A), Items::NONE);
+    table[Kind::Dict as usize] = (Items(A), Items::NONE);
+    table[Kind::Set as usize] = (Items(A), Items::NONE);
+    table[Kind::Code as usize] = (Items(A), Items(H));
+    table[Kind::Slice as usize] = (Items(A), Items(H));
+    table
+};
+
+/// A summary of an unmarshalled object: what the checks of its containers need. Sixteen
+/// bytes, without padding: the walk passes one per object, and this size keeps it in two
+/// registers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Value {
     pub(super) kind: Kind,
-    /// Payload length of a string; item count of a container.
-    pub(super) len: usize,
+    pub(super) items: Items,
+    /// Unused; fills what would be padding (which the compiler copies piecemeal).
+    spare: u16,
+    /// Payload length of a string; item count of a container (see [`count`]).
+    pub(super) len: u32,
     /// Offset of a string's payload in the body.
     pub(super) at: usize,
-    pub(super) items: Items,
+}
+
+/// A length as a [`Value`] keeps it. Every length but one comes from a 32-bit size or a byte,
+/// so it fits; a dict's key count is counted, and saturates past 2**32 - 1 keys (a body of
+/// at least 8 GB).
+pub(super) fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl Value {
     pub(super) fn of(kind: Kind) -> Value {
-        Value {
-            kind,
-            len: 0,
-            at: 0,
-            items: Items::ALL,
-        }
+        Value::new(kind, Items::ALL, 0, 0)
     }
 
     pub(super) fn string(kind: Kind, at: usize, len: usize) -> Value {
+        Value::new(kind, Items::ALL, len, at)
+    }
+
+    pub(super) fn new(kind: Kind, items: Items, len: usize, at: usize) -> Value {
         Value {
             kind,
-            len,
+            items,
+            spare: 0,
+            len: count(len),
             at,
-            items: Items::ALL,
         }
     }
 
+    /// The payload of a string.
+    pub(super) fn payload<'a>(&self, body: &'a [u8]) -> Option<&'a [u8]> {
+        body.get(self.at..)?.get(..self.len as usize)
+    }
+
+    /// The facts that hold of this object as an item of a container.
+    #[inline]
+    pub(super) fn as_item(&self) -> Items {
+        let (own, inherited) = AS_ITEM[self.kind as usize];
+        Items(own.0 | (inherited.0 & self.items.0))
+    }
+
     pub(super) fn is_hashable(&self) -> bool {
-        match self.kind {
+        self.as_item().has(Items::HASHABLE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KINDS: [Kind; 14] = [
+        Kind::Null,
+        Kind::Singleton,
+        Kind::Int,
+        Kind::Float,
+        Kind::Complex,
+        Kind::Bytes,
+        Kind::Text,
+        Kind::Tuple,
+        Kind::List,
+        Kind::Dict,
+        Kind::Set,
+        Kind::FrozenSet,
+        Kind::Code,
+        Kind::Slice,
+    ];
+
+    /// The facts of an item, spelt out rule by rule.
+    fn spelt_out(item: &Value) -> Items {
+        let hashable = match item.kind {
             Kind::List | Kind::Dict | Kind::Set | Kind::Null => false,
-            Kind::Tuple | Kind::Code | Kind::Slice => self.items.has(Items::HASHABLE),
+            Kind::Tuple | Kind::Code | Kind::Slice => item.items.has(Items::HASHABLE),
             _ => true,
+        };
+        let mut own = Items::NONE;
+        if hashable {
+            own = own.union(Items::HASHABLE);
+        }
+        match item.kind {
+            Kind::Text => own = own.union(Items::TEXT).union(Items::NAMES),
+            Kind::Bytes => own = own.union(Items::BYTES).union(Items::NAMES),
+            _ => {}
+        }
+        let nested = matches!(item.kind, Kind::Tuple | Kind::FrozenSet);
+        if !nested || item.items.has(Items::ACYCLIC) {
+            own = own.union(Items::ACYCLIC);
+        }
+        own
+    }
+
+    #[test]
+    fn item_facts_per_kind() {
+        for (i, kind) in KINDS.into_iter().enumerate() {
+            assert_eq!(kind as usize, i);
+            for bits in 0..=Items::ALL.0 {
+                let value = Value::new(kind, Items(bits), 0, 0);
+                assert_eq!(value.as_item(), spelt_out(&value), "{kind:?} {bits}");
+            }
         }
     }
 }
