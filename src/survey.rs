@@ -37,9 +37,10 @@ pub struct Surveyor {
 }
 
 impl Surveyor {
-    /// Takes one walked entry at `depth` (the root is 0).
-    pub fn see(&mut self, path: &Path, depth: usize, is_dir: bool) {
-        self.count(path, depth, is_dir);
+    /// Takes one walked entry, named `name`, at `depth` (the root is 0). The walker hands the
+    /// name over: taking it from the path again would parse every path of the tree.
+    pub fn see(&mut self, path: &Path, name: &OsStr, depth: usize, is_dir: bool) {
+        self.count(name, depth, is_dir);
         if is_dir {
             let facts = DirFacts {
                 path: path.to_path_buf(),
@@ -49,7 +50,7 @@ impl Surveyor {
                 init_source: false,
             };
             self.open.push((depth, facts));
-        } else if path.file_name().is_some_and(is_debris_name) {
+        } else if is_debris_name(name) {
             self.survey.debris.push(path.to_path_buf());
         }
     }
@@ -57,13 +58,13 @@ impl Surveyor {
     /// Takes an entry the walk prunes (`--exclude`, a VCS directory): it is not audited, but it
     /// is there for Python, so it still counts in its parent (a `__pycache__` whose caches are
     /// all excluded is not empty, a directory whose source is excluded still has one).
-    pub fn see_pruned(&mut self, path: &Path, depth: usize, is_dir: bool) {
-        self.count(path, depth, is_dir);
+    pub fn see_pruned(&mut self, name: &OsStr, depth: usize, is_dir: bool) {
+        self.count(name, depth, is_dir);
     }
 
-    fn count(&mut self, path: &Path, depth: usize, is_dir: bool) {
+    fn count(&mut self, name: &OsStr, depth: usize, is_dir: bool) {
         self.close_to(depth);
-        if let (Some((_, parent)), Some(name)) = (self.open.last_mut(), path.file_name()) {
+        if let Some((_, parent)) = self.open.last_mut() {
             parent.entries += 1;
             if !is_dir && is_source(name) {
                 parent.sources = true;
@@ -125,6 +126,10 @@ pub fn is_debris_name(name: &OsStr) -> bool {
 mod tests {
     use super::*;
 
+    fn name(path: &str) -> &OsStr {
+        Path::new(path).file_name().unwrap()
+    }
+
     #[test]
     fn debris_names() {
         for yes in ["m.cpython-311.pyc.140234567", "m.pyc.42", "x.pyo.1"] {
@@ -145,12 +150,12 @@ mod tests {
     #[test]
     fn pruned_entries_count_but_are_not_entered() {
         let mut s = Surveyor::default();
-        s.see(Path::new("r"), 0, true);
-        s.see(Path::new("r/__pycache__"), 1, true);
-        s.see_pruned(Path::new("r/__pycache__/m.cpython-311.opt-1.pyc"), 2, false);
-        s.see_pruned(Path::new("r/m.py"), 1, false);
-        s.see_pruned(Path::new("r/vendor"), 1, true);
-        s.see_pruned(Path::new("r/x.pyc.12"), 1, false);
+        s.see(Path::new("r"), name("r"), 0, true);
+        s.see(Path::new("r/__pycache__"), name("r/__pycache__"), 1, true);
+        s.see_pruned(name("r/__pycache__/m.cpython-311.opt-1.pyc"), 2, false);
+        s.see_pruned(name("r/m.py"), 1, false);
+        s.see_pruned(name("r/vendor"), 1, true);
+        s.see_pruned(name("r/x.pyc.12"), 1, false);
         let survey = s.finish();
         assert_eq!(survey.dirs.len(), 2, "a pruned directory is not walked");
         assert_eq!(survey.dirs[0].entries, 1);
@@ -172,7 +177,7 @@ mod tests {
             ("r/pkg/sub/__init__.py", 3, false),
             ("r/pkg/__pycache__", 2, true),
         ] {
-            s.see(Path::new(path), depth, dir);
+            s.see(Path::new(path), name(path), depth, dir);
         }
         let survey = s.finish();
         let get = |p: &str| survey.dirs.iter().find(|d| d.path == Path::new(p)).unwrap();

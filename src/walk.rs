@@ -131,7 +131,7 @@ fn walk_root<F: FnMut(Vec<Found>)>(
             let is_dir = e.file_type().is_dir();
             surveyor
                 .borrow_mut()
-                .see_pruned(e.path(), e.depth(), is_dir);
+                .see_pruned(e.file_name(), e.depth(), is_dir);
         }
         !pruned
     });
@@ -139,7 +139,7 @@ fn walk_root<F: FnMut(Vec<Found>)>(
         if let Ok(e) = &entry {
             surveyor
                 .borrow_mut()
-                .see(e.path(), e.depth(), e.file_type().is_dir());
+                .see(e.path(), e.file_name(), e.depth(), e.file_type().is_dir());
         }
         match entry {
             Ok(e) if is_cache_file_name(e.file_name()) => {
