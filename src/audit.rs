@@ -9,6 +9,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -117,9 +118,14 @@ fn name_batch(batch: Vec<Found>) -> Vec<(Found, CacheName)> {
 /// Judges named caches, grouped by the source they pair with; `place` says where they were
 /// found when a pycache prefix is in effect.
 fn judge_named(batch: Vec<(Found, CacheName)>, place: Option<Place>, depth: Depth) -> Vec<Record> {
-    let mut groups: HashMap<PathBuf, Vec<(Found, CacheName)>> = HashMap::new();
+    // Keyed by the source's bytes: hashing a `Path` walks its components, a cost that showed.
+    let mut groups: HashMap<OsString, Vec<(Found, CacheName)>> = HashMap::new();
     for (f, name) in batch {
-        let key = name.sources.first().cloned().unwrap_or_default();
+        let key = name
+            .sources
+            .first()
+            .map(|s| s.as_os_str().to_owned())
+            .unwrap_or_default();
         groups.entry(key).or_default().push((f, name));
     }
     groups

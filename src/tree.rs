@@ -75,8 +75,16 @@ struct DirCaches<'a> {
     legacy_loaded: bool,
 }
 
-fn index(caches: &[Record]) -> HashMap<&Path, DirCaches<'_>> {
-    let mut map: HashMap<&Path, DirCaches> = HashMap::new();
+/// A directory as a hash key: its bytes without trailing slashes (`Path`'s own hash walks
+/// components and cost more than the rest of these checks on a large tree).
+fn dir_key(path: &Path) -> &[u8] {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let end = bytes.iter().rposition(|&b| b != b'/').map_or(1, |i| i + 1);
+    &bytes[..end.min(bytes.len())]
+}
+
+fn index(caches: &[Record]) -> HashMap<&[u8], DirCaches<'_>> {
+    let mut map: HashMap<&[u8], DirCaches> = HashMap::new();
     for rec in caches.iter().filter(|r| r.kind == Kind::Cache) {
         let Some(parent) = rec.path.parent() else {
             continue;
@@ -84,14 +92,14 @@ fn index(caches: &[Record]) -> HashMap<&Path, DirCaches<'_>> {
         match rec.layout {
             Some(Layout::Pycache | Layout::Pytest) => {
                 if let Some(dir) = parent.parent() {
-                    map.entry(dir).or_default().pycache.push(rec);
+                    map.entry(dir_key(dir)).or_default().pycache.push(rec);
                 }
             }
             Some(Layout::Legacy) if rec.path.file_name() == Some(OsStr::new("__init__.pyc")) => {
-                map.entry(parent).or_default().legacy_init = Some(rec);
+                map.entry(dir_key(parent)).or_default().legacy_init = Some(rec);
             }
             Some(Layout::Legacy) if rec.python_action == Action::Load => {
-                map.entry(parent).or_default().legacy_loaded = true;
+                map.entry(dir_key(parent)).or_default().legacy_loaded = true;
             }
             _ => {}
         }
@@ -103,30 +111,36 @@ fn index(caches: &[Record]) -> HashMap<&Path, DirCaches<'_>> {
 /// not reported again.
 fn ghosts(dirs: &[DirFacts], caches: &[Record]) -> Vec<Record> {
     let index = index(caches);
-    let packages: HashSet<&Path> = dirs
+    let packages: HashSet<&[u8]> = dirs
         .iter()
         .filter(|d| {
             d.init_source
                 || index
-                    .get(d.path.as_path())
+                    .get(dir_key(&d.path))
                     .is_some_and(|c| c.legacy_init.is_some())
         })
-        .map(|d| d.path.as_path())
+        .map(|d| dir_key(&d.path))
         .collect();
     let mut sorted: Vec<&DirFacts> = dirs.iter().collect();
     // Byte order puts every directory after its ancestors, and is far cheaper than Path's.
     sorted.sort_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
-    let mut reported: HashSet<&Path> = HashSet::new();
+    let mut reported: HashSet<&[u8]> = HashSet::new();
     let mut out = Vec::new();
     for dir in sorted {
-        if dir.path.ancestors().skip(1).any(|a| reported.contains(a)) {
+        if !reported.is_empty()
+            && dir
+                .path
+                .ancestors()
+                .skip(1)
+                .any(|a| reported.contains(dir_key(a)))
+        {
             continue;
         }
-        let Some(found) = index.get(dir.path.as_path()) else {
+        let Some(found) = index.get(dir_key(&dir.path)) else {
             continue;
         };
         if let Some(rec) = ghost(dir, &module_name(&dir.path, &packages), found) {
-            reported.insert(&dir.path);
+            reported.insert(dir_key(&dir.path));
             out.push(rec);
         }
     }
@@ -135,10 +149,10 @@ fn ghosts(dirs: &[DirFacts], caches: &[Record]) -> Vec<Record> {
 
 /// The name a directory imports as: its own, after those of the enclosing directories that are
 /// regular packages (an `__init__` source or a legacy `__init__.pyc`), up to the root.
-fn module_name(path: &Path, packages: &HashSet<&Path>) -> String {
+fn module_name(path: &Path, packages: &HashSet<&[u8]>) -> String {
     let mut parts = vec![own_name(path)];
     let mut dir = path;
-    while let Some(parent) = dir.parent().filter(|p| packages.contains(p)) {
+    while let Some(parent) = dir.parent().filter(|p| packages.contains(dir_key(p))) {
         parts.push(own_name(parent));
         dir = parent;
     }
@@ -316,7 +330,7 @@ mod tests {
 
     #[test]
     fn a_ghost_is_named_as_it_imports() {
-        let packages: HashSet<&Path> = [Path::new("r/pkg"), Path::new("r/pkg/sub")].into();
+        let packages: HashSet<&[u8]> = [&b"r/pkg"[..], b"r/pkg/sub"].into();
         assert_eq!(
             module_name(Path::new("r/pkg/sub/inner"), &packages),
             "pkg.sub.inner"
