@@ -37,6 +37,17 @@ pub enum Depth {
     Body,
 }
 
+impl Depth {
+    /// The depth `--deep` asks for.
+    pub fn of(deep: bool) -> Depth {
+        if deep {
+            Depth::Body
+        } else {
+            Depth::Header
+        }
+    }
+}
+
 /// What to check beyond the walk's own options.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Checks {

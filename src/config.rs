@@ -38,12 +38,6 @@ pub struct Config {
     pub checks: Checks,
 }
 
-/// `SOURCE_DATE_EPOCH` as Python reads it (a decimal integer; unset, empty or not a number
-/// means none).
-pub(crate) fn source_date_epoch() -> Option<i64> {
-    std::env::var("SOURCE_DATE_EPOCH").ok()?.trim().parse().ok()
-}
-
 /// A pycache prefix and where it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PycachePrefix {
@@ -112,12 +106,8 @@ impl Config {
             fail_on: args.fail_on,
             follow: args.follow,
             checks: Checks {
-                depth: if args.deep {
-                    Depth::Body
-                } else {
-                    Depth::Header
-                },
-                source_date_epoch: source_date_epoch(),
+                depth: Depth::of(args.deep),
+                source_date_epoch: environment::source_date_epoch(lookup),
             },
             exclude: globs(&args.exclude, "--exclude")?,
         })

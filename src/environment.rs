@@ -47,6 +47,12 @@ pub fn pycache_prefix(lookup: &dyn Fn(&str) -> Option<OsString>) -> Option<PathB
         .map(PathBuf::from)
 }
 
+/// `SOURCE_DATE_EPOCH` as Python reads it: a decimal integer; unset, empty or not a number
+/// means none.
+pub fn source_date_epoch(lookup: &dyn Fn(&str) -> Option<OsString>) -> Option<i64> {
+    lookup("SOURCE_DATE_EPOCH")?.to_str()?.trim().parse().ok()
+}
+
 /// The variables set to a non-empty value (the only values Python acts on).
 pub fn report(lookup: &dyn Fn(&str) -> Option<OsString>) -> Vec<EnvVariable> {
     VARIABLES
@@ -101,5 +107,15 @@ mod tests {
             ]
         );
         assert_eq!(report(&lookup)[1].value, "rel/pfx");
+    }
+
+    #[test]
+    fn source_date_epoch_is_an_integer_or_none() {
+        let with = |v: &'static str| move |k: &str| (k == "SOURCE_DATE_EPOCH").then(|| v.into());
+        assert_eq!(source_date_epoch(&with("1700000000")), Some(1_700_000_000));
+        assert_eq!(source_date_epoch(&with(" 42 ")), Some(42));
+        assert_eq!(source_date_epoch(&with("")), None);
+        assert_eq!(source_date_epoch(&with("soon")), None);
+        assert_eq!(source_date_epoch(&|_| None), None);
     }
 }

@@ -15,7 +15,7 @@
 //! disagreeing body to DIR; `MARSHAL_DIFF_ONLY=TEXT` keeps the interpreters whose path
 //! contains TEXT; `MARSHAL_DIFF_FLIPS` and `MARSHAL_DIFF_SEED` make a longer, other campaign.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::env;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
@@ -29,14 +29,16 @@ use pyc_audit::pyc::interp::Interpreter;
 use pyc_audit::pyc::magic::{Implementation, PyVersion};
 use pyc_audit::pyc::marshal::check_body;
 
+#[path = "common/interpreters.rs"]
+#[allow(dead_code)] // this suite uses discovery and the CI rule, not the suites' runner
+mod interpreters;
 #[path = "common/pythons.rs"]
 mod pythons;
-use pythons::{on_path, pyenv_root};
+/// An interpreter found on this machine (not to be confused with pyc-audit's `Interpreter`).
+use interpreters::Interpreter as Python;
 
 /// How many standard-library files each interpreter compiles.
 const STDLIB_FILES: usize = 150;
-
-const PROBE: &str = "import os, sys\nprint(os.path.realpath(sys.executable))\n";
 
 /// Every marshal type code, for flips that turn one type into another.
 const TYPE_CODES: &[u8] = b"0NFTS.iIfgxylstRr()[{cu<>aAzZ:";
@@ -180,47 +182,11 @@ fn cases_for(rng: &mut Rng, body: &[u8]) -> Vec<Mutation> {
     cases
 }
 
-#[derive(Clone, Debug)]
-struct Python {
-    executable: PathBuf,
-}
-
 /// A clean interpreter command (see `pythons`) with a fixed hash seed.
 fn python_command(executable: &Path) -> Command {
     let mut command = pythons::python_command(executable);
     command.env("PYTHONHASHSEED", "0");
     command
-}
-
-fn discover() -> Vec<Python> {
-    let mut candidates = Vec::new();
-    if let Some(root) = pyenv_root() {
-        if let Ok(entries) = std::fs::read_dir(root.join("versions")) {
-            let mut versions: Vec<PathBuf> = entries
-                .filter_map(Result::ok)
-                .map(|e| e.path().join("bin").join("python"))
-                .filter(|p| p.is_file())
-                .collect();
-            versions.sort();
-            candidates.extend(versions);
-        }
-    }
-    candidates.extend(on_path("python3"));
-    candidates.extend(on_path("pypy3"));
-    let mut seen = BTreeSet::new();
-    let mut found = Vec::new();
-    for candidate in candidates {
-        let Ok(output) = python_command(&candidate).args(["-c", PROBE]).output() else {
-            continue;
-        };
-        let real = String::from_utf8_lossy(&output.stdout).trim().to_string();
-        if output.status.success() && seen.insert(real.clone()) {
-            found.push(Python {
-                executable: PathBuf::from(real),
-            });
-        }
-    }
-    found
 }
 
 /// What one interpreter's run gives.
@@ -528,15 +494,21 @@ fn dump(label: &str, n: usize, body: &[u8]) {
 #[test]
 fn check_body_agrees_with_every_interpreter() {
     let only = env::var("MARSHAL_DIFF_ONLY").unwrap_or_default();
-    let pythons: Vec<Python> = discover()
+    let pythons: Vec<Python> = interpreters::discover("marshal differential")
         .into_iter()
         .filter(|p| p.executable.to_string_lossy().contains(only.as_str()))
         .collect();
-    if pythons.is_empty() {
+    let missing = interpreters::missing(&pythons);
+    if only.is_empty() && !missing.is_empty() {
+        eprintln!("marshal differential: not found: {}", missing.join(", "));
         assert!(
-            env::var("CI").as_deref() != Ok("true"),
-            "no interpreter found"
+            !interpreters::all_required(),
+            "CI=true but interpreters are missing: {}",
+            missing.join(", ")
         );
+    }
+    if pythons.is_empty() {
+        assert!(!interpreters::all_required(), "no interpreter found");
         eprintln!("marshal differential: no interpreter found; skipped");
         return;
     }

@@ -10,7 +10,8 @@ use globset::GlobSet;
 use super::args::{CleanArgs, CleanStatus};
 use crate::audit::{Checks, Depth};
 use crate::cli::Format;
-use crate::config::{globs, source_date_epoch, use_color};
+use crate::config::{globs, use_color};
+use crate::environment;
 use crate::model::Status;
 
 /// Whether anything is removed.
@@ -73,12 +74,8 @@ impl CleanConfig {
             color: use_color(args.color),
             exclude: globs(&args.exclude, "--exclude")?,
             checks: Checks {
-                depth: if args.deep {
-                    Depth::Body
-                } else {
-                    Depth::Header
-                },
-                source_date_epoch: source_date_epoch(),
+                depth: Depth::of(args.deep),
+                source_date_epoch: environment::source_date_epoch(&|key| std::env::var_os(key)),
             },
         })
     }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::fix::{self, Fix};
 use super::trace::{self, Body, Step, Trace};
 use crate::audit::{read_head, stat_source};
-use crate::model::{display_path, Action, Record, Severity, Status};
+use crate::model::{display_path, Action, Record, Status};
 use crate::naming::CacheName;
 use crate::pyc::magic::{self, MagicId};
 use crate::source::source_hash;
@@ -59,8 +59,13 @@ pub(super) struct Judged {
 /// Reads and judges one cache exactly as `check` does, and traces its rules.
 pub(super) fn judge(found: &Found, name: &CacheName) -> Judged {
     let source = stat_source(&name.sources);
-    let head = read_head(found).map(|(cache, _)| cache);
-    let body = read_body(found, &head);
+    let (head, body) = match read_head(found) {
+        Ok((cache, file)) => {
+            let body = read_body(&cache, file);
+            (Ok(cache), body)
+        }
+        Err(e) => (Err(e.clone()), Body::Unread(e)),
+    };
     let source_bytes: OnceCell<Result<Vec<u8>, String>> = OnceCell::new();
     let hash = |variant, key| {
         let SourceState::Present { path, .. } = &source else {
@@ -114,7 +119,6 @@ pub fn explain(found: &Found, name: &CacheName) -> Explanation {
         record,
         trace,
     } = judge(found, name);
-    let record = with_body(record, &trace, name);
     let on_import = on_import(&record, &trace, name);
     let fix = fix::suggest(&record, name, &trace, found.kind, &source);
     Explanation {
@@ -138,53 +142,17 @@ pub fn explain(found: &Found, name: &CacheName) -> Explanation {
     }
 }
 
-fn read_body(found: &Found, head: &Result<CacheRead, String>) -> Body {
-    if let Err(e) = head {
-        return Body::Unread(e.clone());
+/// The whole file, from the handle the head was read with (positioned after the head).
+fn read_body(cache: &CacheRead, file: fs::File) -> Body {
+    if cache.len > MAX_READ {
+        return Body::TooLarge(cache.len);
     }
-    let read = || -> std::io::Result<Body> {
-        let file = fs::File::open(&found.path)?;
-        let len = file.metadata()?.len();
-        if len > MAX_READ {
-            return Ok(Body::TooLarge(len));
-        }
-        let mut bytes = Vec::with_capacity(len as usize);
-        file.take(MAX_READ).read_to_end(&mut bytes)?;
-        Ok(Body::Whole(bytes))
-    };
-    read().unwrap_or_else(|e| Body::Unread(e.to_string()))
-}
-
-/// The record, with the body rule's finding where the header-only verdict cannot see it: an
-/// accepted header in front of a body that does not unmarshal makes the import raise.
-pub(super) fn with_body(mut record: Record, trace: &Trace, name: &CacheName) -> Record {
-    let Some(error) = &trace.body_error else {
-        return record;
-    };
-    if (record.status, record.python_action) == (trace.status, trace.action) {
-        return record;
+    let mut bytes = Vec::with_capacity(cache.len as usize);
+    bytes.extend_from_slice(&cache.head);
+    match file.take(MAX_READ).read_to_end(&mut bytes) {
+        Ok(_) => Body::Whole(bytes),
+        Err(e) => Body::Unread(e.to_string()),
     }
-    let wanted = name
-        .sources
-        .first()
-        .map_or_else(String::new, |p| display_path(p));
-    let mut reason = match (record.status, trace.action) {
-        (Status::Orphan, _) => format!(
-            "no source ({wanted}) and importing it raises: the body does not unmarshal: {error}"
-        ),
-        (_, Action::Recompile) => format!(
-            "the body does not unmarshal: {error}: pytest catches it and rewrites the cache"
-        ),
-        _ => format!("header accepted but the body does not unmarshal: {error}: the import raises"),
-    };
-    if let Some(why) = &trace.never_read {
-        reason.push_str(&format!("; {why}"));
-    }
-    record.status = trace.status;
-    record.python_action = trace.action;
-    record.severity = Severity::of(trace.status, trace.action);
-    record.reason = reason;
-    record
 }
 
 fn header_hex(read: &CacheRead, trace: &Trace) -> String {

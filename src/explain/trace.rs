@@ -130,7 +130,11 @@ pub struct TimestampCheck {
 #[derive(Clone, Debug)]
 pub struct Trace {
     pub steps: Vec<Step>,
+    /// What the rules conclude on their own; the report shows the verdict's record, and the
+    /// tests check that the two always agree.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub status: Status,
+    #[cfg_attr(not(test), allow(dead_code))]
     pub action: Action,
     pub judge: Judge,
     /// Why the judge never opens this file under default settings, if it does not.
@@ -139,6 +143,7 @@ pub struct Trace {
     pub header_len: Option<usize>,
     pub timestamp: Option<TimestampCheck>,
     /// Why the body does not unmarshal, when the body rule failed.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub body_error: Option<MarshalError>,
 }
 

@@ -249,6 +249,12 @@ fn source_date_epoch_marks_sources_at_that_mtime_as_clamped() {
     // Another value, or none at all (run clears the environment): nothing clamped.
     assert_eq!(tree_rows(&with("1500000001").json()), []);
     assert_eq!(tree_rows(&t.run(&["--format", "json"]).json()), []);
+    // --no-env: the report depends on the arguments and files only.
+    let ignored = t.run_env(
+        &["--no-env", "--format", "json"],
+        &[("SOURCE_DATE_EPOCH", "1500000000")],
+    );
+    assert_eq!(tree_rows(&ignored.json()), []);
 }
 
 #[test]
