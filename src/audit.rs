@@ -19,9 +19,10 @@ use rayon::prelude::*;
 
 use crate::model::Record;
 use crate::naming::{self, CacheName};
+use crate::open::open_regular;
 use crate::prefix::Plan;
 use crate::pyc::header::SourceHash;
-use crate::source::{source_hash, HashVariant, SourceStat};
+use crate::source::{source_file_hash, HashVariant, SourceStat};
 use crate::tree;
 use crate::verdict::prefix::{self as prefix_rule, Place};
 use crate::verdict::{self, CacheRead, Evidence, SourceState, HEAD_LEN};
@@ -147,7 +148,6 @@ fn judge_named(batch: Vec<(Found, CacheName)>, place: Option<Place>, depth: Dept
 
 fn judge_group(group: &[(Found, CacheName)], place: Option<Place>, depth: Depth) -> Vec<Record> {
     let source = stat_source(&group[0].1.sources);
-    let bytes: RefCell<Option<Result<Vec<u8>, String>>> = RefCell::new(None);
     let hashes: RefCell<HashMap<(HashVariant, u32), SourceHash>> = RefCell::new(HashMap::new());
     let hash = |variant: HashVariant, key: u32| -> Result<SourceHash, String> {
         if let Some(h) = hashes.borrow().get(&(variant, key)) {
@@ -156,9 +156,8 @@ fn judge_group(group: &[(Found, CacheName)], place: Option<Place>, depth: Depth)
         let SourceState::Present { path, .. } = &source else {
             return Err("no source".into());
         };
-        let mut cached = bytes.borrow_mut();
-        let content = cached.get_or_insert_with(|| fs::read(path).map_err(|e| e.to_string()));
-        let h = source_hash(variant, key, content.as_ref().map_err(Clone::clone)?);
+        // Streamed: memory stays one buffer whatever the source's size.
+        let h = source_file_hash(variant, key, path)?;
         hashes.borrow_mut().insert((variant, key), h);
         Ok(h)
     };
@@ -222,7 +221,8 @@ fn read_into(mut file: &File, buf: &mut Vec<u8>, want: usize) -> io::Result<usiz
     Ok(got)
 }
 
-/// Stats the source candidates in the order the interpreter tries them.
+/// Stats the source candidates in the order the interpreter tries them (a stat, which never
+/// blocks; the source is only opened, non-blocking, if its hash is needed).
 pub fn stat_source(candidates: &[PathBuf]) -> SourceState {
     for path in candidates {
         match fs::metadata(path) {
@@ -247,17 +247,20 @@ pub fn stat_source(candidates: &[PathBuf]) -> SourceState {
 }
 
 /// Reads the first bytes of a cache and its mtime, and keeps the file open (positioned after
-/// those bytes) in case the verdict needs the body.
+/// those bytes) in case the verdict needs the body. Never blocks: anything but a regular file
+/// (a FIFO, a socket, a device, a symlink to one) is an error, and is never read.
 pub fn read_head(found: &Found) -> Result<(CacheRead, File), String> {
     if found.kind == EntryKind::Directory {
         return Err("is a directory".into());
     }
-    let file = File::open(&found.path).map_err(|e| open_error(&found.path, found.kind, &e))?;
-    let meta = file.metadata().map_err(|e| e.to_string())?;
-    if meta.is_dir() {
-        return Err("is a directory".into());
-    }
-    let written_ns = SourceStat::from_metadata(&meta).mtime_ns();
+    let (file, meta) =
+        open_regular(&found.path).map_err(|e| open_error(&found.path, found.kind, &e))?;
+    read_head_from(file, &meta)
+}
+
+/// [`read_head`] from a handle already opened and checked to be a regular file.
+pub fn read_head_from(file: File, meta: &fs::Metadata) -> Result<(CacheRead, File), String> {
+    let written_ns = SourceStat::from_metadata(meta).mtime_ns();
     let mut head = Vec::with_capacity(HEAD_LEN);
     (&file)
         .take(HEAD_LEN as u64)

@@ -14,6 +14,7 @@ pub mod explain;
 pub mod mirror;
 pub mod model;
 pub mod naming;
+mod open;
 pub mod prefix;
 pub mod pyc;
 pub mod report;

@@ -9,6 +9,7 @@
 
 use std::fs::Metadata;
 use std::hash::Hasher;
+use std::path::Path;
 
 use siphasher::sip::{SipHasher13, SipHasher24};
 
@@ -123,20 +124,47 @@ pub enum HashVariant {
 
 /// `_imp.source_hash(key, source)`: SipHash with k0 = the magic word, k1 = 0.
 pub fn source_hash(variant: HashVariant, key: u32, source: &[u8]) -> SourceHash {
-    let k0 = u64::from(key);
-    let digest = match variant {
-        HashVariant::Sip24 => {
-            let mut h = SipHasher24::new_with_keys(k0, 0);
-            h.write(source);
-            h.finish()
+    let mut h = SourceHasher::new(variant, key);
+    h.write(source);
+    h.finish()
+}
+
+/// The source hash of the file at `path`, read a fixed buffer at a time (memory does not grow
+/// with the source), never blocking on a special file; the error is a reason for a row.
+pub fn source_file_hash(variant: HashVariant, key: u32, path: &Path) -> Result<SourceHash, String> {
+    let mut h = SourceHasher::new(variant, key);
+    crate::open::stream(path, |chunk| h.write(chunk)).map_err(|e| e.to_string())?;
+    Ok(h.finish())
+}
+
+/// SipHash fed in chunks: the same digest as over the whole input at once.
+enum SourceHasher {
+    Sip24(SipHasher24),
+    Sip13(SipHasher13),
+}
+
+impl SourceHasher {
+    fn new(variant: HashVariant, key: u32) -> Self {
+        let k0 = u64::from(key);
+        match variant {
+            HashVariant::Sip24 => SourceHasher::Sip24(SipHasher24::new_with_keys(k0, 0)),
+            HashVariant::Sip13 => SourceHasher::Sip13(SipHasher13::new_with_keys(k0, 0)),
         }
-        HashVariant::Sip13 => {
-            let mut h = SipHasher13::new_with_keys(k0, 0);
-            h.write(source);
-            h.finish()
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        match self {
+            SourceHasher::Sip24(h) => h.write(bytes),
+            SourceHasher::Sip13(h) => h.write(bytes),
         }
-    };
-    SourceHash(digest)
+    }
+
+    fn finish(&self) -> SourceHash {
+        SourceHash(match self {
+            SourceHasher::Sip24(h) => h.finish(),
+            SourceHasher::Sip13(h) => h.finish(),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -169,6 +197,18 @@ mod tests {
             checked += 1;
         }
         assert!(checked >= 80, "only {checked} vectors");
+    }
+
+    #[test]
+    fn streaming_gives_the_same_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.py");
+        let bytes: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        for variant in [HashVariant::Sip13, HashVariant::Sip24] {
+            let whole = source_hash(variant, 0x0A0D_0DA7, &bytes);
+            assert_eq!(source_file_hash(variant, 0x0A0D_0DA7, &path), Ok(whole));
+        }
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! what the import does and the fix. Reading happens here (the head exactly as `check` reads
 //! it, then the whole file for the body rule); judging is the verdict's and the trace's.
 
-use std::cell::{Cell, OnceCell};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
 
@@ -14,7 +15,7 @@ use crate::audit::{read_head, stat_source};
 use crate::model::{display_path, Action, Record, Status};
 use crate::naming::CacheName;
 use crate::pyc::magic::{self, MagicId};
-use crate::source::source_hash;
+use crate::source::source_file_hash;
 use crate::verdict::{self, CacheRead, Evidence, SourceState};
 use crate::walk::Found;
 
@@ -66,16 +67,17 @@ pub(super) fn judge(found: &Found, name: &CacheName) -> Judged {
         }
         Err(e) => (Err(e.clone()), Body::Unread(e)),
     };
-    let source_bytes: OnceCell<Result<Vec<u8>, String>> = OnceCell::new();
+    // The verdict and the trace ask for the same hashes: each is streamed once.
+    let hashes = RefCell::new(HashMap::new());
     let hash = |variant, key| {
         let SourceState::Present { path, .. } = &source else {
             return Err("no source".to_string());
         };
-        let bytes = source_bytes.get_or_init(|| fs::read(path).map_err(|e| e.to_string()));
-        match bytes {
-            Ok(b) => Ok(source_hash(variant, key, b)),
-            Err(e) => Err(e.clone()),
-        }
+        let mut known = hashes.borrow_mut();
+        let entry = known
+            .entry((variant, key))
+            .or_insert_with(|| source_file_hash(variant, key, path));
+        entry.clone()
     };
     // The verdict reads on after the head from the whole file already read here.
     let given = Cell::new(head.as_ref().map_or(0, |h| h.head.len()));

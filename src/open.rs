@@ -1,0 +1,105 @@
+//! Opening files to read without ever blocking, and refusing anything that is not a regular
+//! file before a byte is read.
+//!
+//! A FIFO, a socket, a terminal or a device named like a cache (or a symlink to one, such as
+//! `/dev/zero` or `/proc/self/fd/0`) would hang a plain `open` or `read`, or feed it endless
+//! bytes. Every cache and source is opened with `O_NONBLOCK` (opening a FIFO for reading then
+//! returns at once, and a socket fails), its type is checked on the handle with `fstat`, and
+//! only a regular file is handed back: the caller reports the rest as unreadable.
+
+use std::fs::{File, Metadata, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::Path;
+
+/// What a non-regular file is, for a reason column.
+pub(crate) fn describe(meta: &Metadata) -> &'static str {
+    let t = meta.file_type();
+    if t.is_dir() {
+        "is a directory"
+    } else if t.is_fifo() {
+        "not a regular file (a FIFO): never read"
+    } else if t.is_socket() {
+        "not a regular file (a socket): never read"
+    } else if t.is_char_device() {
+        "not a regular file (a character device): never read"
+    } else if t.is_block_device() {
+        "not a regular file (a block device): never read"
+    } else {
+        "not a regular file: never read"
+    }
+}
+
+/// Opens `path` (following a final symlink, as the interpreter does) without blocking, and
+/// returns the handle and its metadata only when it is a regular file.
+pub(crate) fn open_regular(path: &Path) -> io::Result<(File, Metadata)> {
+    let nonblock = rustix::fs::OFlags::NONBLOCK.bits() as i32;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(nonblock)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            // What open() says of a socket, or of a device with nothing behind it: a stat
+            // (which never blocks) says which.
+            Some(code) if code == rustix::io::Errno::NXIO.raw_os_error() => {
+                let what = std::fs::metadata(path)
+                    .map_or("not a regular file: never read", |m| describe(&m));
+                io::Error::other(what)
+            }
+            _ => e,
+        })?;
+    let meta = file.metadata()?;
+    if meta.is_file() {
+        Ok((file, meta))
+    } else {
+        Err(io::Error::other(describe(&meta)))
+    }
+}
+
+/// Feeds every byte of a regular file to `sink`, a fixed buffer at a time, and stops at the
+/// size fstat gave (a file growing meanwhile is not read forever).
+pub(crate) fn stream(path: &Path, mut sink: impl FnMut(&[u8])) -> io::Result<()> {
+    let (file, meta) = open_regular(path)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut limited = file.take(meta.len());
+    loop {
+        match limited.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => sink(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn special_files_are_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("f.pyc");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o644),
+            0,
+        )
+        .unwrap();
+        let err = open_regular(&fifo).unwrap_err().to_string();
+        assert!(err.contains("FIFO"), "{err}");
+        let err = open_regular(Path::new("/dev/zero"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("character device"), "{err}");
+        let err = open_regular(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("directory"), "{err}");
+        let file = dir.path().join("m.py");
+        std::fs::write(&file, b"abc").unwrap();
+        let mut got = Vec::new();
+        stream(&file, |b| got.extend_from_slice(b)).unwrap();
+        assert_eq!(got, b"abc");
+    }
+}
