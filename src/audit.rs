@@ -142,11 +142,26 @@ fn judge_named(batch: Vec<(Found, CacheName)>, place: Option<Place>, depth: Dept
     }
     groups
         .values()
-        .flat_map(|g| judge_group(g, place, depth))
+        .flat_map(|g| judge_group(g, place, depth, read_head))
         .collect()
 }
 
-fn judge_group(group: &[(Found, CacheName)], place: Option<Place>, depth: Depth) -> Vec<Record> {
+/// Judges one cache from a handle already open on it (`clean`'s re-check right before a
+/// removal): the bytes judged are the held file's, whatever its name refers to by then.
+/// `None` when the path is not named like a cache.
+pub fn judge_held(found: Found, file: File, meta: &fs::Metadata, depth: Depth) -> Option<Record> {
+    let name = naming::parse(&found.path)?;
+    let held = RefCell::new(Some(read_head_from(file, meta)));
+    let open = |found: &Found| held.borrow_mut().take().unwrap_or_else(|| read_head(found));
+    judge_group(&[(found, name)], None, depth, open).pop()
+}
+
+fn judge_group(
+    group: &[(Found, CacheName)],
+    place: Option<Place>,
+    depth: Depth,
+    open: impl Fn(&Found) -> Result<(CacheRead, File), String>,
+) -> Vec<Record> {
     let source = stat_source(&group[0].1.sources);
     let hashes: RefCell<HashMap<(HashVariant, u32), SourceHash>> = RefCell::new(HashMap::new());
     let hash = |variant: HashVariant, key: u32| -> Result<SourceHash, String> {
@@ -164,7 +179,7 @@ fn judge_group(group: &[(Found, CacheName)], place: Option<Place>, depth: Depth)
     group
         .iter()
         .map(|(found, name)| {
-            let read = read_head(found);
+            let read = open(found);
             let (cache, file) = match read {
                 Ok((cache, file)) => {
                     let left = cache.len.saturating_sub(cache.head.len() as u64);

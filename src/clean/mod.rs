@@ -8,6 +8,7 @@
 
 pub mod args;
 pub mod config;
+pub mod handles;
 pub mod interpreters;
 pub mod outcome;
 pub mod plan;
@@ -15,6 +16,7 @@ pub mod recompile;
 pub mod remove;
 pub mod report;
 pub mod safety;
+pub mod unlink;
 
 use std::collections::HashSet;
 use std::io::{self, BufWriter, Write};
@@ -83,16 +85,23 @@ pub fn execute(planned: Vec<Planned>, config: &CleanConfig) -> Vec<Row> {
     let (dirs, files): (Vec<Planned>, Vec<Planned>) = planned
         .into_iter()
         .partition(|p| p.record.kind == Kind::Directory);
+    let handles = handles::Handles::default();
     let ctx = remove::Context {
         mode: config.mode,
         statuses: &config.statuses,
         depth: config.checks.depth,
+        handles: &handles,
     };
     let mut done = remove::files(files, &ctx);
     if config.recompile {
         let mut finder = interpreters::Finder::default();
-        let rows = done.iter_mut().map(|d| &mut d.row);
-        recompile::rebuild(rows, config.mode, config.checks.depth, &mut finder);
+        let rows = done.iter_mut().map(|d| (&mut d.row, d.root.as_path()));
+        let how = recompile::How {
+            mode: config.mode,
+            depth: config.checks.depth,
+            handles: &handles,
+        };
+        recompile::rebuild(rows, &how, &mut finder);
     }
     let staying: HashSet<PathBuf> = done
         .iter()
@@ -104,7 +113,7 @@ pub fn execute(planned: Vec<Planned>, config: &CleanConfig) -> Vec<Row> {
         })
         .map(|d| d.row.record.path.clone())
         .collect();
-    let dir_rows = remove::directories(dirs, &done, &staying, config.mode);
+    let dir_rows = remove::directories(dirs, &done, &staying, config.mode, &handles);
     done.into_iter().map(|d| d.row).chain(dir_rows).collect()
 }
 

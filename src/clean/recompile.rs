@@ -1,23 +1,33 @@
 //! `--recompile`: rebuilding the caches `clean` removed for being stale, suspect, mismatched
 //! or corrupt, when their source exists, with the interpreter that reads them.
 //!
-//! Each cache is rebuilt by `py_compile` in that interpreter (one process per interpreter and
-//! optimisation level, fed the jobs on stdin; the script is `compile.py`), at the same path,
-//! with the same optimisation level and invalidation mode (timestamp when the old header could
-//! not say). `py_compile` writes atomically on Python 3 (a temporary file, then a rename), and
-//! Python 2 writes the magic number last, so an interrupted rebuild leaves no cache, or one a
-//! later run judges corrupt, never one that looks fresh. Every new cache is then judged by the
-//! audit; only a fresh one counts as rebuilt.
+//! Each cache is compiled by `py_compile` in that interpreter (one process per interpreter and
+//! optimisation level, fed the jobs on stdin; the script is `compile.py`), with the same
+//! optimisation level and invalidation mode (timestamp when the old header could not say),
+//! into a private temporary directory: the interpreter never writes into the tree. The bytes
+//! are then installed at the cache's place through the directory handles `clean` removes
+//! with (a temporary file opened in the cache's directory, then renamed over the name, as
+//! importlib does), so an interrupted rebuild leaves no cache or an old one, never half of
+//! one, and a directory swapped for a symlink fails the rebuild instead of writing outside.
+//! Every new cache is then judged by the audit from its handle; only a fresh one counts as
+//! rebuilt.
 
 use std::collections::BTreeMap;
+use std::fs::{self, File};
 use std::io::Write;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rustix::fs::{openat, renameat, unlinkat, AtFlags, Mode as RawMode, OFlags};
 
 use super::config::Mode;
+use super::handles::{Handles, Place};
 use super::interpreters::{python_command, Finder, Wanted};
 use super::outcome::{Rebuild, RebuildOutcome, Row};
-use crate::audit::{judge_batch, Depth};
+use super::safety::Refusal;
+use crate::audit::{judge_held, Depth};
 use crate::model::{Kind, Record, Status};
 use crate::naming::Layout;
 use crate::pyc::header::Invalidation;
@@ -74,17 +84,23 @@ pub fn spec(r: &Record) -> Result<Spec, String> {
     })
 }
 
+/// What rebuilding needs besides the rows.
+pub struct How<'a> {
+    pub mode: Mode,
+    pub depth: Depth,
+    pub handles: &'a Handles,
+}
+
 /// Rebuilds (or, in a dry run, says what would rebuild) every candidate row's cache, filling
-/// in its `rebuild`.
+/// in its `rebuild`; each row comes with the root it was found under.
 pub fn rebuild<'a>(
-    rows: impl IntoIterator<Item = &'a mut Row>,
-    mode: Mode,
-    depth: Depth,
+    rows: impl IntoIterator<Item = (&'a mut Row, &'a Path)>,
+    how: &How,
     finder: &mut Finder,
 ) {
-    let mut rows: Vec<&'a mut Row> = rows.into_iter().collect();
+    let mut rows: Vec<(&'a mut Row, &'a Path)> = rows.into_iter().collect();
     let mut batches: BTreeMap<(PathBuf, u8), Vec<(usize, Spec)>> = BTreeMap::new();
-    for (i, row) in rows.iter_mut().enumerate() {
+    for (i, (row, _)) in rows.iter_mut().enumerate() {
         if !is_candidate(row) {
             continue;
         }
@@ -104,7 +120,7 @@ pub fn rebuild<'a>(
             row.rebuild = Some(not_rebuilt(None, why));
             continue;
         };
-        if mode == Mode::DryRun {
+        if how.mode == Mode::DryRun {
             row.rebuild = Some(Rebuild {
                 outcome: RebuildOutcome::WouldRebuild,
                 interpreter: Some(exe.display().to_string()),
@@ -117,16 +133,75 @@ pub fn rebuild<'a>(
             .or_default()
             .push((i, spec));
     }
+    // The interpreter writes every cache into a private directory; the bytes are then
+    // installed in the tree through its directory handles, never by a path it resolves.
+    let private = match tempfile::Builder::new().prefix("pyc-audit-").tempdir() {
+        Ok(dir) => dir,
+        Err(e) => {
+            for (i, _) in batches.values().flatten() {
+                let why = format!("cannot create a private directory: {e}");
+                rows[*i].0.rebuild = Some(not_rebuilt(None, why));
+            }
+            return;
+        }
+    };
     for ((exe, level), jobs) in batches {
-        let results = run(&exe, level, &jobs);
-        for ((i, spec), result) in jobs.into_iter().zip(results) {
+        let outputs: Vec<(usize, Spec)> = jobs
+            .iter()
+            .map(|(i, spec)| {
+                let cache = private.path().join(format!("{i}.pyc"));
+                (
+                    *i,
+                    Spec {
+                        cache,
+                        ..spec.clone()
+                    },
+                )
+            })
+            .collect();
+        let results = run(&exe, level, &outputs);
+        for (((i, spec), (_, out)), result) in jobs.into_iter().zip(&outputs).zip(results) {
             let interpreter = Some(exe.display().to_string());
-            rows[i].rebuild = Some(match result {
-                Ok(()) => judged(&spec.cache, depth, interpreter),
+            let root = rows[i].1;
+            let installed = result.and_then(|()| install(how.handles, root, &spec, &out.cache));
+            rows[i].0.rebuild = Some(match installed {
+                Ok(place) => judged(&place, &spec.cache, how.depth, interpreter),
                 Err(why) => not_rebuilt(interpreter, why),
             });
         }
     }
+}
+
+static INSTALLED: AtomicU64 = AtomicU64::new(0);
+
+/// Writes the interpreter's bytes to the cache's place, atomically as importlib does: a new
+/// temporary file (`NAME.<digits>`, debris if a crash leaves it) in the cache's directory,
+/// opened through that directory's handle, then renamed over the name.
+fn install(handles: &Handles, root: &Path, spec: &Spec, written: &Path) -> Result<Place, String> {
+    let bytes = fs::read(written).map_err(|e| format!("the interpreter wrote no cache: {e}"))?;
+    let place = handles.locate(root, &spec.cache).map_err(|r| match r {
+        Refusal::Vanished => "its directory is gone".to_string(),
+        Refusal::Unsafe(why) | Refusal::Io(why) => why,
+    })?;
+    // importlib's mode: the source's, writable by its owner, never executable.
+    let mode = fs::metadata(&spec.source).map_or(0o644, |m| (m.mode() | 0o200) & 0o666);
+    let n = INSTALLED.fetch_add(1, Ordering::Relaxed);
+    let mut tmp = place.name.clone();
+    tmp.push(format!(".{}{n:04}", std::process::id()));
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = openat(place.fd(), &*tmp, flags, RawMode::from_raw_mode(mode))
+        .map_err(|e| format!("cannot write a temporary file: {e}"))?;
+    let written = File::from(fd)
+        .write_all(&bytes)
+        .map_err(|e| e.to_string())
+        .and_then(|()| {
+            renameat(place.fd(), &*tmp, place.fd(), &*place.name).map_err(|e| e.to_string())
+        });
+    if let Err(why) = written {
+        let _ = unlinkat(place.fd(), &*tmp, AtFlags::empty());
+        return Err(format!("cannot install the new cache: {why}"));
+    }
+    Ok(place)
 }
 
 fn not_rebuilt(interpreter: Option<String>, reason: String) -> Rebuild {
@@ -137,13 +212,18 @@ fn not_rebuilt(interpreter: Option<String>, reason: String) -> Rebuild {
     }
 }
 
-/// The audit's verdict on a new cache: rebuilt only when fresh.
-fn judged(cache: &Path, depth: Depth, interpreter: Option<String>) -> Rebuild {
+/// The audit's verdict on a new cache, read through its directory handle: rebuilt only when
+/// fresh.
+fn judged(place: &Place, cache: &Path, depth: Depth, interpreter: Option<String>) -> Rebuild {
     let found = Found {
         path: cache.to_path_buf(),
         kind: EntryKind::File,
     };
-    match judge_batch(vec![found], depth).pop() {
+    let record = place.open_file().ok().and_then(|file| {
+        let meta = file.metadata().ok().filter(|m| m.is_file())?;
+        judge_held(found, file, &meta, depth)
+    });
+    match record {
         Some(r) if r.status == Status::Fresh => Rebuild {
             outcome: RebuildOutcome::Rebuilt,
             interpreter,

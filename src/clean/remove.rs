@@ -1,39 +1,42 @@
-//! Removing what the plan selected, one path at a time, each re-checked right before removal.
+//! Removing what the plan selected, one file at a time, each judged again right before its
+//! removal from a handle that stays open until its name is gone.
 //!
-//! For every file: its name must be a cache or temporary-file name, no directory between its
-//! root and it may be a symlink, it must be a regular file (`symlink_metadata`, which never
-//! follows the final link), and a cache is judged again by the audit: if it is no longer in a
-//! selected status (another process rewrote it, its source came back) it stays. Only then
-//! `remove_file`, which unlinks the name and never follows a symlink. Directories are removed
-//! with `remove_dir`, which fails unless the directory is empty, and only when named
+//! For every file: its name must be a cache or temporary-file name; its directory is opened
+//! from the root's handle without following any symlink (`handles`), the file is opened in it
+//! with `O_NOFOLLOW | O_NONBLOCK` and must be a regular file; a cache is judged again by the
+//! audit from that handle (if it is no longer in a selected status, another process rewrote
+//! it or its source came back, it stays); a temporary file stays unless untouched for
+//! [`DEBRIS_AGE`]. Then `unlink::remove_judged` removes the name only if it still refers to
+//! that very file. Directories are removed with `unlinkat(AT_REMOVEDIR)` relative to their
+//! parent's handle, which fails unless the directory is empty, and only when named
 //! `__pycache__`.
 //!
-//! Order, and why a crash part-way leaves a consistent tree: every step is one `unlink` or one
-//! `rmdir`, each atomic, so there is never a half-removed file. Files go first, directory by
-//! directory, the `__init__` caches of a directory last, so a package that loses its caches
-//! stays the same kind of package until its last one goes; `__pycache__` directories go last
-//! and only once empty. Whatever a crash leaves is a subset of the original caches, each
-//! untouched and judged by a later run exactly as before, plus possibly an empty `__pycache__`,
-//! which a later run reports and removes as debris. Nothing is renamed or rewritten, so no
-//! state exists that a later run could mistake for something else.
-//!
-//! The checks and the removal are separate system calls: a directory swapped for a symlink in
-//! between by someone with write access to the tree is not detected (removal would need
-//! `unlinkat` on an opened directory chain, which std does not offer).
+//! Order, and why a crash part-way leaves a consistent tree: every step is one rename, one
+//! `unlink` or one `rmdir`, each atomic, so there is never a half-removed file. Files go first,
+//! directory by directory, the `__init__` caches of a directory last, so a package that loses
+//! its caches stays the same kind of package until its last one goes; `__pycache__`
+//! directories go last and only once empty. Whatever a crash leaves is a subset of the
+//! original caches, each untouched and judged by a later run exactly as before, plus possibly
+//! an empty `__pycache__` (which a later run removes as debris) and at most one
+//! `.pyc-audit-PID-N.quarantine` file: a cache judged useless, set aside just before its
+//! unlink, which Python never reads.
 
 use std::collections::HashSet;
-use std::fs;
+use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use rustix::fs::{unlinkat, AtFlags};
+use rustix::io::Errno;
 
 use super::config::Mode;
+use super::handles::{Handles, Place};
 use super::outcome::{Outcome, Row};
 use super::plan::{Decision, Planned};
-use super::safety::{
-    self, is_pycache_name, no_symlink_below_root, real_directory, regular_file_size,
-    removable_file_name, FileName, Refusal,
-};
-use crate::audit::{judge_batch, Depth};
+use super::safety::{self, is_pycache_name, removable_file_name, FileName, Refusal};
+use super::unlink::{remove_judged, Identity, Unlinked};
+use crate::audit::{judge_held, Depth};
 use crate::model::{Action, Kind, Record, Status};
 use crate::walk::{EntryKind, Found};
 
@@ -42,7 +45,13 @@ pub struct Context<'a> {
     pub mode: Mode,
     pub statuses: &'a HashSet<Status>,
     pub depth: Depth,
+    pub handles: &'a Handles,
 }
+
+/// How long a temporary file of a cache write must be untouched before it is debris that
+/// `clean` removes: a write in progress (importlib writes the whole cache, then renames it)
+/// takes far less, and a minute leaves room for a slow disk or a stopped process.
+pub const DEBRIS_AGE: Duration = Duration::from_secs(60);
 
 /// A row and the root its path was found under.
 pub struct Done {
@@ -80,51 +89,111 @@ fn remove_file(record: Record, root: &Path, ctx: &Context) -> Row {
     let Some(name) = name else {
         return refused(record, Refusal::Unsafe("not named like a cache".into()));
     };
-    if let Err(r) = no_symlink_below_root(root, &record.path) {
-        return refused(record, r);
-    }
-    let size = match regular_file_size(&record.path) {
-        Ok(size) => size,
+    let place = match ctx.handles.locate(root, &record.path) {
+        Ok(place) => place,
         Err(r) => return refused(record, r),
     };
+    let (held, meta) = match open_held(&place) {
+        Ok(opened) => opened,
+        Err(r) => return refused(record, r),
+    };
+    let judged = match Identity::of(&held) {
+        Ok(id) => id,
+        Err(e) => return refused(record, Refusal::Io(e.to_string())),
+    };
     let record = match name {
-        FileName::Debris => record,
-        FileName::Cache => match recheck(record, ctx) {
+        FileName::Debris => match young_debris(&meta) {
+            Some(why) => return Row::new(record, Outcome::Kept, Some(why)),
+            None => record,
+        },
+        FileName::Cache => match recheck(record, &held, &meta, ctx) {
             Ok(record) => record,
             Err(row) => return *row,
         },
     };
     let outcome = match ctx.mode {
         Mode::DryRun => Ok(Outcome::WouldRemove),
-        Mode::Remove => match fs::remove_file(&record.path) {
-            Ok(()) => Ok(Outcome::Removed),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Refusal::Vanished),
-            Err(e) => Err(Refusal::Io(e.to_string())),
+        Mode::Remove => match remove_judged(&place, &held, judged) {
+            Unlinked::Removed => Ok(Outcome::Removed),
+            Unlinked::Vanished => Err(Refusal::Vanished),
+            Unlinked::Changed => {
+                let why = "replaced or changed just before its removal: left in place";
+                return Row::new(record, Outcome::Kept, Some(why.into()));
+            }
+            Unlinked::Failed(why) => Err(Refusal::Io(why)),
         },
     };
+    // The held handle is dropped only now, once its name is gone.
+    drop(held);
     match outcome {
         Ok(outcome) => {
             let mut row = Row::new(record, outcome, None);
-            row.bytes = size;
+            row.bytes = meta.len();
             row
         }
         Err(r) => refused(record, r),
     }
 }
 
-/// Judges a cache again; the fresh record if it is still to be removed, else its row.
-fn recheck(old: Record, ctx: &Context) -> Result<Record, Box<Row>> {
+/// Opens the file through its directory handle; only a regular file is kept open.
+fn open_held(place: &Place) -> Result<(File, fs::Metadata), Refusal> {
+    let file = place.open_file().map_err(|e| match e.raw_os_error() {
+        Some(code) if code == Errno::LOOP.raw_os_error() => Refusal::Unsafe(
+            "a symlink: clean removes only regular files, never a link or its target".into(),
+        ),
+        Some(code) if code == Errno::NXIO.raw_os_error() => {
+            Refusal::Unsafe("not a regular file".into())
+        }
+        _ if e.kind() == io::ErrorKind::NotFound => Refusal::Vanished,
+        _ => Refusal::Io(e.to_string()),
+    })?;
+    let meta = file.metadata().map_err(|e| Refusal::Io(e.to_string()))?;
+    if meta.is_file() {
+        Ok((file, meta))
+    } else if meta.is_dir() {
+        Err(Refusal::Unsafe("a directory named like a cache".into()))
+    } else {
+        Err(Refusal::Unsafe("not a regular file".into()))
+    }
+}
+
+/// Why a temporary file of a cache write stays: a write may still be in progress unless it
+/// has been untouched for [`DEBRIS_AGE`].
+fn young_debris(meta: &fs::Metadata) -> Option<String> {
+    let modified = meta.modified().ok()?;
+    let age = SystemTime::now()
+        .duration_since(modified)
+        .unwrap_or_default();
+    (age < DEBRIS_AGE).then(|| {
+        format!(
+            "modified {}s ago: a cache write may still be in progress (temporary files are \
+             removed once untouched for {}s)",
+            age.as_secs(),
+            DEBRIS_AGE.as_secs()
+        )
+    })
+}
+
+/// Judges a cache again from the held handle; the fresh record if it is still to be removed,
+/// else its row.
+fn recheck(
+    old: Record,
+    held: &File,
+    meta: &fs::Metadata,
+    ctx: &Context,
+) -> Result<Record, Box<Row>> {
     let found = Found {
         path: old.path.clone(),
         kind: EntryKind::File,
     };
-    let Some(new) = judge_batch(vec![found], ctx.depth).pop() else {
+    let file = match held.try_clone() {
+        Ok(file) => file,
+        Err(e) => return Err(Box::new(refused(old, Refusal::Io(e.to_string())))),
+    };
+    let Some(new) = judge_held(found, file, meta, ctx.depth) else {
         return Err(Box::new(refused(old, Refusal::Vanished)));
     };
     if new.status == Status::Unreadable {
-        if regular_file_size(&new.path) == Err(Refusal::Vanished) {
-            return Err(Box::new(refused(new, Refusal::Vanished)));
-        }
         let why = new.reason.clone();
         return Err(Box::new(Row::new(new, Outcome::Failed, Some(why))));
     }
@@ -156,6 +225,7 @@ pub fn directories(
     files: &[Done],
     staying: &HashSet<PathBuf>,
     mode: Mode,
+    handles: &Handles,
 ) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut candidates: Vec<(PathBuf, PathBuf, Option<Record>)> = Vec::new();
@@ -183,7 +253,7 @@ pub fn directories(
         .map(|d| d.row.record.path.as_path())
         .collect();
     for (dir, root, planned) in candidates {
-        if let Some(row) = directory(&dir, &root, planned, &leaving, mode) {
+        if let Some(row) = directory(&dir, &root, planned, &leaving, mode, handles) {
             rows.push(row);
         }
     }
@@ -197,6 +267,7 @@ fn directory(
     planned: Option<Record>,
     leaving: &HashSet<&Path>,
     mode: Mode,
+    handles: &Handles,
 ) -> Option<Row> {
     let emptied = planned.is_none();
     let record = planned.unwrap_or_else(|| {
@@ -213,15 +284,23 @@ fn directory(
         let why = "only __pycache__ directories below a root are removed";
         return (!emptied).then(|| Row::new(record, Outcome::Kept, Some(why.into())));
     }
-    if let Err(r) = no_symlink_below_root(root, dir).and_then(|()| real_directory(dir)) {
-        return (!emptied).then(|| refused(record, r));
-    }
+    let place = match handles.locate(root, dir) {
+        Ok(place) => place,
+        Err(r) => return (!emptied).then(|| refused(record, r)),
+    };
     let result = match mode {
         Mode::DryRun => would_be_empty(dir, leaving).map(|_| Outcome::WouldRemove),
-        Mode::Remove => fs::remove_dir(dir).map(|()| Outcome::Removed),
+        // rmdir relative to the parent's handle: a symlink in its place is refused (ENOTDIR),
+        // and only an empty directory goes.
+        Mode::Remove => unlinkat(place.fd(), &*place.name, AtFlags::REMOVEDIR)
+            .map(|()| Outcome::Removed)
+            .map_err(io::Error::from),
     };
     match result {
         Ok(outcome) => Some(Row::new(record, outcome, None)),
+        Err(e) if e.raw_os_error() == Some(Errno::NOTDIR.raw_os_error()) => {
+            (!emptied).then(|| refused(record, Refusal::Unsafe("not a real directory".into())))
+        }
         Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty => {
             (!emptied).then(|| Row::new(record, Outcome::Kept, Some("no longer empty".into())))
         }
@@ -245,6 +324,7 @@ fn would_be_empty(dir: &Path, leaving: &HashSet<&Path>) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::judge_batch;
     use filetime::FileTime;
 
     const T: i64 = 1_700_000_000;
@@ -280,6 +360,7 @@ mod tests {
             mode: Mode::Remove,
             statuses: &statuses,
             depth: Depth::Header,
+            handles: &Handles::default(),
         };
         // Rewritten to match its source since the audit: it stays.
         fs::write(&cache, cache_311(6)).unwrap();

@@ -1,15 +1,12 @@
-//! The rules that decide whether `clean` may remove a path, as small functions: the pure ones
-//! look only at names and paths; the others stat with `symlink_metadata`, which never follows
-//! a symlink, and are called right before each removal.
+//! The rules that decide whether `clean` may remove a path, as pure functions of names and
+//! paths; what is on disk is checked through directory handles (`handles`, `unlink`).
 //!
-//! Together they guarantee that only regular files named like a cache (or like a cache write's
-//! temporary file) and `__pycache__` directories are removed, that nothing is reached through
-//! a symlink (so no symlink's target, and nothing outside the given roots), and that a source
-//! is never removed (its name is never a cache name).
+//! Together with those they guarantee that only regular files named like a cache (or like a
+//! cache write's temporary file) and `__pycache__` directories are removed, that nothing is
+//! reached through a symlink (so no symlink's target, and nothing outside the given roots),
+//! and that a source is never removed (its name is never a cache name).
 
 use std::ffi::OsStr;
-use std::fs;
-use std::io;
 use std::path::{Component, Path};
 
 use crate::naming::is_cache_file_name;
@@ -72,63 +69,6 @@ pub fn refused_root(canonical: &Path, home: Option<&Path>) -> Option<&'static st
     }
 }
 
-/// Checks that every directory between `root` (excluded) and `path` (excluded) is a real
-/// directory, not a symlink: so `path` is inside the root on disk, not only by name.
-pub fn no_symlink_below_root(root: &Path, path: &Path) -> Result<(), Refusal> {
-    let Some(rel) = below_root(root, path) else {
-        return Err(Refusal::Unsafe("not below a given root".into()));
-    };
-    let mut dir = root.to_path_buf();
-    let mut parts: Vec<Component> = rel.components().collect();
-    parts.pop();
-    for part in parts {
-        dir.push(part);
-        let meta = fs::symlink_metadata(&dir).map_err(|e| refusal(&e))?;
-        if meta.file_type().is_symlink() {
-            return Err(Refusal::Unsafe(format!(
-                "{} is a symlink: clean never removes through one",
-                crate::report::escaped_path(&dir)
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// The size of the regular file at `path`, not following a final symlink.
-pub fn regular_file_size(path: &Path) -> Result<u64, Refusal> {
-    let meta = fs::symlink_metadata(path).map_err(|e| refusal(&e))?;
-    let kind = meta.file_type();
-    if kind.is_file() {
-        Ok(meta.len())
-    } else if kind.is_symlink() {
-        Err(Refusal::Unsafe(
-            "a symlink: clean removes only regular files, never a link or its target".into(),
-        ))
-    } else if kind.is_dir() {
-        Err(Refusal::Unsafe("a directory named like a cache".into()))
-    } else {
-        Err(Refusal::Unsafe("not a regular file".into()))
-    }
-}
-
-/// Checks that `path` is a real directory (not a symlink to one).
-pub fn real_directory(path: &Path) -> Result<(), Refusal> {
-    let meta = fs::symlink_metadata(path).map_err(|e| refusal(&e))?;
-    if meta.file_type().is_dir() {
-        Ok(())
-    } else {
-        Err(Refusal::Unsafe("not a real directory".into()))
-    }
-}
-
-fn refusal(e: &io::Error) -> Refusal {
-    if e.kind() == io::ErrorKind::NotFound {
-        Refusal::Vanished
-    } else {
-        Refusal::Io(e.to_string())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,46 +117,5 @@ mod tests {
         assert_eq!(refused_root(Path::new("/home/u/src"), Some(&home)), None);
         assert_eq!(refused_root(Path::new("/home"), Some(&home)), None);
         assert_eq!(refused_root(Path::new("/srv"), None), None);
-    }
-
-    #[test]
-    fn stat_checks_never_follow_symlinks() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        let outside = tempfile::tempdir().unwrap();
-        fs::write(outside.path().join("t.pyc"), b"x").unwrap();
-        fs::create_dir(root.join("real")).unwrap();
-        fs::write(root.join("real/a.pyc"), b"abc").unwrap();
-        std::os::unix::fs::symlink(outside.path(), root.join("link")).unwrap();
-        std::os::unix::fs::symlink(outside.path().join("t.pyc"), root.join("f.pyc")).unwrap();
-        fs::create_dir(root.join("d.pyc")).unwrap();
-
-        assert_eq!(
-            no_symlink_below_root(root, &root.join("real/a.pyc")),
-            Ok(())
-        );
-        assert_eq!(regular_file_size(&root.join("real/a.pyc")), Ok(3));
-        assert!(matches!(
-            no_symlink_below_root(root, &root.join("link/t.pyc")),
-            Err(Refusal::Unsafe(_))
-        ));
-        assert!(matches!(
-            regular_file_size(&root.join("f.pyc")),
-            Err(Refusal::Unsafe(_))
-        ));
-        assert!(matches!(
-            regular_file_size(&root.join("d.pyc")),
-            Err(Refusal::Unsafe(_))
-        ));
-        assert_eq!(
-            regular_file_size(&root.join("gone.pyc")),
-            Err(Refusal::Vanished)
-        );
-        assert!(real_directory(&root.join("real")).is_ok());
-        assert!(real_directory(&root.join("link")).is_err());
-        assert!(matches!(
-            no_symlink_below_root(root, &outside.path().join("t.pyc")),
-            Err(Refusal::Unsafe(_))
-        ));
     }
 }

@@ -17,6 +17,7 @@ mod real;
 mod recompile;
 mod safety;
 mod snapshot;
+mod swap;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -197,3 +197,26 @@ fn a_missing_root_fails_the_run_and_the_others_are_cleaned() {
     assert_eq!(run.json()["summary"]["failed"], 1);
     assert!(!exists(&t.path("__pycache__/o.cpython-311.pyc")));
 }
+
+#[test]
+fn a_young_temporary_file_may_be_a_write_in_progress_and_stays() {
+    let t = Tree::new()
+        .file("__pycache__/old.cpython-311.pyc.123", b"partial")
+        .file("__pycache__/new.cpython-311.pyc.456", b"partial");
+    // Written just now: a write may still be going on.
+    fs::write(t.path("__pycache__/new.cpython-311.pyc.456"), b"partial").unwrap();
+    let run = t.run(&["clean", "--format", "json"]);
+    run.expect(0);
+    assert_eq!(
+        outcomes(&run.json()),
+        [
+            ("__pycache__/new.cpython-311.pyc.456".into(), "kept".into()),
+            (
+                "__pycache__/old.cpython-311.pyc.123".into(),
+                "removed".into()
+            ),
+        ]
+    );
+    assert!(exists(&t.path("__pycache__/new.cpython-311.pyc.456")));
+    assert!(!exists(&t.path("__pycache__/old.cpython-311.pyc.123")));
+}

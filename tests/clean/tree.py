@@ -172,6 +172,8 @@ def build_audit(root, outside):
 
     debris = fresh + ".12345"
     shutil.copyfile(fresh, debris)
+    # Untouched for long: no write can still be in progress (clean keeps younger ones).
+    set_mtime(debris, T0)
     tree.note(debris, "debris")
     os.makedirs(tree.path("empty", "__pycache__"))
     tree.note(tree.path("empty", "__pycache__"), "debris")
