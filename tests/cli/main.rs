@@ -6,6 +6,7 @@ mod bad_input;
 mod exit_codes;
 mod explain;
 mod formats;
+mod hostile;
 mod prefix;
 mod support;
 mod tree_findings;
