@@ -92,7 +92,25 @@ fn check(config: Config) -> Result<ExitStatus> {
     let mut out = BufWriter::new(stdout.lock());
     report::render(&report, &opts, &mut out)?;
     out.flush()?;
+    let refused = refused_paths(&report, &opts);
+    report::paths::report_refused(&refused);
+    if !refused.is_empty() {
+        return Ok(ExitStatus::Error);
+    }
     Ok(exit::policy(&records, walk_errors.len(), config.fail_on))
+}
+
+/// The paths `--format paths` could not print newline-terminated.
+fn refused_paths<'r>(report: &Report<'r>, opts: &RenderOptions) -> Vec<&'r Path> {
+    if opts.format != cli::Format::Paths {
+        return Vec::new();
+    }
+    let files =
+        (report.shown.iter()).filter(|r| matches!(r.kind, model::Kind::Cache | model::Kind::File));
+    files
+        .map(|r| r.path.as_path())
+        .filter(|p| report::paths::refused(p, opts.print0))
+        .collect()
 }
 
 /// Says once where the prefix comes from when the environment set it, and warns when it does

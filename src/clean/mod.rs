@@ -53,6 +53,17 @@ pub fn run(args: CleanArgs) -> Result<ExitStatus> {
     let mut out = BufWriter::new(stdout.lock());
     report::render(&rows, &summary, &opts, &mut out)?;
     out.flush()?;
+    if config.format == crate::cli::Format::Paths {
+        let removed = rows.iter().filter(|r| r.outcome.removes());
+        let refused: Vec<&Path> = removed
+            .map(|r| r.record.path.as_path())
+            .filter(|p| crate::report::paths::refused(p, config.print0))
+            .collect();
+        crate::report::paths::report_refused(&refused);
+        if !refused.is_empty() {
+            return Ok(ExitStatus::Error);
+        }
+    }
     Ok(exit_status(&summary))
 }
 

@@ -10,7 +10,7 @@ use tabled::settings::Style;
 
 use super::outcome::{CleanSummary, Outcome, RebuildOutcome, Row};
 use crate::cli::Format;
-use crate::model::{reported, SCHEMA_VERSION};
+use crate::model::SCHEMA_VERSION;
 use crate::report::{escaped_path, paint, python_cell, severity_code, write_document};
 
 #[derive(Serialize)]
@@ -51,11 +51,9 @@ pub fn render(
             Ok(())
         }
         Format::Paths => {
-            let end: &[u8] = if opts.print0 { b"\0" } else { b"\n" };
-            for row in rows.iter().filter(|r| r.outcome.removes()) {
-                out.write_all(reported(&row.record.path).as_os_str().as_encoded_bytes())?;
-                out.write_all(end)?;
-            }
+            let removed = rows.iter().filter(|r| r.outcome.removes());
+            let paths = removed.map(|r| r.record.path.as_path());
+            crate::report::paths::write(paths, opts.print0, out)?;
             Ok(())
         }
     }
@@ -83,7 +81,7 @@ fn reason(row: &Row) -> String {
             RebuildOutcome::NotRebuilt => format!("; not rebuilt: {}", rebuild.reason),
         });
     }
-    text.replace(['\n', '\r'], " ")
+    crate::report::escape(&text).into_owned()
 }
 
 fn table(rows: &[Row], summary: &CleanSummary, color: bool, out: &mut dyn Write) -> io::Result<()> {

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use super::trace::{Outcome, Step};
 use super::{Explanation, FileReport, TargetKind};
 use crate::model::{Action, Severity, Summary};
-use crate::report::{escaped_path, summary_line};
+use crate::report::{escape, escaped_path, summary_line};
 use crate::verdict::text;
 
 const RESET: &str = "\x1b[0m";
@@ -20,11 +20,13 @@ struct Painter {
 }
 
 impl Painter {
+    /// Escapes the text (the one escaping function), then colours it.
     fn paint(&self, text: &str, code: &str) -> String {
+        let text = escape(text);
         if self.color && !code.is_empty() {
             format!("\x1b[{code}m{text}{RESET}")
         } else {
-            text.to_string()
+            text.into_owned()
         }
     }
 }
@@ -75,23 +77,28 @@ fn block(e: &Explanation, p: &Painter, out: &mut dyn Write) -> io::Result<()> {
     let r = &e.record;
     writeln!(out, "{}", p.paint(&escaped_path(&r.path), BOLD))?;
     writeln!(out, "  {}", headline(e, p))?;
-    writeln!(out, "  {}", r.reason.replace(['\n', '\r'], " "))?;
+    writeln!(out, "  {}", escape(&r.reason))?;
     writeln!(out)?;
     cache_section(e, p, out)?;
     source_section(e, p, out)?;
     writeln!(out)?;
     rules_section(e, p, out)?;
     writeln!(out)?;
-    writeln!(out, "  {}  {}", p.paint("on import", BOLD), e.on_import)?;
+    writeln!(
+        out,
+        "  {}  {}",
+        p.paint("on import", BOLD),
+        escape(&e.on_import)
+    )?;
     match &e.fix {
         Some(fix) => {
             let fix_label = p.paint("fix", BOLD);
             match &fix.command {
                 Some(command) => {
                     writeln!(out, "  {fix_label}        {}", p.paint(command, "1;36"))?;
-                    writeln!(out, "             {}", fix.note)
+                    writeln!(out, "             {}", escape(&fix.note))
                 }
-                None => writeln!(out, "  {fix_label}        {}", fix.note),
+                None => writeln!(out, "  {fix_label}        {}", escape(&fix.note)),
             }
         }
         None => writeln!(out, "  {}        nothing to fix", p.paint("fix", BOLD)),
@@ -123,6 +130,7 @@ fn who(e: &Explanation) -> &str {
 }
 
 fn field(out: &mut dyn Write, p: &Painter, name: &str, value: &str) -> io::Result<()> {
+    let value = escape(value);
     writeln!(out, "    {} {value}", p.paint(&format!("{name:<8}"), DIM))
 }
 
@@ -135,7 +143,7 @@ fn cache_section(e: &Explanation, p: &Painter, out: &mut dyn Write) -> io::Resul
     if let Some(ns) = e.cache_mtime_ns {
         title.push_str(&format!(", written {}", precise_date(ns)));
     }
-    writeln!(out, "  {}    {title}", p.paint("cache", BOLD))?;
+    writeln!(out, "  {}    {}", p.paint("cache", BOLD), escape(&title))?;
     if let Some(hex) = &e.header_hex {
         field(out, p, "header", hex)?;
     }
@@ -246,6 +254,10 @@ fn rule_line(step: &Step, fail_code: &str, p: &Painter) -> String {
     format!(
         "{} {}",
         p.paint(mark, code),
-        if dim { p.paint(&text, DIM) } else { text }
+        if dim {
+            p.paint(&text, DIM)
+        } else {
+            escape(&text).into_owned()
+        }
     )
 }

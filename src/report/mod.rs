@@ -3,9 +3,10 @@
 //! report and nothing else.
 
 mod json;
-mod paths;
+pub(crate) mod paths;
 mod table;
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use crate::cli::Format;
@@ -71,11 +72,34 @@ pub fn escaped_path(path: &std::path::Path) -> String {
 
 fn push_escaped(out: &mut String, s: &str) {
     for c in s.chars() {
-        if c.is_control() || c == '\\' {
-            out.extend(c.escape_default());
+        if c == '\\' {
+            out.push_str("\\\\");
         } else {
-            out.push(c);
+            push_char(out, c);
         }
+    }
+}
+
+/// The one escaping function of every human-readable output (tables, `explain` text, summary
+/// and environment lines, diagnostics): control characters (C0, DEL and C1) are shown as
+/// `\n`, `\t`, `\u{1b}`, ... so that no byte from a file name, a file or the environment can
+/// drive the terminal. Nothing else changes, so text already escaped passes unchanged.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        push_char(&mut out, c);
+    }
+    Cow::Owned(out)
+}
+
+fn push_char(out: &mut String, c: char) {
+    if c.is_control() {
+        out.extend(c.escape_default());
+    } else {
+        out.push(c);
     }
 }
 
@@ -95,5 +119,18 @@ mod tests {
             let p = Path::new(std::ffi::OsStr::from_bytes(b"caf\xe9/x.pyc"));
             assert_eq!(escaped_path(p), "caf\\xe9/x.pyc");
         }
+    }
+
+    #[test]
+    fn escape_shows_every_control_character_and_is_idempotent() {
+        for c in (0u32..0x20).chain(0x7f..0xa0).filter_map(char::from_u32) {
+            let text = format!("a{c}b");
+            let shown = escape(&text);
+            assert!(!shown.chars().any(char::is_control), "{shown:?}");
+            assert_eq!(escape(&shown), shown);
+        }
+        assert_eq!(escape("\x1b[31mred\x07"), "\\u{1b}[31mred\\u{7}");
+        assert_eq!(escape("a\\nb"), "a\\nb");
+        assert_eq!(escape("\u{85}"), "\\u{85}");
     }
 }

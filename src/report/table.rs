@@ -5,16 +5,17 @@ use std::io::{self, Write};
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
-use super::{escaped_path, Report};
+use super::{escape, escaped_path, Report};
 use crate::model::{Kind, Record, Severity, Status, Summary};
 
 const RESET: &str = "\x1b[0m";
 
 pub(crate) fn paint(text: &str, code: &str, color: bool) -> String {
+    let text = escape(text);
     if color {
         format!("\x1b[{code}m{text}{RESET}")
     } else {
-        text.to_string()
+        text.into_owned()
     }
 }
 
@@ -52,7 +53,7 @@ pub(super) fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::R
                 ),
                 python_cell(record),
                 escaped_path(&record.path),
-                record.reason.replace(['\n', '\r'], " "),
+                escape(&record.reason).into_owned(),
             ]);
         }
         let mut table = builder.build();
@@ -72,13 +73,14 @@ pub(super) fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::R
 /// The pycache prefix and the environment the verdicts assume, under the summary line.
 pub(super) fn context_lines(summary: &Summary) -> Vec<String> {
     let prefix = summary.pycache_prefix.iter().map(|p| {
-        let p = p.replace(['\n', '\r'], " ");
-        format!("pycache prefix {p}: Python 3.8+ reads caches there, not in __pycache__")
+        let line =
+            format!("pycache prefix {p}: Python 3.8+ reads caches there, not in __pycache__");
+        escape(&line).into_owned()
     });
-    let variables = summary.environment.iter().map(|v| {
-        let value = v.value.replace(['\n', '\r'], " ");
-        format!("{}={value}: {}", v.name, v.effect)
-    });
+    let variables = summary
+        .environment
+        .iter()
+        .map(|v| escape(&format!("{}={}: {}", v.name, v.value, v.effect)).into_owned());
     prefix.chain(variables).collect()
 }
 
