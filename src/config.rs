@@ -96,7 +96,6 @@ impl Config {
             }
         }
         Ok(Config {
-            roots,
             prefix,
             environment,
             format: args.format,
@@ -109,7 +108,8 @@ impl Config {
                 depth: Depth::of(args.deep),
                 source_date_epoch: environment::source_date_epoch(lookup),
             },
-            exclude: globs(&args.exclude, "--exclude")?,
+            exclude: globs(&args.exclude, "--exclude", &roots)?,
+            roots,
         })
     }
 }
@@ -130,18 +130,32 @@ pub fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-/// Compiles the globs of `flag` (`--exclude`, `--keep`): `/` is literal, a trailing `/`
-/// ignored.
-pub(crate) fn globs(patterns: &[String], flag: &str) -> Result<GlobSet> {
+/// Compiles the globs of `flag` (`--exclude`, `--keep`): `/` is literal; every spelling of a
+/// place below a root (`./x`, `x/`, `root/x`, `/abs/root/x`) becomes `x` (see `spelling`).
+pub(crate) fn globs(patterns: &[String], flag: &str, roots: &[PathBuf]) -> Result<GlobSet> {
+    Ok(globs_of(patterns, flag, roots)?.0)
+}
+
+/// [`globs`], and for each compiled glob the pattern it was written as.
+pub(crate) fn globs_of(
+    patterns: &[String],
+    flag: &str,
+    roots: &[PathBuf],
+) -> Result<(GlobSet, Vec<String>)> {
+    let cwd = std::env::current_dir().unwrap_or_default();
     let mut builder = GlobSetBuilder::new();
+    let mut written = Vec::new();
     for pattern in patterns {
-        let glob = GlobBuilder::new(pattern.trim_end_matches('/'))
-            .literal_separator(true)
-            .build()
-            .with_context(|| format!("invalid {flag} glob {pattern:?}"))?;
-        builder.add(glob);
+        for form in crate::spelling::spellings(pattern, roots, &cwd) {
+            let glob = GlobBuilder::new(&form)
+                .literal_separator(true)
+                .build()
+                .with_context(|| format!("invalid {flag} glob {pattern:?}"))?;
+            builder.add(glob);
+            written.push(pattern.clone());
+        }
     }
-    Ok(builder.build()?)
+    Ok((builder.build()?, written))
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub mod prefix;
 pub mod pyc;
 pub mod report;
 pub mod source;
+mod spelling;
 pub mod survey;
 pub mod tree;
 pub mod verdict;

@@ -10,7 +10,7 @@ use globset::GlobSet;
 use super::args::{CleanArgs, CleanStatus};
 use crate::audit::{Checks, Depth};
 use crate::cli::Format;
-use crate::config::{globs, use_color};
+use crate::config::{globs, globs_of, use_color};
 use crate::environment;
 use crate::model::Status;
 
@@ -51,7 +51,9 @@ impl CleanConfig {
         if args.print0 && args.format != Format::Paths {
             bail!("-0/--print0 needs --format paths");
         }
+        let (keep, patterns) = globs_of(&args.keep, "--keep", &args.paths)?;
         Ok(CleanConfig {
+            exclude: globs(&args.exclude, "--exclude", &args.paths)?,
             roots: args.paths,
             statuses: args
                 .status
@@ -64,15 +66,14 @@ impl CleanConfig {
                 Mode::Remove
             },
             keep: Keep {
-                set: globs(&args.keep, "--keep")?,
-                patterns: args.keep,
+                set: keep,
+                patterns,
             },
             recompile: args.recompile,
             force: args.force,
             format: args.format,
             print0: args.print0,
             color: use_color(args.color),
-            exclude: globs(&args.exclude, "--exclude")?,
             checks: Checks {
                 depth: Depth::of(args.deep),
                 source_date_epoch: environment::source_date_epoch(&|key| std::env::var_os(key)),

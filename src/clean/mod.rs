@@ -83,6 +83,11 @@ pub fn clean(config: &CleanConfig) -> (Vec<Row>, CleanSummary) {
     let mut audit_summary = Summary::of(&records);
     audit_summary.errors += walk_errors.len();
     let planned = plan::plan(records, &config.roots, &config.statuses, &config.keep);
+    for pattern in plan::unused_keeps(&planned, &config.keep) {
+        diag::warning(&format!(
+            "--keep {pattern:?} matches nothing that would be removed: it protects nothing"
+        ));
+    }
     let mut rows = execute(planned, config);
     rows.sort_by(|a, b| a.record.path.cmp(&b.record.path));
     let dry_run = config.mode == Mode::DryRun;

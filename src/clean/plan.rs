@@ -130,6 +130,21 @@ pub fn kept_by<'k>(keep: &'k Keep, root: &Path, path: &Path) -> Option<&'k str> 
     None
 }
 
+/// The `--keep` patterns that protected nothing this run would otherwise act on.
+pub fn unused_keeps<'k>(planned: &[Planned], keep: &'k Keep) -> Vec<&'k str> {
+    let used: HashSet<&str> = planned
+        .iter()
+        .filter_map(|p| kept_by(keep, &p.root, &p.record.path))
+        .collect();
+    let mut unused: Vec<&str> = Vec::new();
+    for pattern in keep.patterns.iter().map(String::as_str) {
+        if !used.contains(pattern) && !unused.contains(&pattern) {
+            unused.push(pattern);
+        }
+    }
+    unused
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

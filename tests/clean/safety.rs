@@ -220,3 +220,51 @@ fn a_young_temporary_file_may_be_a_write_in_progress_and_stays() {
     assert!(exists(&t.path("__pycache__/new.cpython-311.pyc.456")));
     assert!(!exists(&t.path("__pycache__/old.cpython-311.pyc.123")));
 }
+
+#[test]
+fn every_spelling_of_keep_and_exclude_means_the_same_entry() {
+    let t = Tree::new()
+        .file(
+            "root/legacy/__pycache__/o.cpython-311.pyc",
+            &pep552(3495, 0, 1, 1),
+        )
+        .file(
+            "root/other/__pycache__/o.cpython-311.pyc",
+            &pep552(3495, 0, 1, 1),
+        );
+    let absolute = t.path("root/legacy");
+    let absolute = absolute.to_str().unwrap();
+    for spelling in ["legacy", "./legacy", "legacy/", "root/legacy", absolute] {
+        for flag in ["--keep", "--exclude"] {
+            let run = t.run(&["clean", "-n", "--format", "json", flag, spelling, "root"]);
+            let doc = run.json();
+            let removed: Vec<&str> = doc["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["outcome"] == "would_remove")
+                .map(|r| r["path"].as_str().unwrap())
+                .collect();
+            assert!(
+                removed.iter().all(|p| !p.contains("legacy")),
+                "{flag} {spelling}: {removed:?}"
+            );
+            assert!(
+                removed.iter().any(|p| p.contains("other")),
+                "{flag} {spelling}"
+            );
+            assert!(
+                !run.stderr().contains("protects nothing"),
+                "{}",
+                run.stderr()
+            );
+        }
+    }
+    let run = t.run(&["clean", "-n", "--keep", "nowhere", "root"]);
+    assert!(
+        run.stderr()
+            .contains("pyc-audit: warning: --keep \"nowhere\" matches nothing"),
+        "{}",
+        run.stderr()
+    );
+}
