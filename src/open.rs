@@ -60,7 +60,7 @@ pub(crate) fn open_regular(path: &Path) -> io::Result<(File, Metadata)> {
 /// size fstat gave (a file growing meanwhile is not read forever).
 pub(crate) fn stream(path: &Path, mut sink: impl FnMut(&[u8])) -> io::Result<()> {
     let (file, meta) = open_regular(path)?;
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; 256 * 1024];
     let mut limited = file.take(meta.len());
     loop {
         match limited.read(&mut buf) {
