@@ -17,7 +17,7 @@ use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use rustix::fs::{renameat_with, statat, unlinkat, AtFlags, RenameFlags};
+use rustix::fs::{linkat, renameat, renameat_with, statat, unlinkat, AtFlags, RenameFlags};
 use rustix::io::Errno;
 
 use super::handles::Place;
@@ -65,7 +65,7 @@ pub fn remove_judged(place: &Place, held: &File, judged: Identity) -> Unlinked {
     let n = QUARANTINED.fetch_add(1, Ordering::Relaxed);
     let quarantine = OsString::from(format!(".pyc-audit-{}-{n}.quarantine", std::process::id()));
     let dir = place.fd();
-    match renameat_with(dir, &*place.name, dir, &*quarantine, RenameFlags::NOREPLACE) {
+    match set_aside(place, &quarantine) {
         Ok(()) => {}
         Err(Errno::NOENT) => return Unlinked::Vanished,
         Err(e) => return Unlinked::Failed(format!("cannot rename it to remove it: {e}")),
@@ -88,8 +88,29 @@ pub fn remove_judged(place: &Place, held: &File, judged: Identity) -> Unlinked {
     }
 }
 
-/// Renames the quarantined file back; `Removed` stands for "back in place" here, else why not.
-fn put_back(place: &Place, quarantine: &OsString, why: String) -> Unlinked {
+/// Renames the name to the quarantine name, never replacing a file there. A filesystem without
+/// `RENAME_NOREPLACE` (EINVAL) gets a plain rename once the private name is seen free.
+fn set_aside(place: &Place, quarantine: &OsString) -> rustix::io::Result<()> {
+    let dir = place.fd();
+    match renameat_with(
+        dir,
+        &*place.name,
+        dir,
+        &**quarantine,
+        RenameFlags::NOREPLACE,
+    ) {
+        Err(Errno::INVAL) => match statat(dir, &**quarantine, AtFlags::SYMLINK_NOFOLLOW) {
+            Err(Errno::NOENT) => renameat(dir, &*place.name, dir, &**quarantine),
+            Ok(_) => Err(Errno::EXIST),
+            Err(e) => Err(e),
+        },
+        other => other,
+    }
+}
+
+/// Gives the quarantined file its name back, never replacing a file that took the name: with
+/// `RENAME_NOREPLACE`, or else a hard link (which fails if the name exists) and an unlink.
+fn restore(place: &Place, quarantine: &OsString) -> rustix::io::Result<()> {
     let dir = place.fd();
     match renameat_with(
         dir,
@@ -98,6 +119,17 @@ fn put_back(place: &Place, quarantine: &OsString, why: String) -> Unlinked {
         &*place.name,
         RenameFlags::NOREPLACE,
     ) {
+        Err(Errno::INVAL) => {
+            linkat(dir, &**quarantine, dir, &*place.name, AtFlags::empty())?;
+            unlinkat(dir, &**quarantine, AtFlags::empty())
+        }
+        other => other,
+    }
+}
+
+/// Renames the quarantined file back; `Removed` stands for "back in place" here, else why not.
+fn put_back(place: &Place, quarantine: &OsString, why: String) -> Unlinked {
+    match restore(place, quarantine) {
         Ok(()) if why.is_empty() => Unlinked::Removed,
         Ok(()) => Unlinked::Failed(why),
         Err(e) => Unlinked::Failed(format!(
