@@ -129,6 +129,13 @@ impl MirrorTree {
     }
 }
 
+/// The name of a cache inside the prefix tree (whose real path is `canonical`), paired with
+/// the source directory its directory mirrors; `None` when the file is not inside it.
+pub fn name_in_tree(found: &Found, canonical: &Path) -> Option<CacheName> {
+    let tree = inside(&found.path, Some(canonical))?;
+    tree.name(found.clone()).map(|(_, name)| name)
+}
+
 /// A root inside the prefix tree, walked as prefix tree.
 fn inside(root: &Path, prefix: Option<&Path>) -> Option<MirrorTree> {
     let real = fs::canonicalize(root).ok()?;

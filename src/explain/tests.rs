@@ -342,7 +342,7 @@ fn explain_matches_check(root: &Path) -> usize {
         }
         assert_eq!(conclusion(checked), (t.status, t.action), "{ctx}\n{t:#?}");
         tells_the_story(t, &ctx);
-        let explained = explanation::explain(&found, &name);
+        let explained = explanation::explain(&found, &name, None);
         assert_eq!(&explained.record, checked, "{ctx}");
     }
     records.len()

@@ -48,12 +48,12 @@ fn a_cache_rewritten_since_the_audit_stays() {
     let config = config(&root);
     let opts = WalkOptions {
         follow: false,
-        exclude: &config.exclude,
+        exclude: &config.audit.exclude,
         prune: None,
     };
-    let plan = pyc_audit::prefix::Plan::new(&config.roots, None, std::path::Path::new(""));
-    let (records, _) = audit::audit(&plan, &opts, config.checks);
-    let planned = plan::plan(records, &config.roots, &config.statuses, &config.keep);
+    let plan = config.audit.plan();
+    let (records, _) = audit::audit(&plan, &opts, config.audit.checks);
+    let planned = plan::plan(records, &config.audit.roots, &config.statuses, &config.keep);
     assert!(planned
         .iter()
         .any(|p| p.record.path == stale && p.decision == plan::Decision::Remove));
