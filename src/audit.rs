@@ -118,6 +118,31 @@ pub fn judge_batch(batch: Vec<Found>, depth: Depth) -> Vec<Record> {
     judge_named(name_batch(batch), None, depth)
 }
 
+/// Judges one cache again as the audit of `plan` judged it: named and placed the same way (in
+/// the prefix tree, paired with the source directory it mirrors). `None` when it is no cache.
+pub fn judge_again(found: Found, plan: &Plan, depth: Depth) -> Option<Record> {
+    let Some(prefix) = &plan.prefix else {
+        return judge_batch(vec![found], depth).pop();
+    };
+    let mirrored = prefix
+        .canonical
+        .as_deref()
+        .and_then(|c| crate::prefix::name_in_tree(&found, c));
+    let (name, place) = match mirrored {
+        Some(name) => (name, Place::PrefixTree),
+        None => {
+            let name = naming::parse(&found.path)?;
+            (
+                name,
+                Place::InTree {
+                    prefix: &prefix.dir,
+                },
+            )
+        }
+    };
+    judge_named(vec![(found, name)], Some(place), depth).pop()
+}
+
 /// Names in-tree caches. Every path the walk yields ends in .pyc/.pyo, so it always parses.
 fn name_batch(batch: Vec<Found>) -> Vec<(Found, CacheName)> {
     batch

@@ -87,7 +87,7 @@ fn clean_plan(config: &CleanConfig, plan: &Plan) -> (Vec<Row>, CleanSummary) {
     audit_summary.environment = audit.environment.clone();
     let roots = walked_roots(plan);
     let planned = plan::plan(records, &roots, &config.statuses, &config.keep);
-    let mut rows = execute(planned, config);
+    let mut rows = execute(planned, config, plan);
     rows.sort_by(|a, b| a.record.path.cmp(&b.record.path));
     let dry_run = config.mode == Mode::DryRun;
     let summary = CleanSummary::of(&rows, dry_run, audit_summary, walk_errors.len());
@@ -96,7 +96,7 @@ fn clean_plan(config: &CleanConfig, plan: &Plan) -> (Vec<Row>, CleanSummary) {
 
 /// Removes the planned files, rebuilds, then removes the directories left empty; rebuilding
 /// before the directories keeps a `__pycache__` whose caches are all rebuilt.
-pub fn execute(planned: Vec<Planned>, config: &CleanConfig) -> Vec<Row> {
+pub fn execute(planned: Vec<Planned>, config: &CleanConfig, plan: &Plan) -> Vec<Row> {
     let (dirs, files): (Vec<Planned>, Vec<Planned>) = planned
         .into_iter()
         .partition(|p| p.record.kind == Kind::Directory);
@@ -104,6 +104,7 @@ pub fn execute(planned: Vec<Planned>, config: &CleanConfig) -> Vec<Row> {
         mode: config.mode,
         statuses: &config.statuses,
         depth: config.audit.checks.depth,
+        plan,
     };
     let mut done = remove::files(files, &ctx);
     if config.recompile {

@@ -33,8 +33,9 @@ use super::safety::{
     self, is_pycache_name, no_symlink_below_root, real_directory, regular_file_size,
     removable_file_name, FileName, Refusal,
 };
-use crate::audit::{judge_batch, Depth};
+use crate::audit::{judge_again, Depth};
 use crate::model::{Action, Kind, Record, Status};
+use crate::prefix::Plan;
 use crate::walk::{EntryKind, Found};
 
 /// What removing needs besides the plan.
@@ -42,6 +43,8 @@ pub struct Context<'a> {
     pub mode: Mode,
     pub statuses: &'a HashSet<Status>,
     pub depth: Depth,
+    /// What the audit walked, to judge a cache again as it did.
+    pub plan: &'a Plan,
 }
 
 /// A row and the root its path was found under.
@@ -118,7 +121,7 @@ fn recheck(old: Record, ctx: &Context) -> Result<Record, Box<Row>> {
         path: old.path.clone(),
         kind: EntryKind::File,
     };
-    let Some(new) = judge_batch(vec![found], ctx.depth).pop() else {
+    let Some(new) = judge_again(found, ctx.plan, ctx.depth) else {
         return Err(Box::new(refused(old, Refusal::Vanished)));
     };
     if new.status == Status::Unreadable {
@@ -273,13 +276,14 @@ mod tests {
             path: cache.clone(),
             kind: EntryKind::File,
         };
-        let stale = judge_batch(vec![found], Depth::Header).pop().unwrap();
+        let stale = crate::audit::judge_batch(vec![found], Depth::Header).pop().unwrap();
         assert_eq!(stale.status, Status::Stale);
         let statuses = [Status::Stale].into();
         let ctx = Context {
             mode: Mode::Remove,
             statuses: &statuses,
             depth: Depth::Header,
+            plan: &Plan::default(),
         };
         // Rewritten to match its source since the audit: it stays.
         fs::write(&cache, cache_311(6)).unwrap();

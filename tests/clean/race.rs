@@ -70,7 +70,7 @@ fn a_cache_rewritten_since_the_audit_stays() {
     .unwrap();
     let rewritten = fs::read(&stale).unwrap();
 
-    let rows = execute(planned, &config);
+    let rows = execute(planned, &config, &plan);
     let row = rows.iter().find(|r| r.record.path == stale).unwrap();
     assert_eq!(row.outcome, Outcome::Kept, "{row:?}");
     assert!(
