@@ -276,7 +276,9 @@ mod tests {
             path: cache.clone(),
             kind: EntryKind::File,
         };
-        let stale = crate::audit::judge_batch(vec![found], Depth::Header).pop().unwrap();
+        let stale = crate::audit::judge_batch(vec![found], Depth::Header)
+            .pop()
+            .unwrap();
         assert_eq!(stale.status, Status::Stale);
         let statuses = [Status::Stale].into();
         let ctx = Context {

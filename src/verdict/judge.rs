@@ -6,10 +6,12 @@
 //! settings (an `opt-N` or `.pyo` name, a legacy file beside its source under 3.2+, an unknown
 //! tag) is still judged against its source, but its action is `skip`.
 
-use crate::naming::{CacheName, Layout, OptLevel, PytestVersion};
+use crate::naming::{CacheName, Layout, OptLevel, PytestVersion, TagClaim};
 use crate::pyc::header::Era;
 use crate::pyc::interp::{tag_accepts, Interpreter};
-use crate::pyc::magic::{lookup, KnownMagic, Magic, MagicId, PyVersion};
+use crate::pyc::magic::{
+    cpython_final, is_cpython_final, lookup, Implementation, KnownMagic, Magic, MagicId, PyVersion,
+};
 use crate::source::MtimeRule;
 
 /// Whether the file's magic is one its judge writes.
@@ -111,7 +113,41 @@ fn fit_of(name: &CacheName, magic: Option<Magic>, known: &KnownMagic) -> Fit {
             known.python.map_or_else(String::new, |p| p.to_string())
         ));
     }
-    Fit::Consistent
+    match name
+        .claim()
+        .and_then(|claim| not_a_release(claim, known, number))
+    {
+        Some(why) => Fit::Mismatch(why),
+        None => Fit::Consistent,
+    }
+}
+
+/// A CPython tag names a minor version, whose final releases accept only their own final
+/// magic: a pre-release's number (or one no release wrote) is `bad magic number` to them.
+/// Versions with no final release yet keep accepting their pre-release numbers.
+fn not_a_release(claim: TagClaim, known: &KnownMagic, number: u16) -> Option<String> {
+    if claim.implementation != Implementation::CPython
+        || known.implementation != Implementation::CPython
+    {
+        return None;
+    }
+    let python = claim.python?;
+    let release = cpython_final(python)?;
+    if is_cpython_final(Magic(number)) {
+        return None;
+    }
+    let writer = if known.label.ends_with("(inferred)") {
+        format!("magic {number}, which no CPython release writes")
+    } else {
+        format!(
+            "CPython {} bytecode (magic {number}), which only that pre-release reads",
+            known.label
+        )
+    };
+    Some(format!(
+        "named cpython-{}{} but holds {writer}; Python {python} releases write magic {}",
+        python.major, python.minor, release.0
+    ))
 }
 
 /// pytest 6.2+ writes PEP 552 headers on 3.7+; older releases wrote 12 bytes everywhere.
