@@ -97,6 +97,8 @@ pub fn audit<'p>(
     );
     records.extend(found);
     records.par_sort_by_cached_key(|r| tree_key(&r.path));
+    // A cache reached twice (two spellings of one root) is still one record.
+    records.dedup_by(|a, b| a.path == b.path && a.kind == b.kind);
     let mut errors = walked.errors;
     errors.extend(prefix_errors);
     (records, errors)
@@ -247,7 +249,8 @@ fn read_into(mut file: &File, buf: &mut Vec<u8>, want: usize) -> io::Result<usiz
     Ok(got)
 }
 
-/// Stats the source candidates in the order the interpreter tries them.
+/// Stats the source candidates in the order the interpreter tries them. A symlink that does
+/// not resolve (dangling, or a loop) is no source, as the import system's `isfile` sees it.
 pub fn stat_source(candidates: &[PathBuf]) -> SourceState {
     for path in candidates {
         match fs::metadata(path) {
@@ -256,10 +259,12 @@ pub fn stat_source(candidates: &[PathBuf]) -> SourceState {
                 return SourceState::Present {
                     path: path.clone(),
                     stat,
+                    read_error: read_error(path, &meta),
                 };
             }
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(_) if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) => {}
             Err(e) => {
                 return SourceState::Unreadable {
                     path: path.clone(),
@@ -269,6 +274,21 @@ pub fn stat_source(candidates: &[PathBuf]) -> SourceState {
         }
     }
     SourceState::Missing
+}
+
+/// Why the source cannot be read, if it cannot: a file readable by everyone is taken as
+/// readable without a syscall; any other is opened once (and closed) to find out.
+fn read_error(path: &Path, meta: &fs::Metadata) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o444 == 0o444 {
+            return None;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = meta;
+    File::open(path).err().map(|e| e.to_string())
 }
 
 /// Reads the first bytes of a cache and its mtime, and keeps the file open (positioned after

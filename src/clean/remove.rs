@@ -62,7 +62,7 @@ pub fn files(mut planned: Vec<Planned>, ctx: &Context) -> Vec<Done> {
             let row = match p.decision {
                 Decision::Keep(why) => Row::new(p.record, Outcome::Kept, Some(why)),
                 Decision::Fail(why) => Row::new(p.record, Outcome::Failed, Some(why)),
-                Decision::Remove => remove_file(p.record, &p.root, ctx),
+                Decision::Remove | Decision::RemoveIfEmptied => remove_file(p.record, &p.root, ctx),
             };
             Done { row, root: p.root }
         })
@@ -162,11 +162,13 @@ pub fn directories(
 ) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut candidates: Vec<(PathBuf, PathBuf, Option<Record>)> = Vec::new();
+    let mut ghosts = Vec::new();
     for p in planned {
         match p.decision {
             Decision::Keep(why) => rows.push(Row::new(p.record, Outcome::Kept, Some(why))),
             Decision::Fail(why) => rows.push(Row::new(p.record, Outcome::Failed, Some(why))),
             Decision::Remove => candidates.push((p.record.path.clone(), p.root, Some(p.record))),
+            Decision::RemoveIfEmptied => ghosts.push(p),
         }
     }
     let planned_dirs: HashSet<PathBuf> = candidates.iter().map(|c| c.0.clone()).collect();
@@ -180,17 +182,58 @@ pub fn directories(
     }
     // Deepest first, so a __pycache__ inside another is tried before its parent.
     candidates.sort_by_key(|c| std::cmp::Reverse(c.0.components().count()));
-    let leaving: HashSet<&Path> = files
+    let mut leaving: HashSet<PathBuf> = files
         .iter()
         .filter(|d| d.row.outcome.removes() && !staying.contains(&d.row.record.path))
-        .map(|d| d.row.record.path.as_path())
+        .map(|d| d.row.record.path.clone())
         .collect();
     for (dir, root, planned) in candidates {
         if let Some(row) = directory(&dir, &root, planned, &leaving, mode) {
+            if row.outcome.removes() {
+                leaving.insert(row.record.path.clone());
+            }
+            rows.push(row);
+        }
+    }
+    ghosts.sort_by_key(|g| std::cmp::Reverse(g.record.path.components().count()));
+    for ghost in ghosts {
+        if let Some(row) = ghost_directory(ghost, &leaving, mode) {
+            leaving.insert(row.record.path.clone());
             rows.push(row);
         }
     }
     rows
+}
+
+/// A ghost package directory the removals left empty: removed with `rmdir` (never
+/// recursively), with the audit's ghost record as its row; nothing when it is not empty.
+fn ghost_directory(ghost: Planned, leaving: &HashSet<PathBuf>, mode: Mode) -> Option<Row> {
+    let (dir, root) = (&ghost.record.path, &ghost.root);
+    if safety::below_root(root, dir).is_none_or(|r| r.as_os_str().is_empty()) {
+        return None;
+    }
+    no_symlink_below_root(root, dir)
+        .and_then(|()| real_directory(dir))
+        .ok()?;
+    let result = match mode {
+        Mode::DryRun => would_be_empty(dir, leaving).map(|()| Outcome::WouldRemove),
+        Mode::Remove => fs::remove_dir(dir).map(|()| Outcome::Removed),
+    };
+    match result {
+        Ok(outcome) => {
+            let why = "ghost package directory left empty by the removals".to_string();
+            Some(Row::new(ghost.record, outcome, Some(why)))
+        }
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::DirectoryNotEmpty | io::ErrorKind::NotFound
+            ) =>
+        {
+            None
+        }
+        Err(e) => Some(Row::new(ghost.record, Outcome::Failed, Some(e.to_string()))),
+    }
 }
 
 /// One directory: a row when it is removed, or when it was planned (a debris row) and stays.
@@ -198,7 +241,7 @@ fn directory(
     dir: &Path,
     root: &Path,
     planned: Option<Record>,
-    leaving: &HashSet<&Path>,
+    leaving: &HashSet<PathBuf>,
     mode: Mode,
 ) -> Option<Row> {
     let emptied = planned.is_none();
@@ -236,9 +279,9 @@ fn directory(
 }
 
 /// `Ok` when every entry of `dir` is leaving; the error `remove_dir` would give otherwise.
-fn would_be_empty(dir: &Path, leaving: &HashSet<&Path>) -> io::Result<()> {
+fn would_be_empty(dir: &Path, leaving: &HashSet<PathBuf>) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
-        if !leaving.contains(entry?.path().as_path()) {
+        if !leaving.contains(&entry?.path()) {
             return Err(io::ErrorKind::DirectoryNotEmpty.into());
         }
     }

@@ -246,6 +246,10 @@ fn on_import(rec: &Record, trace: &Trace, name: &CacheName) -> String {
         (Status::Orphan, Action::Skip) => {
             format!("{who} never reads this file: without {src} nothing imports it.")
         }
+        (Status::Unreadable, Action::Fail) => format!(
+            "{who} must read {src} here and cannot: the import raises ({}).",
+            rec.reason
+        ),
         (Status::Orphan, Action::Fail) => {
             format!("{who} imports this file in place of the missing {src}, and the import raises.")
         }

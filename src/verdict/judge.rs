@@ -100,7 +100,12 @@ fn fit_of(name: &CacheName, magic: Option<Magic>, known: &KnownMagic) -> Fit {
     if let Some(claim) = name.claim() {
         if !tag_accepts(claim, known) {
             let tag = name.tag.as_ref().map_or("", |t| t.text.as_str());
-            let holds = format!("{} {}", known.implementation, known.label);
+            let implementation = known.implementation.to_string();
+            let holds = if known.label.starts_with(&implementation) {
+                known.label.clone()
+            } else {
+                format!("{implementation} {}", known.label)
+            };
             return Fit::Mismatch(format!(
                 "named {tag} but holds {holds} bytecode (magic {number})"
             ));
