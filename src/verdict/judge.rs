@@ -212,7 +212,14 @@ pub fn never_read(name: &CacheName, judge: &Judge) -> Option<String> {
 
 /// Returns true if and only if this orphan is a file the judge imports without a source.
 pub fn importable_without_source(name: &CacheName) -> bool {
-    name.layout == Layout::Legacy && !name.is_pyo
+    // The finder looks a module up by the last part of its dotted name: a file whose stem
+    // holds a dot (`m.cpython-312.pyc` in a pycache-prefix tree) is no module's.
+    let dotless = name
+        .sources
+        .first()
+        .and_then(|s| s.file_stem())
+        .is_some_and(|stem| !stem.as_encoded_bytes().contains(&b'.'));
+    name.layout == Layout::Legacy && !name.is_pyo && dotless
 }
 
 /// The judge's version for display, `None` when unknown.

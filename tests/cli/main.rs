@@ -3,6 +3,7 @@
 //! tree-wide findings.
 
 mod bad_input;
+mod consistency;
 mod exit_codes;
 mod explain;
 mod formats;
