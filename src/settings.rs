@@ -113,7 +113,33 @@ fn read(file: &Path) -> Result<Option<Settings>> {
     } else {
         toml::from_str::<Settings>(&text).map(Some)
     };
-    parsed.map_err(|e| located(file, &text, &e))
+    let settings = parsed.map_err(|e| located(file, &text, &e))?;
+    if let Some(s) = &settings {
+        check_globs(file, &text, s)?;
+    }
+    Ok(settings)
+}
+
+/// Compiles every glob of the file, so that a bad one is reported with its file, key and line.
+fn check_globs(file: &Path, text: &str, s: &Settings) -> Result<()> {
+    let lists = [
+        ("exclude", &s.exclude),
+        ("extend-exclude", &s.extend_exclude),
+        ("keep", &s.clean.keep),
+    ];
+    for (key, patterns) in lists {
+        for pattern in patterns.iter().flatten() {
+            if let Err(e) = crate::config::globs(std::slice::from_ref(pattern), key) {
+                let line_no = text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with(key) && l.contains(pattern.as_str()))
+                    .or_else(|| text.lines().position(|l| l.trim_start().starts_with(key)))
+                    .map_or(0, |i| i + 1);
+                return Err(anyhow!("{}:{line_no}: key `{key}`: {e:#}", file.display()));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A TOML or schema error as `FILE:LINE: key `KEY`: MESSAGE`.

@@ -3,6 +3,7 @@
 //! tree-wide findings.
 
 mod bad_input;
+mod config_file;
 mod consistency;
 mod exit_codes;
 mod explain;
