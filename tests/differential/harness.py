@@ -321,9 +321,12 @@ def build_cases(b):
             directory = b.case_dir(name)
             source = os.path.join(directory, "m.py")
             write_source(source, 1, T0)
-            code, _, err = run([sys.executable, "-U", "-c", "import m"], cwd=directory)
+            # -B: an import under -U would rewrite the stdlib's caches with MAGIC+1 (as root,
+            # in place); py_compile writes this one cache with -U's magic.
+            compile_u = "import py_compile; py_compile.compile('m.py')"
+            code, _, err = run([sys.executable, "-U", "-B", "-c", compile_u], cwd=directory)
             if code != 0:
-                raise RuntimeError("python -U import failed: " + err)
+                raise RuntimeError("python -U py_compile failed: " + err)
             cache = source + "c"
             if orphan:
                 os.remove(source)
