@@ -74,11 +74,13 @@ impl Config {
     /// Resolves the shared options against the config file they choose and the process
     /// environment; says which file was used with `--verbose`.
     pub fn load(args: &AuditArgs, paths: Vec<PathBuf>) -> Result<Config> {
-        let cwd = std::env::current_dir().context("cannot read the current directory")?;
-        let choice = match (&args.config, args.isolated) {
-            (_, true) => Choice::Isolated,
-            (Some(file), false) => Choice::Named(file),
-            (None, false) => Choice::Discover(&cwd),
+        // A deleted current directory still allows an audit of absolute paths.
+        let cwd = std::env::current_dir();
+        let choice = match (&args.config, args.isolated, &cwd) {
+            (_, true, _) => Choice::Isolated,
+            (Some(file), false, _) => Choice::Named(file),
+            (None, false, Ok(cwd)) => Choice::Discover(cwd),
+            (None, false, Err(_)) => Choice::Isolated,
         };
         let loaded = settings::load(choice)?;
         if args.verbose {
@@ -90,13 +92,16 @@ impl Config {
                 None => diag::note("no config file found"),
             }
         }
-        Config::resolve(
-            args,
-            paths,
-            &|key| std::env::var_os(key),
-            loaded.settings,
-            cwd,
-        )
+        let lookup = |key: &str| std::env::var_os(key);
+        let config = Config::resolve(args, paths, &lookup, loaded.settings, PathBuf::new())?;
+        let cwd = match (&config.prefix, cwd) {
+            (_, Ok(cwd)) => cwd,
+            (None, Err(_)) => PathBuf::new(),
+            (Some(_), Err(e)) => {
+                return Err(e).context("cannot read the current directory");
+            }
+        };
+        Ok(Config { cwd, ..config })
     }
 
     /// Resolves the shared options, looking environment variables up with `lookup`.
