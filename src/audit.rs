@@ -98,6 +98,8 @@ pub fn audit<'p>(
     );
     records.extend(found);
     records.par_sort_by_cached_key(|r| tree_key(&r.path));
+    // A cache reached twice (two spellings of one root) is still one record.
+    records.dedup_by(|a, b| a.path == b.path && a.kind == b.kind);
     let mut errors = walked.errors;
     errors.extend(prefix_errors);
     (records, errors)
@@ -117,6 +119,27 @@ fn tree_key(path: &Path) -> Vec<u8> {
 /// Judges one directory's caches, grouped by the source they pair with.
 pub fn judge_batch(batch: Vec<Found>, depth: Depth) -> Vec<Record> {
     judge_named(name_batch(batch), None, depth)
+}
+
+/// How the audit of `plan` names and places a cache: in the prefix tree, paired with the source
+/// directory it mirrors, or in-tree. `None` when it is no cache.
+fn placed_name<'p>(found: &Found, plan: &'p Plan) -> Option<(CacheName, Option<Place<'p>>)> {
+    let Some(prefix) = &plan.prefix else {
+        return Some((naming::parse(&found.path)?, None));
+    };
+    let mirrored = prefix
+        .canonical
+        .as_deref()
+        .and_then(|c| crate::prefix::name_in_tree(found, c));
+    Some(match mirrored {
+        Some(name) => (name, Some(Place::PrefixTree)),
+        None => (
+            naming::parse(&found.path)?,
+            Some(Place::InTree {
+                prefix: &prefix.dir,
+            }),
+        ),
+    })
 }
 
 /// Names in-tree caches. Every path the walk yields ends in .pyc/.pyo, so it always parses.
@@ -147,13 +170,19 @@ fn judge_named(batch: Vec<(Found, CacheName)>, place: Option<Place>, depth: Dept
 }
 
 /// Judges one cache from a handle already open on it (`clean`'s re-check right before a
-/// removal): the bytes judged are the held file's, whatever its name refers to by then.
-/// `None` when the path is not named like a cache.
-pub fn judge_held(found: Found, file: File, meta: &fs::Metadata, depth: Depth) -> Option<Record> {
-    let name = naming::parse(&found.path)?;
+/// removal), named and placed as the audit of `plan` judged it: the bytes judged are the held
+/// file's, whatever its name refers to by then. `None` when the path is not named like a cache.
+pub fn judge_held(
+    found: Found,
+    file: File,
+    meta: &fs::Metadata,
+    plan: &Plan,
+    depth: Depth,
+) -> Option<Record> {
+    let (name, place) = placed_name(&found, plan)?;
     let held = RefCell::new(Some(read_head_from(file, meta)));
     let open = |found: &Found| held.borrow_mut().take().unwrap_or_else(|| read_head(found));
-    judge_group(&[(found, name)], None, depth, open).pop()
+    judge_group(&[(found, name)], place, depth, open).pop()
 }
 
 fn judge_group(
@@ -237,7 +266,8 @@ fn read_into(mut file: &File, buf: &mut Vec<u8>, want: usize) -> io::Result<usiz
 }
 
 /// Stats the source candidates in the order the interpreter tries them (a stat, which never
-/// blocks; the source is only opened, non-blocking, if its hash is needed).
+/// blocks; the source is only opened, non-blocking, if its hash is needed). A symlink that does
+/// not resolve (dangling, or a loop) is no source, as the import system's `isfile` sees it.
 pub fn stat_source(candidates: &[PathBuf]) -> SourceState {
     for path in candidates {
         match fs::metadata(path) {
@@ -246,10 +276,12 @@ pub fn stat_source(candidates: &[PathBuf]) -> SourceState {
                 return SourceState::Present {
                     path: path.clone(),
                     stat,
+                    read_error: read_error(path, &meta),
                 };
             }
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(_) if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) => {}
             Err(e) => {
                 return SourceState::Unreadable {
                     path: path.clone(),
@@ -259,6 +291,21 @@ pub fn stat_source(candidates: &[PathBuf]) -> SourceState {
         }
     }
     SourceState::Missing
+}
+
+/// Why the source cannot be read, if it cannot: a file readable by everyone is taken as
+/// readable without a syscall; any other is opened once (and closed) to find out.
+fn read_error(path: &Path, meta: &fs::Metadata) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o444 == 0o444 {
+            return None;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = meta;
+    crate::open::open_regular(path).err().map(|e| e.to_string())
 }
 
 /// Reads the first bytes of a cache and its mtime, and keeps the file open (positioned after

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Deserialize;
 
 /// Audit Python bytecode caches: find the .pyc files that are stale, orphaned,
 /// version-mismatched or corrupt, judged exactly as the interpreter that reads them.
@@ -30,13 +31,14 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
-    /// Files or directories to audit [default: ., or with --pycache-prefix the whole prefix tree].
+    /// Files or directories to audit, or sources (.py) whose every cache to audit [default: .,
+    /// or with --pycache-prefix the whole prefix tree].
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Output format [default: table].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 
     /// With --format paths: separate paths with NUL instead of newline (for xargs -0).
     #[arg(short = '0', long)]
@@ -46,14 +48,24 @@ pub struct CheckArgs {
     #[arg(short, long)]
     pub all: bool,
 
-    /// When to colour the table.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
+    /// When to colour the table [default: auto].
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub color: Option<ColorChoice>,
 
-    /// Exit 1 when a finding at or above this severity exists.
-    #[arg(long, value_enum, default_value_t = FailOn::Warning, value_name = "SEVERITY")]
-    pub fail_on: FailOn,
+    /// Exit 1 when a finding at or above this severity exists [default: warning].
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
 
+    #[command(flatten)]
+    pub audit: AuditArgs,
+}
+
+/// The options every command shares: what is audited and how. `config` resolves them once,
+/// with the config file and the environment, into the same `Config` for check, explain and
+/// clean.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Audit options (shared by check, explain and clean)")]
+pub struct AuditArgs {
     /// Follow symlinked directories.
     #[arg(short = 'L', long)]
     pub follow: bool,
@@ -67,16 +79,36 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DIR")]
     pub pycache_prefix: Option<PathBuf>,
 
-    /// Ignore PYTHONPYCACHEPREFIX and report no environment variables.
+    /// Ignore the environment: PYTHONPYCACHEPREFIX, PYTHONDONTWRITEBYTECODE and
+    /// SOURCE_DATE_EPOCH are neither honoured nor reported.
     #[arg(long)]
     pub no_env: bool,
 
-    /// Skip files and directories matching GLOB (by name, or by path below the root if it has a '/'); repeatable.
+    /// Skip files and directories matching GLOB (by name, or by path below the root if it has
+    /// a '/'); repeatable; replaces the config file's `exclude`.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+
+    /// Like --exclude, but adds to the config file's `exclude` instead of replacing it.
+    #[arg(long, value_name = "GLOB")]
+    pub extend_exclude: Vec<String>,
+
+    /// Read the settings from this TOML file (a pyproject.toml with a [tool.pyc-audit] table, or
+    /// a pyc-audit.toml) instead of the one found from the current directory upwards.
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore every config file.
+    #[arg(long)]
+    pub isolated: bool,
+
+    /// Say on stderr which config file was used.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     /// A table of findings and a summary line.
     Table,
@@ -88,7 +120,8 @@ pub enum Format {
     Paths,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ColorChoice {
     Auto,
     Always,
@@ -105,9 +138,12 @@ pub struct ExplainArgs {
     #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
     pub format: ExplainFormat,
 
-    /// When to colour the text.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
+    /// When to colour the text [default: auto].
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub color: Option<ColorChoice>,
+
+    #[command(flatten)]
+    pub audit: AuditArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -118,7 +154,8 @@ pub enum ExplainFormat {
     Json,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FailOn {
     Error,
     Warning,
@@ -145,7 +182,7 @@ mod tests {
         let Some(Command::Check(args)) = explicit.command else {
             panic!()
         };
-        assert_eq!(args.format, Format::Json);
+        assert_eq!(args.format, Some(Format::Json));
         assert!(args.paths.is_empty(), "config decides what no path means");
     }
 

@@ -18,7 +18,9 @@ mod open;
 pub mod prefix;
 pub mod pyc;
 pub mod report;
+pub mod settings;
 pub mod source;
+pub mod source_caches;
 mod spelling;
 pub mod survey;
 pub mod tree;
@@ -26,15 +28,14 @@ pub mod verdict;
 pub mod walk;
 
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::cli::{Cli, Command};
-use crate::config::{Config, PrefixOrigin, PycachePrefix};
+use crate::config::CheckConfig;
 use crate::exit::ExitStatus;
-use crate::model::{display_path, Status, Summary};
-use crate::prefix::Plan;
+use crate::model::{Status, Summary};
 use crate::report::{RenderOptions, Report};
 use crate::walk::WalkOptions;
 
@@ -46,26 +47,19 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Some(Command::Clean(args)) => return clean::run(args),
         None => cli.check,
     };
-    check(Config::from_args(args)?)
+    check(CheckConfig::from_args(args)?)
 }
 
-fn check(config: Config) -> Result<ExitStatus> {
+fn check(config: CheckConfig) -> Result<ExitStatus> {
+    let audit = &config.audit;
     let opts = WalkOptions {
-        follow: config.follow,
-        exclude: &config.exclude,
+        follow: audit.follow,
+        exclude: &audit.exclude,
         prune: None,
     };
-    // Python mirrors sources by absolute path: only a prefix needs the current directory.
-    let cwd = match &config.prefix {
-        Some(_) => std::env::current_dir().context("cannot read the current directory")?,
-        None => PathBuf::new(),
-    };
-    let prefix_dir = config.prefix.as_ref().map(|p| p.dir.as_path());
-    let plan = Plan::new(&config.roots, prefix_dir, &cwd);
-    if let Some(prefix) = &config.prefix {
-        announce(prefix, &cwd, !config.roots.is_empty());
-    }
-    let (records, walk_errors) = audit::audit(&plan, &opts, config.checks);
+    let plan = audit.plan();
+    audit.announce();
+    let (records, walk_errors) = audit::audit(&plan, &opts, audit.checks);
     for e in &walk_errors {
         diag::error(&format!("{}: {}", report::escaped_path(&e.path), e.message));
     }
@@ -74,8 +68,8 @@ fn check(config: Config) -> Result<ExitStatus> {
     }
     let mut summary = Summary::of(&records);
     summary.errors += walk_errors.len();
-    summary.pycache_prefix = prefix_dir.map(|p| display_path(&prefix::lexical_absolute(p, &cwd)));
-    summary.environment = config.environment.clone();
+    summary.pycache_prefix = audit.shown_prefix();
+    summary.environment = audit.environment.clone();
     let shown = records
         .iter()
         .filter(|r| config.all || r.severity.is_some())
@@ -91,8 +85,8 @@ fn check(config: Config) -> Result<ExitStatus> {
     };
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    report::render(&report, &opts, &mut out)?;
-    out.flush()?;
+    let printed = report::render(&report, &opts, &mut out).and_then(|()| out.flush());
+    ignore_broken_pipe(printed)?;
     let refused = refused_paths(&report, &opts);
     report::paths::report_refused(&refused);
     if !refused.is_empty() {
@@ -114,19 +108,11 @@ fn refused_paths<'r>(report: &Report<'r>, opts: &RenderOptions) -> Vec<&'r Path>
         .collect()
 }
 
-/// Says once where the prefix comes from when the environment set it, and warns when it does
-/// not exist beside paths to audit (nothing was cached there yet, or it is misspelt; alone, a
-/// missing prefix is a path that cannot be walked).
-fn announce(prefix: &PycachePrefix, cwd: &Path, with_paths: bool) {
-    let shown = report::escaped_path(&prefix.dir);
-    if prefix.origin == PrefixOrigin::Environment {
-        let absolute = report::escaped_path(&prefix::lexical_absolute(&prefix.dir, cwd));
-        diag::note(&format!(
-            "PYTHONPYCACHEPREFIX={shown}: Python 3.8+ keeps its caches in {absolute}, so those \
-             are audited and __pycache__ files count as never read (--no-env ignores it)"
-        ));
-    }
-    if with_paths && prefix.dir.symlink_metadata().is_err() {
-        diag::warning(&format!("pycache prefix {shown} does not exist"));
+/// A reader that stopped reading (`| head`) ends the printing, not the run: the exit code
+/// stays the one the audit earned, so a `pipefail` gate still sees the findings.
+pub fn ignore_broken_pipe(printed: io::Result<()>) -> io::Result<()> {
+    match printed {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
     }
 }

@@ -134,6 +134,7 @@ impl Severity {
         match (status, action) {
             (Status::Fresh, _) => None,
             (Status::Debris | Status::Clamped, _) => Some(Severity::Info),
+            (Status::Unreadable, Action::Fail) => Some(Severity::Error),
             (Status::Unreadable, _) => Some(Severity::Warning),
             // A sound code object followed by stray bytes: it runs, but the file is damaged.
             (Status::Corrupt, Action::Load) => Some(Severity::Warning),

@@ -53,7 +53,7 @@ impl Plan {
     pub fn new(roots: &[PathBuf], prefix: Option<&Path>, cwd: &Path) -> Plan {
         let Some(prefix) = prefix else {
             return Plan {
-                roots: roots.to_vec(),
+                roots: without_overlaps(roots),
                 prefix: None,
             };
         };
@@ -80,6 +80,7 @@ impl Plan {
                 }
             }
         }
+        plan.roots = without_overlaps(&plan.roots);
         let mut seen = HashSet::new();
         trees.retain(|t| seen.insert(t.walk.clone()));
         plan.prefix = Some(PrefixPlan {
@@ -129,6 +130,13 @@ impl MirrorTree {
     }
 }
 
+/// The name of a cache inside the prefix tree (whose real path is `canonical`), paired with
+/// the source directory its directory mirrors; `None` when the file is not inside it.
+pub fn name_in_tree(found: &Found, canonical: &Path) -> Option<CacheName> {
+    let tree = inside(&found.path, Some(canonical))?;
+    tree.name(found.clone()).map(|(_, name)| name)
+}
+
 /// A root inside the prefix tree, walked as prefix tree.
 fn inside(root: &Path, prefix: Option<&Path>) -> Option<MirrorTree> {
     let real = fs::canonicalize(root).ok()?;
@@ -168,6 +176,48 @@ fn mirrors(root: &Path, prefix: &Path, cwd: &Path) -> Vec<MirrorTree> {
                 required: false,
             }
         })
+        .collect()
+}
+
+/// The roots minus those another root's walk already covers (the same path, or one inside a
+/// directory root, by real path), so that overlapping arguments audit each cache once. Roots
+/// that cannot be resolved stay, for the walk to report.
+pub fn without_overlaps(roots: &[PathBuf]) -> Vec<PathBuf> {
+    let is_dir: Vec<bool> = roots
+        .iter()
+        .map(|r| fs::metadata(r).is_ok_and(|m| m.is_dir()))
+        .collect();
+    // A file root is its real directory plus its own name: a symlinked cache is itself.
+    let real: Vec<Option<PathBuf>> = roots
+        .iter()
+        .zip(&is_dir)
+        .map(|(r, &dir)| match (dir, r.parent(), r.file_name()) {
+            (false, Some(parent), Some(name)) if r.symlink_metadata().is_ok() => {
+                let parent = if parent.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    parent
+                };
+                fs::canonicalize(parent).ok().map(|p| p.join(name))
+            }
+            _ => fs::canonicalize(r).ok(),
+        })
+        .collect();
+    let covered = |i: usize| {
+        let Some(mine) = &real[i] else {
+            return false;
+        };
+        real.iter().enumerate().any(|(j, other)| {
+            let Some(other) = other else {
+                return false;
+            };
+            let same = other == mine && j < i;
+            same || (j != i && is_dir[j] && other != mine && mine.starts_with(other))
+        })
+    };
+    (0..roots.len())
+        .filter(|&i| !covered(i))
+        .map(|i| roots[i].clone())
         .collect()
 }
 

@@ -156,6 +156,17 @@ fn walk_root<F: FnMut(Vec<Found>)>(
                 });
             }
             Ok(_) => {}
+            Err(e) if dangling_cache(&e) => {
+                // With -L, walkdir cannot follow it: a row, as without -L.
+                let path = e.path().unwrap_or(root).to_path_buf();
+                if let Some(name) = path.file_name() {
+                    surveyor.borrow_mut().see(&path, name, e.depth(), false);
+                }
+                out.push(Found {
+                    path,
+                    kind: EntryKind::Symlink,
+                });
+            }
             Err(e) => {
                 let path = e.path().unwrap_or(root).to_path_buf();
                 errors.push(WalkError {
@@ -165,6 +176,19 @@ fn walk_root<F: FnMut(Vec<Found>)>(
             }
         }
     }
+}
+
+/// Returns true if and only if the error is a symlink named like a cache that `-L` could not
+/// follow (dangling, or a loop): not a walk error but a cache that cannot be read.
+fn dangling_cache(e: &walkdir::Error) -> bool {
+    let Some(path) = e.path() else {
+        return false;
+    };
+    e.depth() > 0
+        && path.file_name().is_some_and(is_cache_file_name)
+        && path
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
 }
 
 fn walk_message(e: &walkdir::Error) -> String {

@@ -5,32 +5,31 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::cli::{ColorChoice, Format};
+use serde::Deserialize;
+
+use crate::cli::{AuditArgs, ColorChoice, Format};
 use crate::model::Status;
 
 #[derive(Debug, Clone, Args)]
 pub struct CleanArgs {
-    /// Files or directories to clean.
-    #[arg(value_name = "PATH", default_value = ".")]
+    /// Files or directories to clean, or sources (.py) whose every cache to clean [default: .,
+    /// or with --pycache-prefix the whole prefix tree].
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
     /// Remove the caches with these statuses (comma-separated); debris means leftover
-    /// temporary files and empty __pycache__ directories.
-    #[arg(
-        long,
-        value_enum,
-        value_delimiter = ',',
-        value_name = "STATUS",
-        default_value = "orphan,stale,mismatch,corrupt,suspect,debris"
-    )]
-    pub status: Vec<CleanStatus>,
+    /// temporary files and empty __pycache__ directories [default:
+    /// orphan,stale,mismatch,corrupt,suspect,debris].
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "STATUS")]
+    pub status: Option<Vec<CleanStatus>>,
 
     /// List what would be removed and why, and remove nothing (exit 1 if anything would be).
     #[arg(short = 'n', long)]
     pub dry_run: bool,
 
     /// Never remove anything matching GLOB or below it (by name, or by path below the root
-    /// if it has a '/'): trees that ship sourceless caches by design; repeatable.
+    /// if it has a '/'): trees that ship sourceless caches by design; repeatable; adds to the
+    /// config file's `keep`.
     #[arg(long, value_name = "GLOB")]
     pub keep: Vec<String>,
 
@@ -44,31 +43,27 @@ pub struct CleanArgs {
     #[arg(long)]
     pub force: bool,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Output format [default: table].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 
     /// With --format paths: separate paths with NUL instead of newline (for xargs -0).
     #[arg(short = '0', long)]
     pub print0: bool,
 
-    /// When to colour the table.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
+    /// When to colour the table [default: auto].
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub color: Option<ColorChoice>,
 
-    /// Also walk the whole marshal body of every cache, so caches damaged past the header are
-    /// judged corrupt (and removed).
-    #[arg(long)]
-    pub deep: bool,
-
-    /// Skip files and directories matching GLOB entirely: not audited, never removed;
-    /// repeatable.
-    #[arg(long, value_name = "GLOB")]
-    pub exclude: Vec<String>,
+    // The audit options (--exclude: not audited, never removed; --deep: caches damaged past
+    // the header are judged corrupt and removed).
+    #[command(flatten)]
+    pub audit: AuditArgs,
 }
 
 /// The statuses `clean` can remove.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum CleanStatus {
     Orphan,
     Stale,

@@ -2,16 +2,13 @@
 //! compiled, colour decided, all validated before anything is walked or removed.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use globset::GlobSet;
 
 use super::args::{CleanArgs, CleanStatus};
-use crate::audit::{Checks, Depth};
-use crate::cli::Format;
-use crate::config::{globs, globs_of, use_color};
-use crate::environment;
+use crate::cli::{ColorChoice, Format};
+use crate::config::{globs_of, use_color, Config};
 use crate::model::Status;
 
 /// Whether anything is removed.
@@ -29,10 +26,11 @@ pub struct Keep {
     pub patterns: Vec<String>,
 }
 
-/// Everything a clean run needs.
+/// Everything a clean run needs: the audit's configuration, shared with check and explain,
+/// and clean's own options.
 #[derive(Debug)]
 pub struct CleanConfig {
-    pub roots: Vec<PathBuf>,
+    pub audit: Config,
     /// The statuses whose caches (and, for debris, files and directories) are removed.
     pub statuses: HashSet<Status>,
     pub mode: Mode,
@@ -42,42 +40,57 @@ pub struct CleanConfig {
     pub format: Format,
     pub print0: bool,
     pub color: bool,
-    pub exclude: GlobSet,
-    pub checks: Checks,
 }
 
+const DEFAULT_STATUSES: [CleanStatus; 6] = [
+    CleanStatus::Orphan,
+    CleanStatus::Stale,
+    CleanStatus::Mismatch,
+    CleanStatus::Corrupt,
+    CleanStatus::Suspect,
+    CleanStatus::Debris,
+];
+
 impl CleanConfig {
+    /// Resolves the arguments: the shared ones with the config file and the environment, then
+    /// clean's own (command line, then `[tool.pyc-audit.clean]`, then the default; `--keep`
+    /// adds to the file's `keep`).
     pub fn from_args(args: CleanArgs) -> Result<CleanConfig> {
-        if args.print0 && args.format != Format::Paths {
+        let audit = Config::load(&args.audit, args.paths.clone())?;
+        CleanConfig::with(audit, args)
+    }
+
+    /// Resolves clean's own arguments on a resolved audit configuration.
+    pub fn with(audit: Config, args: CleanArgs) -> Result<CleanConfig> {
+        let s = &audit.settings;
+        let format = args.format.or(s.format).unwrap_or(Format::Table);
+        if args.print0 && format != Format::Paths {
             bail!("-0/--print0 needs --format paths");
         }
-        let (keep, patterns) = globs_of(&args.keep, "--keep", &args.paths)?;
+        let statuses = args
+            .status
+            .or_else(|| s.clean.status.clone())
+            .unwrap_or_else(|| DEFAULT_STATUSES.to_vec());
+        let mut keep = s.clean.keep.clone().unwrap_or_default();
+        keep.extend(args.keep);
+        let (keep_set, keep_patterns) = globs_of(&keep, "--keep", &audit.roots)?;
         Ok(CleanConfig {
-            exclude: globs(&args.exclude, "--exclude", &args.paths)?,
-            roots: args.paths,
-            statuses: args
-                .status
-                .iter()
-                .map(|s| CleanStatus::status(*s))
-                .collect(),
+            statuses: statuses.iter().map(|s| CleanStatus::status(*s)).collect(),
             mode: if args.dry_run {
                 Mode::DryRun
             } else {
                 Mode::Remove
             },
             keep: Keep {
-                set: keep,
-                patterns,
+                set: keep_set,
+                patterns: keep_patterns,
             },
-            recompile: args.recompile,
+            recompile: args.recompile || s.clean.recompile == Some(true),
             force: args.force,
-            format: args.format,
+            format,
             print0: args.print0,
-            color: use_color(args.color),
-            checks: Checks {
-                depth: Depth::of(args.deep),
-                source_date_epoch: environment::source_date_epoch(&|key| std::env::var_os(key)),
-            },
+            color: use_color(args.color.or(s.color).unwrap_or(ColorChoice::Auto)),
+            audit,
         })
     }
 }
@@ -86,6 +99,7 @@ impl CleanConfig {
 mod tests {
     use super::*;
     use clap::Parser;
+    use std::path::PathBuf;
 
     fn config(args: &[&str]) -> Result<CleanConfig> {
         let cli = crate::cli::Cli::try_parse_from(
@@ -94,7 +108,16 @@ mod tests {
                 .chain(args.iter().copied()),
         )?;
         match cli.command {
-            Some(crate::cli::Command::Clean(a)) => CleanConfig::from_args(a),
+            Some(crate::cli::Command::Clean(a)) => {
+                let audit = Config::resolve(
+                    &a.audit,
+                    a.paths.clone(),
+                    &|_| None,
+                    Default::default(),
+                    std::path::PathBuf::from("/w"),
+                )?;
+                CleanConfig::with(audit, a)
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -113,7 +136,7 @@ mod tests {
         .into();
         assert_eq!(c.statuses, want);
         assert_eq!(c.mode, Mode::Remove);
-        assert_eq!(c.roots, [PathBuf::from(".")]);
+        assert_eq!(c.audit.roots, [PathBuf::from(".")]);
         assert!(!c.statuses.contains(&Status::Fresh));
     }
 
@@ -123,7 +146,7 @@ mod tests {
         assert_eq!(c.statuses, [Status::Orphan, Status::Debris].into());
         assert_eq!(c.mode, Mode::DryRun);
         assert!(c.keep.set.is_match("deploy"));
-        assert_eq!(c.roots, [PathBuf::from("x")]);
+        assert_eq!(c.audit.roots, [PathBuf::from("x")]);
         assert!(config(&["--status", "fresh"]).is_err());
         assert!(config(&["--status", "unreadable"]).is_err());
         assert!(config(&["--keep", "a[b"]).is_err());

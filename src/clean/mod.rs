@@ -1,6 +1,7 @@
 //! `pyc-audit clean`: remove exactly the caches the audit condemns, and nothing else.
 //!
-//! The run is `config` → a guard on the roots → the audit (the same as `check`) → `plan`
+//! The run is `config` (the audit's, shared with `check`: the same caches, pycache prefix and
+//! environment) → a guard on the roots → the audit (the same as `check`) → `plan`
 //! (which records to act on: a pure function of the records, the statuses and `--keep`) →
 //! `remove` (each file re-checked by `safety` and judged again right before its removal) →
 //! `recompile` (optional) → the `__pycache__` directories left empty → `report` → exit code.
@@ -39,10 +40,12 @@ use plan::Planned;
 /// Runs `clean`; `Err` only for failures that stop the whole run before anything is removed.
 pub fn run(args: CleanArgs) -> Result<ExitStatus> {
     let config = CleanConfig::from_args(args)?;
+    let plan = config.audit.plan();
     if !config.force {
-        guard_roots(&config.roots)?;
+        guard_roots(&walked_roots(&plan))?;
     }
-    let (rows, summary) = clean(&config);
+    config.audit.announce();
+    let (rows, summary) = clean_plan(&config, &plan);
     warn(&rows, config.mode);
     let opts = report::Options {
         format: config.format,
@@ -51,8 +54,8 @@ pub fn run(args: CleanArgs) -> Result<ExitStatus> {
     };
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    report::render(&rows, &summary, &opts, &mut out)?;
-    out.flush()?;
+    let printed = report::render(&rows, &summary, &opts, &mut out).and_then(|()| out.flush());
+    crate::ignore_broken_pipe(printed)?;
     if config.format == crate::cli::Format::Paths {
         let removed = rows.iter().filter(|r| r.outcome.removes());
         let refused: Vec<&Path> = removed
@@ -69,26 +72,40 @@ pub fn run(args: CleanArgs) -> Result<ExitStatus> {
 
 /// Audits, removes, rebuilds: every row, sorted by path, and the totals.
 pub fn clean(config: &CleanConfig) -> (Vec<Row>, CleanSummary) {
+    clean_plan(config, &config.audit.plan())
+}
+
+/// Every directory the plan walks: the roots, and the parts of the prefix tree.
+fn walked_roots(plan: &Plan) -> Vec<PathBuf> {
+    let trees = plan.prefix.iter().flat_map(|p| p.trees.iter());
+    let mut roots = plan.roots.clone();
+    roots.extend(trees.map(|t| t.walk.clone()));
+    roots
+}
+
+fn clean_plan(config: &CleanConfig, plan: &Plan) -> (Vec<Row>, CleanSummary) {
+    let audit = &config.audit;
     let opts = WalkOptions {
-        follow: false,
-        exclude: &config.exclude,
+        follow: audit.follow,
+        exclude: &audit.exclude,
         prune: None,
     };
-    // In-tree caches only: a pycache-prefix tree is audited by `check --pycache-prefix`.
-    let plan = Plan::new(&config.roots, None, Path::new(""));
-    let (records, walk_errors) = audit::audit(&plan, &opts, config.checks);
+    let (records, walk_errors) = audit::audit(plan, &opts, audit.checks);
     for e in &walk_errors {
         diag::error(&format!("{}: {}", escaped_path(&e.path), e.message));
     }
     let mut audit_summary = Summary::of(&records);
     audit_summary.errors += walk_errors.len();
-    let planned = plan::plan(records, &config.roots, &config.statuses, &config.keep);
+    audit_summary.pycache_prefix = audit.shown_prefix();
+    audit_summary.environment = audit.environment.clone();
+    let roots = walked_roots(plan);
+    let planned = plan::plan(records, &roots, &config.statuses, &config.keep);
     for pattern in plan::unused_keeps(&planned, &config.keep) {
         diag::warning(&format!(
             "--keep {pattern:?} matches nothing that would be removed: it protects nothing"
         ));
     }
-    let mut rows = execute(planned, config);
+    let mut rows = execute(planned, config, plan);
     rows.sort_by(|a, b| a.record.path.cmp(&b.record.path));
     let dry_run = config.mode == Mode::DryRun;
     let summary = CleanSummary::of(&rows, dry_run, audit_summary, walk_errors.len());
@@ -97,7 +114,7 @@ pub fn clean(config: &CleanConfig) -> (Vec<Row>, CleanSummary) {
 
 /// Removes the planned files, rebuilds, then removes the directories left empty; rebuilding
 /// before the directories keeps a `__pycache__` whose caches are all rebuilt.
-pub fn execute(planned: Vec<Planned>, config: &CleanConfig) -> Vec<Row> {
+pub fn execute(planned: Vec<Planned>, config: &CleanConfig, plan: &Plan) -> Vec<Row> {
     let (dirs, files): (Vec<Planned>, Vec<Planned>) = planned
         .into_iter()
         .partition(|p| p.record.kind == Kind::Directory);
@@ -105,8 +122,9 @@ pub fn execute(planned: Vec<Planned>, config: &CleanConfig) -> Vec<Row> {
     let ctx = remove::Context {
         mode: config.mode,
         statuses: &config.statuses,
-        depth: config.checks.depth,
+        depth: config.audit.checks.depth,
         handles: &handles,
+        plan,
     };
     let mut done = remove::files(files, &ctx);
     if config.recompile {
@@ -114,8 +132,9 @@ pub fn execute(planned: Vec<Planned>, config: &CleanConfig) -> Vec<Row> {
         let rows = done.iter_mut().map(|d| (&mut d.row, d.root.as_path()));
         let how = recompile::How {
             mode: config.mode,
-            depth: config.checks.depth,
+            depth: config.audit.checks.depth,
             handles: &handles,
+            plan,
         };
         recompile::rebuild(rows, &how, &mut finder);
     }

@@ -4,8 +4,9 @@
 //! Caches with a selected status are removed; so are debris (temporary files, empty
 //! `__pycache__` directories) when `debris` is selected. Unreadable caches are rows that fail:
 //! the audit could not judge them, so the run cannot say that nothing is left to do. Fresh
-//! caches, ghost rows (their orphaned caches are rows of their own) and clamped rows (advice
-//! about a whole tree) are never acted on.
+//! caches and clamped rows (advice about a whole tree) are never acted on; a ghost package
+//! directory (its orphaned caches are rows of their own) is removed only when the removals
+//! leave it empty, so that `import` of the deleted package stops succeeding.
 
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
@@ -18,6 +19,8 @@ use crate::model::{Kind, Record, Status};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {
     Remove,
+    /// A ghost package directory: removed (`rmdir`) only once the removals leave it empty.
+    RemoveIfEmptied,
     Keep(String),
     Fail(String),
 }
@@ -59,6 +62,7 @@ pub fn plan(
             (Decision::Remove, Some(glob)) => {
                 Decision::Keep(format!("protected by --keep {glob:?}"))
             }
+            (Decision::RemoveIfEmptied, Some(_)) => continue,
             (d, _) => d,
         };
         out.push(Planned {
@@ -74,6 +78,7 @@ pub fn plan(
 fn decide(record: &Record, statuses: &HashSet<Status>) -> Option<Decision> {
     match (record.kind, record.status) {
         (_, Status::Unreadable) => Some(Decision::Fail(record.reason.clone())),
+        (Kind::Directory, Status::Ghost) => Some(Decision::RemoveIfEmptied),
         (Kind::Cache | Kind::File | Kind::Directory, status)
             if is_removable_status(status) && statuses.contains(&status) =>
         {
@@ -224,6 +229,7 @@ mod tests {
                 ("r/d.pyc", &Decision::Fail("why".into())),
                 ("r/e.pyc.123", &Decision::Remove),
                 ("r/p/__pycache__", &Decision::Remove),
+                ("r/g", &Decision::RemoveIfEmptied),
                 (
                     "r/keep/o.pyc",
                     &Decision::Keep("protected by --keep \"keep\"".into())

@@ -30,6 +30,7 @@ use super::safety::Refusal;
 use crate::audit::{judge_held, Depth};
 use crate::model::{Kind, Record, Status};
 use crate::naming::Layout;
+use crate::prefix::Plan;
 use crate::pyc::header::Invalidation;
 use crate::pyc::magic::PyVersion;
 use crate::walk::{EntryKind, Found};
@@ -89,6 +90,8 @@ pub struct How<'a> {
     pub mode: Mode,
     pub depth: Depth,
     pub handles: &'a Handles,
+    /// What the audit walked, to judge a rebuilt cache as it judged the old one.
+    pub plan: &'a Plan,
 }
 
 /// Rebuilds (or, in a dry run, says what would rebuild) every candidate row's cache, filling
@@ -165,7 +168,7 @@ pub fn rebuild<'a>(
             let root = rows[i].1;
             let installed = result.and_then(|()| install(how.handles, root, &spec, &out.cache));
             rows[i].0.rebuild = Some(match installed {
-                Ok(place) => judged(&place, &spec.cache, how.depth, interpreter),
+                Ok(place) => judged(&place, &spec.cache, how, interpreter),
                 Err(why) => not_rebuilt(interpreter, why),
             });
         }
@@ -214,14 +217,14 @@ fn not_rebuilt(interpreter: Option<String>, reason: String) -> Rebuild {
 
 /// The audit's verdict on a new cache, read through its directory handle: rebuilt only when
 /// fresh.
-fn judged(place: &Place, cache: &Path, depth: Depth, interpreter: Option<String>) -> Rebuild {
+fn judged(place: &Place, cache: &Path, how: &How, interpreter: Option<String>) -> Rebuild {
     let found = Found {
         path: cache.to_path_buf(),
         kind: EntryKind::File,
     };
     let record = place.open_file().ok().and_then(|file| {
         let meta = file.metadata().ok().filter(|m| m.is_file())?;
-        judge_held(found, file, &meta, depth)
+        judge_held(found, file, &meta, how.plan, how.depth)
     });
     match record {
         Some(r) if r.status == Status::Fresh => Rebuild {

@@ -38,6 +38,7 @@ use super::safety::{self, is_pycache_name, removable_file_name, FileName, Refusa
 use super::unlink::{remove_judged, Identity, Unlinked};
 use crate::audit::{judge_held, Depth};
 use crate::model::{Action, Kind, Record, Status};
+use crate::prefix::Plan;
 use crate::walk::{EntryKind, Found};
 
 /// What removing needs besides the plan.
@@ -46,6 +47,8 @@ pub struct Context<'a> {
     pub statuses: &'a HashSet<Status>,
     pub depth: Depth,
     pub handles: &'a Handles,
+    /// What the audit walked, to judge a cache again as it did.
+    pub plan: &'a Plan,
 }
 
 /// How long a temporary file of a cache write must be untouched before it is debris that
@@ -68,7 +71,7 @@ pub fn files(mut planned: Vec<Planned>, ctx: &Context) -> Vec<Done> {
             let row = match p.decision {
                 Decision::Keep(why) => Row::new(p.record, Outcome::Kept, Some(why)),
                 Decision::Fail(why) => Row::new(p.record, Outcome::Failed, Some(why)),
-                Decision::Remove => remove_file(p.record, &p.root, ctx),
+                Decision::Remove | Decision::RemoveIfEmptied => remove_file(p.record, &p.root, ctx),
             };
             Done { row, root: p.root }
         })
@@ -190,7 +193,7 @@ fn recheck(
         Ok(file) => file,
         Err(e) => return Err(Box::new(refused(old, Refusal::Io(e.to_string())))),
     };
-    let Some(new) = judge_held(found, file, meta, ctx.depth) else {
+    let Some(new) = judge_held(found, file, meta, ctx.plan, ctx.depth) else {
         return Err(Box::new(refused(old, Refusal::Vanished)));
     };
     if new.status == Status::Unreadable {
@@ -229,11 +232,13 @@ pub fn directories(
 ) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut candidates: Vec<(PathBuf, PathBuf, Option<Record>)> = Vec::new();
+    let mut ghosts = Vec::new();
     for p in planned {
         match p.decision {
             Decision::Keep(why) => rows.push(Row::new(p.record, Outcome::Kept, Some(why))),
             Decision::Fail(why) => rows.push(Row::new(p.record, Outcome::Failed, Some(why))),
             Decision::Remove => candidates.push((p.record.path.clone(), p.root, Some(p.record))),
+            Decision::RemoveIfEmptied => ghosts.push(p),
         }
     }
     let planned_dirs: HashSet<PathBuf> = candidates.iter().map(|c| c.0.clone()).collect();
@@ -247,17 +252,64 @@ pub fn directories(
     }
     // Deepest first, so a __pycache__ inside another is tried before its parent.
     candidates.sort_by_key(|c| std::cmp::Reverse(c.0.components().count()));
-    let leaving: HashSet<&Path> = files
+    let mut leaving: HashSet<PathBuf> = files
         .iter()
         .filter(|d| d.row.outcome.removes() && !staying.contains(&d.row.record.path))
-        .map(|d| d.row.record.path.as_path())
+        .map(|d| d.row.record.path.clone())
         .collect();
     for (dir, root, planned) in candidates {
         if let Some(row) = directory(&dir, &root, planned, &leaving, mode, handles) {
+            if row.outcome.removes() {
+                leaving.insert(row.record.path.clone());
+            }
+            rows.push(row);
+        }
+    }
+    ghosts.sort_by_key(|g| std::cmp::Reverse(g.record.path.components().count()));
+    for ghost in ghosts {
+        if let Some(row) = ghost_directory(ghost, &leaving, mode, handles) {
+            leaving.insert(row.record.path.clone());
             rows.push(row);
         }
     }
     rows
+}
+
+/// A ghost package directory the removals left empty: removed with `rmdir` (never
+/// recursively), with the audit's ghost record as its row; nothing when it is not empty.
+fn ghost_directory(
+    ghost: Planned,
+    leaving: &HashSet<PathBuf>,
+    mode: Mode,
+    handles: &Handles,
+) -> Option<Row> {
+    let (dir, root) = (&ghost.record.path, &ghost.root);
+    if safety::below_root(root, dir).is_none_or(|r| r.as_os_str().is_empty()) {
+        return None;
+    }
+    // Opened from the root's handle without following a symlink, like every removal.
+    let place = handles.locate(root, dir).ok()?;
+    let result = match mode {
+        Mode::DryRun => would_be_empty(dir, leaving).map(|()| Outcome::WouldRemove),
+        Mode::Remove => unlinkat(place.fd(), &*place.name, AtFlags::REMOVEDIR)
+            .map(|()| Outcome::Removed)
+            .map_err(io::Error::from),
+    };
+    match result {
+        Ok(outcome) => {
+            let why = "ghost package directory left empty by the removals".to_string();
+            Some(Row::new(ghost.record, outcome, Some(why)))
+        }
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::DirectoryNotEmpty | io::ErrorKind::NotFound
+            ) || e.raw_os_error() == Some(Errno::NOTDIR.raw_os_error()) =>
+        {
+            None
+        }
+        Err(e) => Some(Row::new(ghost.record, Outcome::Failed, Some(e.to_string()))),
+    }
 }
 
 /// One directory: a row when it is removed, or when it was planned (a debris row) and stays.
@@ -265,7 +317,7 @@ fn directory(
     dir: &Path,
     root: &Path,
     planned: Option<Record>,
-    leaving: &HashSet<&Path>,
+    leaving: &HashSet<PathBuf>,
     mode: Mode,
     handles: &Handles,
 ) -> Option<Row> {
@@ -312,9 +364,9 @@ fn directory(
 }
 
 /// `Ok` when every entry of `dir` is leaving; the error `remove_dir` would give otherwise.
-fn would_be_empty(dir: &Path, leaving: &HashSet<&Path>) -> io::Result<()> {
+fn would_be_empty(dir: &Path, leaving: &HashSet<PathBuf>) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
-        if !leaving.contains(entry?.path().as_path()) {
+        if !leaving.contains(&entry?.path()) {
             return Err(io::ErrorKind::DirectoryNotEmpty.into());
         }
     }
@@ -324,7 +376,6 @@ fn would_be_empty(dir: &Path, leaving: &HashSet<&Path>) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::judge_batch;
     use filetime::FileTime;
 
     const T: i64 = 1_700_000_000;
@@ -353,7 +404,9 @@ mod tests {
             path: cache.clone(),
             kind: EntryKind::File,
         };
-        let stale = judge_batch(vec![found], Depth::Header).pop().unwrap();
+        let stale = crate::audit::judge_batch(vec![found], Depth::Header)
+            .pop()
+            .unwrap();
         assert_eq!(stale.status, Status::Stale);
         let statuses = [Status::Stale].into();
         let ctx = Context {
@@ -361,6 +414,7 @@ mod tests {
             statuses: &statuses,
             depth: Depth::Header,
             handles: &Handles::default(),
+            plan: &Plan::default(),
         };
         // Rewritten to match its source since the audit: it stays.
         fs::write(&cache, cache_311(6)).unwrap();

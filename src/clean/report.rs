@@ -95,11 +95,7 @@ fn table(rows: &[Row], summary: &CleanSummary, color: bool, out: &mut dyn Write)
             builder.push_record([
                 paint(row.outcome.as_str(), outcome_code(row.outcome), color),
                 paint(r.status.as_str(), severity_code(r.severity), color),
-                if r.kind == crate::model::Kind::Cache {
-                    python_cell(r)
-                } else {
-                    String::new()
-                },
+                python_cell(r),
                 escaped_path(&r.path),
                 reason(row),
             ]);

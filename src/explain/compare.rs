@@ -4,7 +4,7 @@
 //! with the judge's SipHash variant) and says what it compared, in the judge's own terms.
 
 use super::trace::{Outcome, Rule, TimestampCheck, Tracer};
-use crate::model::Status;
+use crate::model::{Action, Status};
 use crate::naming::CacheName;
 use crate::pyc::header::{self, Header, Recorded, SourceHash};
 use crate::pyc::magic::Magic;
@@ -172,7 +172,9 @@ fn hashed(
         Err(e) => {
             let detail = format!("cannot read the source to hash it: {e}");
             t.push(Rule::Hash, Outcome::Fail, detail);
-            return Err(Status::Corrupt);
+            // A checked hash needs the source: the import raises; an unchecked one does not.
+            t.unread_source = Some(if checked { Action::Fail } else { Action::Load });
+            return Err(Status::Unreadable);
         }
     };
     let variant = match variant {

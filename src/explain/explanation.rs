@@ -10,12 +10,13 @@ use std::io::Read;
 use serde::Serialize;
 
 use super::fix::{self, Fix};
-use super::trace::{self, Body, Step, Trace};
+use super::trace::{self, Body, Outcome, Rule, Step, Trace};
 use crate::audit::{read_head, stat_source};
 use crate::model::{display_path, Action, Record, Status};
 use crate::naming::CacheName;
 use crate::pyc::magic::{self, MagicId};
 use crate::source::source_file_hash;
+use crate::verdict::prefix::{self as prefix_rule, Place};
 use crate::verdict::{self, CacheRead, Evidence, SourceState};
 use crate::walk::Found;
 
@@ -112,15 +113,20 @@ pub(super) fn judge(found: &Found, name: &CacheName) -> Judged {
     }
 }
 
-/// Explains one cache (a path whose name ends in `.pyc` or `.pyo`).
-pub fn explain(found: &Found, name: &CacheName) -> Explanation {
+/// Explains one cache (a path whose name ends in `.pyc` or `.pyo`); `place` says where it was
+/// found when a pycache prefix is in effect, as for `check`.
+pub fn explain(found: &Found, name: &CacheName, place: Option<Place>) -> Explanation {
     let Judged {
         source,
         head,
         body,
         record,
-        trace,
+        mut trace,
     } = judge(found, name);
+    let record = match place {
+        Some(place) => with_prefix(record, &mut trace, name, place),
+        None => record,
+    };
     let on_import = on_import(&record, &trace, name);
     let fix = fix::suggest(&record, name, &trace, found.kind, &source);
     Explanation {
@@ -142,6 +148,29 @@ pub fn explain(found: &Found, name: &CacheName) -> Explanation {
         fix,
         record,
     }
+}
+
+/// The verdict under the pycache prefix, as `check` applies it; the lookup rule says why a
+/// file its reader never opens there is skipped.
+fn with_prefix(record: Record, trace: &mut Trace, name: &CacheName, place: Place) -> Record {
+    let before = record.python_action;
+    let record = prefix_rule::apply(record, name, place);
+    if record.python_action != before {
+        let why = prefix_rule::unread_reason(name, place).unwrap_or_default();
+        let who = trace
+            .judge
+            .interpreter
+            .map_or_else(|| "Python".to_string(), |i| i.to_string());
+        if let Some(step) = trace.steps.iter_mut().find(|s| s.rule == Rule::Lookup) {
+            step.outcome = Outcome::Fail;
+            step.detail = format!(
+                "{why}: {who} never opens this file (the rules below are how it would fare)"
+            );
+        }
+        trace.never_read = Some(why);
+        trace.action = record.python_action;
+    }
+    record
 }
 
 /// The whole file, from the handle the head was read with (positioned after the head).
@@ -219,6 +248,10 @@ fn on_import(rec: &Record, trace: &Trace, name: &CacheName) -> String {
         (Status::Orphan, Action::Skip) => {
             format!("{who} never reads this file: without {src} nothing imports it.")
         }
+        (Status::Unreadable, Action::Fail) => format!(
+            "{who} must read {src} here and cannot: the import raises ({}).",
+            rec.reason
+        ),
         (Status::Orphan, Action::Fail) => {
             format!("{who} imports this file in place of the missing {src}, and the import raises.")
         }

@@ -60,7 +60,7 @@ pub fn suggest(
             rm,
             "the module's source is gone and importing this file raises",
         ),
-        Status::Orphan => fix(rm, "nothing reads it: it is debris"),
+        Status::Orphan => fix(rm, "nothing reads it: its source is gone"),
         _ => stale(rec, name, trace, rm),
     }
 }

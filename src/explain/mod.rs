@@ -24,10 +24,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::{Serialize, Serializer};
 
-use crate::cli::{ExplainArgs, ExplainFormat, FailOn};
+use crate::cli::{ColorChoice, ExplainArgs, ExplainFormat, FailOn};
+use crate::config::Config;
 use crate::exit::{self, ExitStatus};
 use crate::model::{display_path, Record, Status, Summary};
 use crate::report::{escaped_path, write_document};
+use crate::source_caches::Where;
+use crate::verdict::prefix::Place;
 use crate::{config, diag};
 pub use explanation::Explanation;
 pub use targets::TargetKind;
@@ -54,8 +57,18 @@ fn lossy<S: Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
 
 /// Explains every FILE and prints the result.
 pub fn run(args: ExplainArgs) -> Result<ExitStatus> {
-    let color = config::use_color(args.color);
-    let reports: Vec<FileReport> = args.files.iter().map(|f| explain_file(f)).collect();
+    let config = Config::load(&args.audit, Vec::new())?;
+    let color = config::use_color(
+        args.color
+            .or(config.settings.color)
+            .unwrap_or(ColorChoice::Auto),
+    );
+    config.announce();
+    let reports: Vec<FileReport> = args
+        .files
+        .iter()
+        .map(|f| explain_file(f, &config))
+        .collect();
     let records: Vec<Record> = reports
         .iter()
         .flat_map(|r| r.caches.iter().map(|e| e.record.clone()))
@@ -64,23 +77,33 @@ pub fn run(args: ExplainArgs) -> Result<ExitStatus> {
     diagnose(&reports, &records);
     let mut summary = Summary::of(&records);
     summary.errors += errors;
+    summary.pycache_prefix = config.shown_prefix();
+    summary.environment = config.environment.clone();
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    match args.format {
-        ExplainFormat::Text => render::text(&reports, &summary, color, &mut out)?,
-        ExplainFormat::Json => json(&reports, &summary, &mut out)?,
-    }
-    out.flush()?;
+    let printed = match args.format {
+        ExplainFormat::Text => render::text(&reports, &summary, color, &mut out),
+        ExplainFormat::Json => json(&reports, &summary, &mut out),
+    };
+    crate::ignore_broken_pipe(printed.and_then(|()| out.flush()))?;
     Ok(exit::policy(&records, errors, FailOn::Info))
 }
 
-/// Explains one FILE argument.
-pub fn explain_file(file: &Path) -> FileReport {
-    let target = targets::resolve(file);
+/// Explains one FILE argument, under the configuration's pycache prefix.
+pub fn explain_file(file: &Path, config: &Config) -> FileReport {
+    let prefix = config.prefix_dir();
+    let target = targets::resolve(file, prefix, &config.cwd);
     let caches = target
         .caches
         .iter()
-        .map(|(found, name)| explanation::explain(found, name))
+        .map(|(found, name, found_in)| {
+            let place = match (prefix, found_in) {
+                (None, _) => None,
+                (Some(p), Where::Tree) => Some(Place::InTree { prefix: p }),
+                (Some(_), Where::PrefixTree) => Some(Place::PrefixTree),
+            };
+            explanation::explain(found, name, place)
+        })
         .collect();
     FileReport {
         file: target.file,

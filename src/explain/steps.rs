@@ -80,6 +80,14 @@ fn pytest_words(version: &PytestVersion) -> String {
 
 pub(super) fn source(t: &mut Tracer, name: &CacheName, source: &SourceState) {
     let (outcome, detail) = match source {
+        SourceState::Present {
+            path,
+            read_error: Some(e),
+            ..
+        } => (
+            Outcome::Warning,
+            format!("{} exists but cannot be read: {e}", shown(path)),
+        ),
         SourceState::Present { path, .. } => (Outcome::Pass, format!("{} exists", shown(path))),
         SourceState::Missing => {
             let tried: Vec<String> = name.sources.iter().map(|p| shown(p)).collect();

@@ -169,6 +169,7 @@ fn agree(path: &str, head_bytes: &[u8], body: &[u8], source: Option<SourceStat>,
         Some(stat) => SourceState::Present {
             path: name.sources[0].clone(),
             stat,
+            read_error: None,
         },
         None => SourceState::Missing,
     };
@@ -281,6 +282,7 @@ fn real_bodies_pass_and_broken_ones_fail_only_in_the_body_rule() {
                 nsec: 0,
                 size: 6,
             },
+            read_error: None,
         };
         let ev = Evidence {
             path: Path::new(k.path),
@@ -342,7 +344,7 @@ fn explain_matches_check(root: &Path) -> usize {
         }
         assert_eq!(conclusion(checked), (t.status, t.action), "{ctx}\n{t:#?}");
         tells_the_story(t, &ctx);
-        let explained = explanation::explain(&found, &name);
+        let explained = explanation::explain(&found, &name, None);
         assert_eq!(&explained.record, checked, "{ctx}");
     }
     records.len()

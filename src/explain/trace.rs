@@ -145,6 +145,8 @@ pub struct Trace {
     /// Why the body does not unmarshal, when the body rule failed.
     #[cfg_attr(not(test), allow(dead_code))]
     pub body_error: Option<MarshalError>,
+    /// What the import does when it cannot read the source it must hash.
+    pub unread_source: Option<Action>,
 }
 
 /// Collects the steps in order; `close` fills the rules no step reached.
@@ -155,6 +157,8 @@ pub(super) struct Tracer {
     pub(super) header_len: Option<usize>,
     pub(super) timestamp: Option<TimestampCheck>,
     pub(super) body_error: Option<MarshalError>,
+    /// What the import does when it cannot read the source it must hash.
+    pub(super) unread_source: Option<Action>,
 }
 
 impl Tracer {
@@ -189,6 +193,7 @@ impl Tracer {
             header_len: self.header_len,
             timestamp: self.timestamp,
             body_error: self.body_error,
+            unread_source: self.unread_source,
         }
     }
 
@@ -202,8 +207,24 @@ impl Tracer {
     }
 }
 
-/// Traces the rules for one cache. `hash` is the same source hasher the verdict gets.
+/// Traces the rules for one cache. `hash` is the same source hasher the verdict gets. A source
+/// that exists but cannot be read makes the import raise where it must read it (to hash it,
+/// or to recompile), as the verdict says.
 pub fn build(ev: &Evidence, body: &Body, hash: HashFn) -> Trace {
+    let mut trace = traced(ev, body, hash);
+    let read_error = match ev.source {
+        SourceState::Present { read_error, .. } => read_error.is_some(),
+        _ => false,
+    };
+    if let Some(action) = trace.unread_source {
+        (trace.status, trace.action) = (Status::Unreadable, action);
+    } else if read_error && trace.action == Action::Recompile {
+        (trace.status, trace.action) = (Status::Unreadable, Action::Fail);
+    }
+    trace
+}
+
+fn traced(ev: &Evidence, body: &Body, hash: HashFn) -> Trace {
     let (magic, id) = match ev.cache {
         Ok(read) => magic::identify(&read.head),
         Err(_) => (None, MagicId::BadBytes),
@@ -217,6 +238,7 @@ pub fn build(ev: &Evidence, body: &Body, hash: HashFn) -> Trace {
         header_len: None,
         timestamp: None,
         body_error: None,
+        unread_source: None,
     };
     steps::judge(&mut t, ev.name, magic, &id, ev.cache.is_ok());
     steps::source(&mut t, ev.name, ev.source);

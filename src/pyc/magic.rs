@@ -6,7 +6,7 @@
 //! table knows is never an error: it is reported as unknown with the nearest known version, and
 //! CPython numbers past the table are placed by CPython's own scheme (3.n starts at 2900 + 50n).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -140,11 +140,19 @@ pub fn cpython_final(version: PyVersion) -> Option<Magic> {
     final_table().get(&version).copied()
 }
 
+/// Returns true if and only if a final CPython release writes this number (a pre-release's
+/// number, or one no release wrote, is read only by the build that wrote it).
+pub fn is_cpython_final(magic: Magic) -> bool {
+    tables().final_numbers.contains(&magic.0)
+}
+
 const CSV: &str = include_str!("../../data/cpython-magic.csv");
 
 struct Tables {
     by_magic: HashMap<u16, KnownMagic>,
     finals: HashMap<PyVersion, Magic>,
+    /// Every number a final release writes (3.5 has two: 3.5.0-3.5.1, then 3.5.2+).
+    final_numbers: HashSet<u16>,
 }
 
 fn tables() -> &'static Tables {
@@ -152,6 +160,7 @@ fn tables() -> &'static Tables {
     TABLES.get_or_init(|| {
         let mut by_magic = HashMap::new();
         let mut finals = HashMap::new();
+        let mut final_numbers = HashSet::new();
         for line in CSV.lines().skip(1).filter(|l| !l.trim().is_empty()) {
             let mut cols = line.split(',');
             let (Some(num), Some(version), final_for) = (cols.next(), cols.next(), cols.next())
@@ -165,6 +174,7 @@ fn tables() -> &'static Tables {
             let final_for = final_for.unwrap_or("").trim();
             if !final_for.is_empty() {
                 finals.insert(python, Magic(num));
+                final_numbers.insert(num);
             }
             // A final row wins over earlier pre-release rows of the same number.
             let label = if final_for.is_empty() {
@@ -183,7 +193,11 @@ fn tables() -> &'static Tables {
             };
             by_magic.insert(num, entry);
         }
-        Tables { by_magic, finals }
+        Tables {
+            by_magic,
+            finals,
+            final_numbers,
+        }
     })
 }
 

@@ -6,7 +6,7 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use super::{escape, escaped_path, Report};
-use crate::model::{Kind, Record, Severity, Status, Summary};
+use crate::model::{Record, Severity, Status, Summary};
 
 const RESET: &str = "\x1b[0m";
 
@@ -28,14 +28,15 @@ pub(crate) fn severity_code(severity: Option<Severity>) -> &'static str {
     }
 }
 
+/// The PYTHON cell of every table: the interpreter that judges the row, `-` when none is
+/// known (a directory, a temporary file, a cache no tag or magic names).
 pub(crate) fn python_cell(record: &Record) -> String {
     use crate::pyc::magic::Implementation::*;
     match (record.implementation, &record.python) {
         (Some(CPython), Some(p)) => p.clone(),
         (Some(imp), Some(p)) => format!("{imp} {p}"),
         (Some(imp), None) => imp.to_string(),
-        (None, _) if record.kind != Kind::Cache => "-".to_string(),
-        (None, _) => "?".to_string(),
+        (None, _) => "-".to_string(),
     }
 }
 

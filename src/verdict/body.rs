@@ -91,10 +91,14 @@ fn walk(
             }
             Ok(end) if end < body.len() || !ended => {
                 let extra = read.len.saturating_sub((header_len + end) as u64);
+                let plural = if extra == 1 {
+                    "byte follows"
+                } else {
+                    "bytes follow"
+                };
                 return BodyCheck::Trailing(format!(
-                    "{} trailing bytes follow the code object (body offset {end}); marshal \
-                     ignores them",
-                    extra
+                    "{extra} trailing {plural} the code object (body offset {end}); marshal \
+                     ignores them"
                 ));
             }
             Ok(_) => return BodyCheck::Sound,

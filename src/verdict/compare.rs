@@ -55,7 +55,20 @@ pub(super) fn compare(
                 actual.hash = Some(actual_hash.to_hex());
                 hash_outcome(checked, recorded, actual_hash)
             }
-            Err(e) => Outcome::BadHeader(format!("cannot read source to hash it: {e}")),
+            Err(e) if checked => Outcome::SourceUnreadable {
+                reason: format!(
+                    "{interpreter} must read the source to hash it and cannot ({e}): the import \
+                     raises"
+                ),
+                loads: false,
+            },
+            Err(e) => Outcome::SourceUnreadable {
+                reason: format!(
+                    "cannot read the source to hash it ({e}); {interpreter} loads this \
+                     unchecked-hash cache without reading it"
+                ),
+                loads: true,
+            },
         },
     };
     rec.actual = Some(actual);

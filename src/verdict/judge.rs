@@ -6,10 +6,12 @@
 //! settings (an `opt-N` or `.pyo` name, a legacy file beside its source under 3.2+, an unknown
 //! tag) is still judged against its source, but its action is `skip`.
 
-use crate::naming::{CacheName, Layout, OptLevel, PytestVersion};
+use crate::naming::{CacheName, Layout, OptLevel, PytestVersion, TagClaim};
 use crate::pyc::header::Era;
 use crate::pyc::interp::{tag_accepts, Interpreter};
-use crate::pyc::magic::{lookup, KnownMagic, Magic, MagicId, PyVersion};
+use crate::pyc::magic::{
+    cpython_final, is_cpython_final, lookup, Implementation, KnownMagic, Magic, MagicId, PyVersion,
+};
 use crate::source::MtimeRule;
 
 /// Whether the file's magic is one its judge writes.
@@ -98,7 +100,12 @@ fn fit_of(name: &CacheName, magic: Option<Magic>, known: &KnownMagic) -> Fit {
     if let Some(claim) = name.claim() {
         if !tag_accepts(claim, known) {
             let tag = name.tag.as_ref().map_or("", |t| t.text.as_str());
-            let holds = format!("{} {}", known.implementation, known.label);
+            let implementation = known.implementation.to_string();
+            let holds = if known.label.starts_with(&implementation) {
+                known.label.clone()
+            } else {
+                format!("{implementation} {}", known.label)
+            };
             return Fit::Mismatch(format!(
                 "named {tag} but holds {holds} bytecode (magic {number})"
             ));
@@ -111,7 +118,41 @@ fn fit_of(name: &CacheName, magic: Option<Magic>, known: &KnownMagic) -> Fit {
             known.python.map_or_else(String::new, |p| p.to_string())
         ));
     }
-    Fit::Consistent
+    match name
+        .claim()
+        .and_then(|claim| not_a_release(claim, known, number))
+    {
+        Some(why) => Fit::Mismatch(why),
+        None => Fit::Consistent,
+    }
+}
+
+/// A CPython tag names a minor version, whose final releases accept only their own final
+/// magic: a pre-release's number (or one no release wrote) is `bad magic number` to them.
+/// Versions with no final release yet keep accepting their pre-release numbers.
+fn not_a_release(claim: TagClaim, known: &KnownMagic, number: u16) -> Option<String> {
+    if claim.implementation != Implementation::CPython
+        || known.implementation != Implementation::CPython
+    {
+        return None;
+    }
+    let python = claim.python?;
+    let release = cpython_final(python)?;
+    if is_cpython_final(Magic(number)) {
+        return None;
+    }
+    let writer = if known.label.ends_with("(inferred)") {
+        format!("magic {number}, which no CPython release writes")
+    } else {
+        format!(
+            "CPython {} bytecode (magic {number}), which only that pre-release reads",
+            known.label
+        )
+    };
+    Some(format!(
+        "named cpython-{}{} but holds {writer}; Python {python} releases write magic {}",
+        python.major, python.minor, release.0
+    ))
 }
 
 /// pytest 6.2+ writes PEP 552 headers on 3.7+; older releases wrote 12 bytes everywhere.
@@ -171,7 +212,14 @@ pub fn never_read(name: &CacheName, judge: &Judge) -> Option<String> {
 
 /// Returns true if and only if this orphan is a file the judge imports without a source.
 pub fn importable_without_source(name: &CacheName) -> bool {
-    name.layout == Layout::Legacy && !name.is_pyo
+    // The finder looks a module up by the last part of its dotted name: a file whose stem
+    // holds a dot (`m.cpython-312.pyc` in a pycache-prefix tree) is no module's.
+    let dotless = name
+        .sources
+        .first()
+        .and_then(|s| s.file_stem())
+        .is_some_and(|stem| !stem.as_encoded_bytes().contains(&b'.'));
+    name.layout == Layout::Legacy && !name.is_pyo && dotless
 }
 
 /// The judge's version for display, `None` when unknown.

@@ -42,9 +42,18 @@ pub const HEAD_LEN: usize = 17;
 /// What the filesystem says about the source.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SourceState {
-    Present { path: PathBuf, stat: SourceStat },
+    /// `read_error`: the source exists but cannot be read (permissions): the import raises
+    /// wherever it must read it (to hash it, or to recompile).
+    Present {
+        path: PathBuf,
+        stat: SourceStat,
+        read_error: Option<String>,
+    },
     Missing,
-    Unreadable { path: PathBuf, error: String },
+    Unreadable {
+        path: PathBuf,
+        error: String,
+    },
 }
 
 /// Everything the verdict looks at.
@@ -84,6 +93,11 @@ enum Outcome {
     Trailing(String),
     /// The body could not be read: Python falls back to the source.
     Unreadable(String),
+    /// The source exists but cannot be read; `loads` when Python does not need to read it.
+    SourceUnreadable {
+        reason: String,
+        loads: bool,
+    },
 }
 
 /// Judges one cache.
@@ -158,10 +172,30 @@ pub fn judge(ev: &Evidence, hash: HashFn) -> Record {
         Outcome::BadBody(r) => (Status::Corrupt, Action::Fail, r),
         Outcome::Trailing(r) => (Status::Corrupt, Action::Load, r),
         Outcome::Unreadable(r) => (Status::Unreadable, Action::Recompile, r),
+        Outcome::SourceUnreadable { reason, loads } => {
+            let action = if loads { Action::Load } else { Action::Fail };
+            (Status::Unreadable, action, reason)
+        }
     };
     match judge::never_read(ev.name, &judge) {
         Some(why) => finish(rec, status, Action::Skip, format!("{reason}; {why}")),
-        None => finish(rec, status, on_read, reason),
+        None => match (on_read, ev.source) {
+            (
+                Action::Recompile,
+                SourceState::Present {
+                    read_error: Some(e),
+                    ..
+                },
+            ) => {
+                let reason = format!(
+                    "{reason}; {} then reads the source to recompile it and cannot ({e}): the \
+                     import raises",
+                    who(&judge)
+                );
+                finish(rec, Status::Unreadable, Action::Fail, reason)
+            }
+            _ => finish(rec, status, on_read, reason),
+        },
     }
 }
 

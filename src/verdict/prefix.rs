@@ -45,20 +45,8 @@ pub fn apply(rec: Record, name: &CacheName, place: Place) -> Record {
     if rec.python_action == Action::Skip {
         return rec;
     }
-    let why = match place {
-        Place::InTree { prefix }
-            if matches!(name.layout, Layout::Pycache | Layout::Pytest) && reads_prefix(name) =>
-        {
-            format!(
-                "with the pycache prefix {}, {} reads its caches there, never in __pycache__",
-                display_path(prefix),
-                reader(name)
-            )
-        }
-        Place::PrefixTree if !reads_prefix(name) => {
-            format!("{} ignores the pycache prefix", reader(name))
-        }
-        _ => return rec,
+    let Some(why) = unread_reason(name, place) else {
+        return rec;
     };
     let (status, reason) = (rec.status, rec.reason.clone());
     let reason = if reason.is_empty() {
@@ -67,6 +55,25 @@ pub fn apply(rec: Record, name: &CacheName, place: Place) -> Record {
         format!("{reason}; {why}")
     };
     finish(rec, status, Action::Skip, reason)
+}
+
+/// Why the reader of `name` never opens the file found at `place`, if it does not.
+pub fn unread_reason(name: &CacheName, place: Place) -> Option<String> {
+    match place {
+        Place::InTree { prefix }
+            if matches!(name.layout, Layout::Pycache | Layout::Pytest) && reads_prefix(name) =>
+        {
+            Some(format!(
+                "with the pycache prefix {}, {} reads its caches there, never in __pycache__",
+                display_path(prefix),
+                reader(name)
+            ))
+        }
+        Place::PrefixTree if !reads_prefix(name) => {
+            Some(format!("{} ignores the pycache prefix", reader(name)))
+        }
+        _ => None,
+    }
 }
 
 fn reader(name: &CacheName) -> String {

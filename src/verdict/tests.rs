@@ -79,6 +79,7 @@ impl Case {
             Some(stat) => SourceState::Present {
                 path: name.sources[0].clone(),
                 stat,
+                read_error: None,
             },
             None => SourceState::Missing,
         };

@@ -12,6 +12,7 @@ mod pythons;
 #[path = "../common/interpreters.rs"]
 mod interpreters;
 
+mod consistency;
 mod race;
 mod real;
 mod recompile;

@@ -50,12 +50,12 @@ fn a_cache_rewritten_since_the_audit_stays() {
     let config = config(&root);
     let opts = WalkOptions {
         follow: false,
-        exclude: &config.exclude,
+        exclude: &config.audit.exclude,
         prune: None,
     };
-    let plan = pyc_audit::prefix::Plan::new(&config.roots, None, std::path::Path::new(""));
-    let (records, _) = audit::audit(&plan, &opts, config.checks);
-    let planned = plan::plan(records, &config.roots, &config.statuses, &config.keep);
+    let plan = config.audit.plan();
+    let (records, _) = audit::audit(&plan, &opts, config.audit.checks);
+    let planned = plan::plan(records, &config.audit.roots, &config.statuses, &config.keep);
     assert!(planned
         .iter()
         .any(|p| p.record.path == stale && p.decision == plan::Decision::Remove));
@@ -72,7 +72,7 @@ fn a_cache_rewritten_since_the_audit_stays() {
     .unwrap();
     let rewritten = fs::read(&stale).unwrap();
 
-    let rows = execute(planned, &config);
+    let rows = execute(planned, &config, &plan);
     let row = rows.iter().find(|r| r.record.path == stale).unwrap();
     assert_eq!(row.outcome, Outcome::Kept, "{row:?}");
     assert!(
@@ -118,12 +118,12 @@ fn importer_round(n: usize) -> Vec<String> {
     let config = config(&root);
     let opts = WalkOptions {
         follow: false,
-        exclude: &config.exclude,
+        exclude: &config.audit.exclude,
         prune: None,
     };
-    let plan = pyc_audit::prefix::Plan::new(&config.roots, None, std::path::Path::new(""));
-    let (records, _) = audit::audit(&plan, &opts, config.checks);
-    let planned = plan::plan(records, &config.roots, &config.statuses, &config.keep);
+    let plan = pyc_audit::prefix::Plan::new(&config.audit.roots, None, std::path::Path::new(""));
+    let (records, _) = audit::audit(&plan, &opts, config.audit.checks);
+    let planned = plan::plan(records, &config.audit.roots, &config.statuses, &config.keep);
     let mut problems = Vec::new();
     let mut lost = Vec::new();
     std::thread::scope(|s| {
@@ -141,7 +141,7 @@ fn importer_round(n: usize) -> Vec<String> {
             }
             removed
         });
-        execute(planned, &config);
+        execute(planned, &config, &plan);
         lost = writer.join().unwrap();
     });
     for (i, (cache, tmp, fresh, _)) in jobs.iter().enumerate() {

@@ -4,6 +4,8 @@
 
 mod bad_input;
 mod command_words;
+mod config_file;
+mod consistency;
 mod exit_codes;
 mod explain;
 mod formats;

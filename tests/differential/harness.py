@@ -38,6 +38,7 @@ from __future__ import print_function
 import json
 import marshal
 import os
+import platform
 import py_compile
 import re
 import stat
@@ -320,9 +321,12 @@ def build_cases(b):
             directory = b.case_dir(name)
             source = os.path.join(directory, "m.py")
             write_source(source, 1, T0)
-            code, _, err = run([sys.executable, "-U", "-c", "import m"], cwd=directory)
+            # -B: an import under -U would rewrite the stdlib's caches with MAGIC+1 (as root,
+            # in place); py_compile writes this one cache with -U's magic.
+            compile_u = "import py_compile; py_compile.compile('m.py')"
+            code, _, err = run([sys.executable, "-U", "-B", "-c", compile_u], cwd=directory)
             if code != 0:
-                raise RuntimeError("python -U import failed: " + err)
+                raise RuntimeError("python -U py_compile failed: " + err)
             cache = source + "c"
             if orphan:
                 os.remove(source)
@@ -361,6 +365,22 @@ def build_cases(b):
         _, _, cache = b.fresh_module("unknown_magic")
         patch(cache, 0, b"\xff\xff")
         b.add("unknown_magic", cache, "magic 65535 under this tag: recompile")
+
+    if HAS_PYCACHE and platform.python_implementation() == "CPython":
+        # A release reads only its own final magic. Under 3.12: 3523 (3.12a7's) and 3547 (no
+        # release's); elsewhere the number before this release's (a pre-release's) and one
+        # after it. Then a pre-release header in front of a cut body: still a recompile.
+        final = struct.unpack("<H", magic_number()[:2])[0]
+        numbers = (3523, 3547) if VERSION == (3, 12) else (final - 1, final + 3)
+        for name, number in zip(("prerelease_magic", "unreleased_magic"), numbers):
+            _, _, cache = b.fresh_module(name)
+            patch(cache, 0, struct.pack("<H", number))
+            b.add(name, cache, "magic %d under this release's tag: recompile" % number)
+        _, _, cache = b.fresh_module("prerelease_magic_cut_body")
+        content = read_bytes(cache)
+        cut = content[: hsize + (len(content) - hsize) // 2]
+        write_bytes(cache, struct.pack("<H", numbers[0]) + cut[2:])
+        b.add("prerelease_magic_cut_body", cache, "pre-release magic, cut body: recompile")
 
     _, _, cache = b.fresh_module("truncated_header")
     write_bytes(cache, read_bytes(cache)[:10])

@@ -8,7 +8,9 @@
 //! DIR/pfx` alone for the "whole" cases (another source tree), where every prefix cache of the
 //! tree audit must get the same verdict again; and, run from `DIR/rel` with the relative
 //! `PYTHONPYCACHEPREFIX=relpfx` and no flag, the "relative" cases. The tree audit must report
-//! nothing outside `DIR/tree` and its mirror, and none of the "whole" cases.
+//! nothing outside `DIR/tree` and its mirror, and none of the "whole" cases. `explain` of every
+//! "tree" and "relative" case cache, with the same prefix (flag or variable), must give check's
+//! verdict, and `clean -n` of the tree with the prefix must condemn exactly check's findings.
 
 use std::ffi::OsString;
 use std::fs;
@@ -66,6 +68,67 @@ fn verdict(record: &Value) -> String {
     fields.map(|f| str_field(record, f)).join("/")
 }
 
+/// `explain --format json` of these caches: each one's status/action/severity, by path.
+fn explain(
+    cwd: &Path,
+    pre: &[OsString],
+    files: &[PathBuf],
+    env_prefix: Option<&str>,
+) -> Result<std::collections::HashMap<PathBuf, String>, String> {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pyc-audit"));
+    command
+        .arg("explain")
+        .args(["--format", "json", "--isolated"])
+        .args(pre)
+        .args(files)
+        .current_dir(cwd);
+    match env_prefix {
+        Some(prefix) => command.env("PYTHONPYCACHEPREFIX", prefix),
+        None => command.env_remove("PYTHONPYCACHEPREFIX"),
+    };
+    let output = command.output().map_err(|e| format!("explain: {e}"))?;
+    let doc: Value = serde_json::from_slice(&output.stdout).map_err(|e| {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        format!("explain printed no JSON ({e}): {stderr}")
+    })?;
+    let mut out = std::collections::HashMap::new();
+    for file in doc["files"].as_array().into_iter().flatten() {
+        for cache in file["caches"].as_array().into_iter().flatten() {
+            out.insert(cwd.join(str_field(cache, "path")), verdict(cache));
+        }
+    }
+    Ok(out)
+}
+
+/// `clean --format json` rows of caches: path, status/action/severity, outcome.
+fn clean_rows(cwd: &Path, args: &[OsString]) -> Result<Vec<(PathBuf, String, String)>, String> {
+    let output = Command::new(env!("CARGO_BIN_EXE_pyc-audit"))
+        .args(args)
+        .args([
+            "--format",
+            "json",
+            "--status",
+            "orphan,stale,mismatch,corrupt,suspect",
+        ])
+        .env_remove("PYTHONPYCACHEPREFIX")
+        .current_dir(cwd)
+        .output()
+        .map_err(|e| format!("clean: {e}"))?;
+    let doc: Value = serde_json::from_slice(&output.stdout).map_err(|e| {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        format!("clean printed no JSON ({e}): {stderr}")
+    })?;
+    let rows = doc["findings"].as_array().cloned().unwrap_or_default();
+    Ok(rows
+        .iter()
+        .filter(|r| r["kind"] == "cache" && r["status"] != "unreadable")
+        .map(|r| {
+            let path = cwd.join(str_field(r, "path"));
+            (path, verdict(r), str_field(r, "outcome").to_string())
+        })
+        .collect())
+}
+
 /// Builds, audits and observes the prefix cases of one interpreter.
 fn check_interpreter(interp: &Interpreter) -> Outcome {
     let label = interp.label();
@@ -98,6 +161,38 @@ fn check_interpreter(interp: &Interpreter) -> Outcome {
         true => Some(Audit::run(&root.join("rel"), &[], Some("relpfx"))?),
         false => None,
     };
+
+    // explain and clean of the same cases, with the same prefix, before any import.
+    let mut explained = std::collections::HashMap::new();
+    for (cwd, env_prefix) in [(root.clone(), None), (root.join("rel"), Some("relpfx"))] {
+        let files: Vec<PathBuf> = cases
+            .iter()
+            .filter(|c| {
+                str_field(c, "audit")
+                    == if env_prefix.is_none() {
+                        "tree"
+                    } else {
+                        "relative"
+                    }
+            })
+            .map(|c| root.join(str_field(c, "cache")))
+            .collect();
+        if files.is_empty() {
+            continue;
+        }
+        let pre = match env_prefix {
+            None => flag(&pfx).to_vec(),
+            Some(_) => Vec::new(),
+        };
+        explained.extend(explain(&cwd, &pre, &files, env_prefix)?);
+    }
+    let clean_args = [
+        vec![OsString::from("clean"), "-n".into()],
+        flag(&pfx).to_vec(),
+        vec![root.join("tree").into()],
+    ]
+    .concat();
+    let cleaned = clean_rows(&root, &clean_args)?;
 
     let output = python_command(&interp.executable)
         .arg(harness())
@@ -176,6 +271,48 @@ fn check_interpreter(interp: &Interpreter) -> Outcome {
         if str_field(case, "audit") == "whole" && !tree.find(&cache).is_empty() {
             let why = "a cache of another source tree is in the tree audit".to_string();
             row(name, verdict(record), why, observed_text);
+        }
+    }
+    // explain and clean, given the same prefix, say what check says of every case.
+    for case in &cases {
+        let audit = match str_field(case, "audit") {
+            "tree" => &tree,
+            "relative" => match &relative {
+                Some(a) => a,
+                None => continue,
+            },
+            _ => continue,
+        };
+        let file = root.join(str_field(case, "cache"));
+        let Some(record) = audit.find(&file).first().copied() else {
+            continue; // Reported above.
+        };
+        let said = explained.get(&file).cloned().unwrap_or_default();
+        if said != verdict(record) {
+            let why = format!("explain says {said:?}");
+            row(str_field(case, "case"), verdict(record), why, String::new());
+        }
+    }
+    let condemned = ["orphan", "stale", "mismatch", "corrupt", "suspect"];
+    for record in &tree.records {
+        let path = tree.path(record);
+        let removable =
+            record["kind"] == "cache" && condemned.contains(&str_field(record, "status"));
+        if removable && !cleaned.iter().any(|(p, _, _)| *p == path) {
+            let why = format!("clean -n leaves {}", path.display());
+            row("(clean)", verdict(record), why, String::new());
+        }
+    }
+    for (path, said, outcome) in cleaned {
+        let Some(record) = tree.find(&path).first().copied() else {
+            let why = format!("{} is not in the check audit", path.display());
+            row("(clean)", said, why, String::new());
+            continue;
+        };
+        let status = str_field(record, "status");
+        if !said.starts_with(&format!("{status}/")) || outcome != "would_remove" {
+            let why = format!("clean -n: {said}, {outcome}");
+            row("(clean)", verdict(record), why, path.display().to_string());
         }
     }
     let mirror = pfx
