@@ -4,7 +4,7 @@ use super::*;
 use crate::naming;
 use crate::pyc::header::SourceHash;
 use crate::pyc::marshal::sample;
-use crate::source::source_hash;
+use crate::source::{source_hash, HashVariant};
 
 const T: i64 = 1_700_000_000;
 
@@ -87,23 +87,17 @@ impl Case {
             written_ns: self.written_ns,
             len: (self.head.len() + self.rest.len()) as u64,
         };
-        let given = std::cell::Cell::new(0);
         let ev = Evidence {
             path: Path::new(self.path),
             name: &name,
             cache: Ok(&read),
             source: &source,
-            rest: &|buf: &mut Vec<u8>, n: usize| {
-                // A few bytes at a time, fewer than asked, to exercise reading in chunks.
-                let at = given.get();
-                let end = self.rest.len().min(at + n.min(7));
-                buf.extend_from_slice(&self.rest[at..end]);
-                given.set(end);
-                Ok(end == self.rest.len())
-            },
             deep: self.deep,
         };
-        judge(&ev, &|variant, key| Ok(source_hash(variant, key, content)))
+        // A few bytes at a time, fewer than asked, to exercise reading in chunks.
+        let mut inputs = Memory::new(&self.rest, Some(content));
+        inputs.chunk = 7;
+        judge(&ev, &mut inputs)
     }
 }
 
