@@ -298,9 +298,7 @@ fn explain_agrees_with_check_on_the_demo() {
 
 /// The record `check --deep` gives one cache of the tree.
 fn checked_deep(t: &Tree, path: &str) -> Value {
-    let doc = t
-        .run(&["--deep", "--format", "json", "--all", "."])
-        .json();
+    let doc = t.run(&["--deep", "--format", "json", "--all", "."]).json();
     doc["findings"]
         .as_array()
         .unwrap()
@@ -326,7 +324,10 @@ fn trailing_bytes_behind_a_fresh_cache_are_told_as_check_deep_tells_them() {
     let t = Tree::new().file("m.py", SRC).file(PYC, &bytes);
     let checked = checked_deep(&t, PYC);
     assert_eq!(
-        (checked["status"].as_str(), checked["python_action"].as_str()),
+        (
+            checked["status"].as_str(),
+            checked["python_action"].as_str()
+        ),
         (Some("corrupt"), Some("load"))
     );
     assert!(checked["reason"]
@@ -342,12 +343,18 @@ fn trailing_bytes_behind_a_fresh_cache_are_told_as_check_deep_tells_them() {
     let body = rule(cache, "body");
     assert_eq!(body["outcome"], "warning");
     assert!(
-        body["detail"].as_str().unwrap().contains("4 trailing bytes"),
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("4 trailing bytes"),
         "{body}"
     );
     // Marshal stops at the end of the code object: Python loads it, and it is the source's.
     let on_import = cache["on_import"].as_str().unwrap();
-    assert!(on_import.contains("ignores the bytes after it"), "{on_import}");
+    assert!(
+        on_import.contains("ignores the bytes after it"),
+        "{on_import}"
+    );
     assert!(!on_import.contains("without comparing"), "{on_import}");
 }
 
