@@ -14,24 +14,29 @@ mod body;
 pub mod compare;
 pub mod inputs;
 pub mod judge;
+mod orphan;
 pub mod prefix;
+mod record;
 pub mod rule;
 pub mod text;
 
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::model::{display_path, raw_bytes_hex, Action, Kind, Record, Severity, Status, Values};
-use crate::naming::{CacheName, Layout, OptLevel};
-use crate::pyc::header::{self, Header, Recorded};
+use crate::model::{Action, Record, Status};
+use crate::naming::{CacheName, Layout};
+use crate::pyc::header::{self, Header};
 use crate::pyc::magic::{self, Magic, MagicId};
 use crate::source::{MtimeRule, SourceStat};
-use accept::{accept, reject, reject_text};
+use accept::{accept, reject};
 pub use body::{BodyCheck, Broken};
 use compare::{compare, source_values};
 pub use inputs::{CacheError, Disk, Inputs, Memory, SourceBytes};
 pub use judge::{Fit, Judge};
-use rule::{Absent, Observer, Outcome, Rule, Seen};
+use orphan::orphan;
+pub(crate) use record::settle;
+use record::{describe_writer, record_header, skeleton};
+use rule::{Observer, Outcome, Rule, Seen};
 
 /// The bytes read from the start of a cache, and when the cache was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -315,7 +320,7 @@ fn with_body(
 }
 
 /// The body rule: checks the body and reports what it found.
-fn check_body(
+pub(super) fn check_body(
     ev: &Evidence,
     judge: &Judge,
     h: &Header,
@@ -339,155 +344,16 @@ fn check_body(
     found
 }
 
-fn skeleton(ev: &Evidence) -> Record {
-    let source = match ev.source {
-        SourceState::Present { path, .. } | SourceState::Unreadable { path, .. } => {
-            Some(path.clone())
-        }
-        SourceState::Missing => None,
-    };
-    Record {
-        path: ev.path.to_path_buf(),
-        path_bytes_hex: raw_bytes_hex(ev.path),
-        kind: Kind::Cache,
-        source,
-        layout: Some(ev.name.layout),
-        implementation: None,
-        python: None,
-        magic: None,
-        magic_python: None,
-        tag: ev.name.tag.as_ref().map(|t| t.text.clone()),
-        opt_level: match ev.name.opt {
-            OptLevel::Level(n) => Some(n),
-            OptLevel::Other(_) => None,
-        },
-        invalidation: None,
-        flags: None,
-        status: Status::Fresh,
-        python_action: Action::Skip,
-        severity: None,
-        reason: String::new(),
-        recorded: Values::default(),
-        actual: None,
-        source_stat: match ev.source {
-            SourceState::Present { stat, .. } => Some(*stat),
-            _ => None,
-        },
-    }
-}
-
-fn finish(rec: Record, status: Status, action: Action, reason: String, cause: Cause) -> Verdict {
+pub(super) fn finish(
+    rec: Record,
+    status: Status,
+    action: Action,
+    reason: String,
+    cause: Cause,
+) -> Verdict {
     Verdict {
         record: settle(rec, status, action, reason),
         cause,
-    }
-}
-
-/// Sets a record's status, action, severity and reason.
-fn settle(mut rec: Record, status: Status, action: Action, reason: String) -> Record {
-    rec.status = status;
-    rec.python_action = action;
-    rec.severity = Severity::of(status, action);
-    rec.reason = reason;
-    rec
-}
-
-fn describe_writer(rec: &mut Record, magic: Option<Magic>, id: &MagicId, judge: &Judge) {
-    rec.magic = magic.map(|m| m.0);
-    rec.magic_python = match id {
-        MagicId::Known(k) => Some(k.label.clone()),
-        _ => None,
-    };
-    rec.implementation = judge.interpreter.map(|i| i.implementation);
-    rec.python = judge::python_label(judge);
-}
-
-fn record_header(rec: &mut Record, h: &Header) {
-    rec.flags = h.flags;
-    rec.invalidation = Some(h.invalidation());
-    match h.recorded {
-        Recorded::Timestamp { mtime, size } => {
-            rec.recorded.mtime = Some(i64::from(mtime.0));
-            rec.recorded.mtime_utc = text::rfc3339(i64::from(mtime.0));
-            rec.recorded.size = size.map(u64::from);
-        }
-        Recorded::Hash { hash, .. } => rec.recorded.hash = Some(hash.to_hex()),
-    }
-}
-
-/// A cache whose source is gone.
-#[allow(clippy::too_many_arguments)]
-fn orphan(
-    rec: Record,
-    ev: &Evidence,
-    judge: &Judge,
-    magic: Option<Magic>,
-    header: accept::Parsed,
-    read: &CacheRead,
-    inputs: &mut impl Inputs,
-    obs: &mut impl Observer,
-) -> Verdict {
-    let wanted = ev
-        .name
-        .sources
-        .first()
-        .map_or_else(String::new, |p| display_path(p));
-    let importable = judge::importable_without_source(ev.name);
-    let seen = Seen::Lookup {
-        never_read: None,
-        has_source: false,
-        importable,
-    };
-    obs.rule(Rule::Lookup, Outcome::of(importable), seen);
-    obs.rule(Rule::Read, Outcome::Pass, Seen::Read(Ok(())));
-    if !importable {
-        let reason = format!("no source ({wanted}): Python never reads this cache");
-        return finish(
-            rec,
-            Status::Orphan,
-            Action::Skip,
-            reason,
-            Cause::OrphanDebris,
-        );
-    }
-    let raises = match accept(ev.name, judge, magic, &header, &read.head, obs) {
-        Ok((_, h)) => {
-            let absent = Seen::Absent(Absent::Sourceless);
-            for rule in [Rule::Mtime, Rule::Size, Rule::Hash, Rule::SameSecond] {
-                obs.rule(rule, Outcome::NotApplied, absent);
-            }
-            match check_body(ev, judge, h, read, inputs, obs) {
-                BodyCheck::Broken(b) => Some(body::broken_text(&b)),
-                BodyCheck::Unreadable(e) => Some(format!("cannot read the body: {e}")),
-                _ => None,
-            }
-        }
-        Err(rejected) => Some(reject_text(rejected, judge, &header, &read.head)),
-    };
-    match raises {
-        None => {
-            let reason = format!(
-                "no source ({wanted}) but this legacy cache is importable: {} runs its bytecode",
-                accept::who(judge)
-            );
-            finish(
-                rec,
-                Status::Orphan,
-                Action::Load,
-                reason,
-                Cause::OrphanLoads,
-            )
-        }
-        Some(why) => {
-            let reason = format!("no source ({wanted}) and importing it raises: {why}");
-            finish(
-                rec,
-                Status::Orphan,
-                Action::Fail,
-                reason,
-                Cause::OrphanRaises,
-            )
-        }
     }
 }
 

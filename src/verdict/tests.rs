@@ -1,6 +1,7 @@
 //! The decision table, exercised on synthetic headers with no filesystem.
 
 use super::*;
+use crate::model::Severity;
 use crate::naming;
 use crate::pyc::header::SourceHash;
 use crate::pyc::marshal::sample;
