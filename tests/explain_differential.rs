@@ -8,6 +8,7 @@
 //!    `harness.py observe` imports each module under `python -v`. Explain's `python_action`
 //!    must be what the interpreter did, in every case, including the caches cut behind a
 //!    matching header (the body rule sees those); where stale code ran, severity is `error`.
+//!    Explain's status, action, severity and reason must also be `check --deep`'s.
 //! 2. On the second tree, every fix command explain printed is run with the interpreters'
 //!    directories first on `PATH`. Each fixed cache must then be gone (`rm`) or fresh, and a
 //!    second `observe` must show each interpreter doing what the new explanation says.
@@ -103,6 +104,56 @@ fn explain(root: &Path, cases: &[Value]) -> Result<BTreeMap<String, Value>, Stri
         }
     }
     Ok(by_case)
+}
+
+/// `check --deep`'s record of every case's cache must be explain's: status, action, severity
+/// and reason. Both run the one evaluator, so this holds by construction; it is checked on
+/// every tree this suite builds anyway.
+fn agrees_with_check(label: &str, root: &Path, explained: &BTreeMap<String, Value>) -> Vec<String> {
+    let output = Command::new(env!("CARGO_BIN_EXE_pyc-audit"))
+        .args([
+            "--deep",
+            "--format",
+            "json",
+            "--all",
+            "--fail-on",
+            "never",
+            ".",
+        ])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    let checked: BTreeMap<&str, &Value> = doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["kind"] == "cache")
+        .map(|r| (r["path"].as_str().unwrap_or_default(), r))
+        .collect();
+    let fields = ["status", "python_action", "severity", "reason"];
+    let mut problems = Vec::new();
+    for (case, e) in explained {
+        let path = e["path"].as_str().unwrap_or_default();
+        match checked.get(path) {
+            None => problems.push(format!(
+                "{label} {case}: check --deep has no record of {path}"
+            )),
+            Some(c) if fields.iter().any(|f| c[f] != e[f]) => problems.push(format!(
+                "{label} {case}: check --deep says {}/{}/{} ({}), explain {}/{}/{} ({})",
+                c["status"],
+                c["python_action"],
+                c["severity"],
+                c["reason"],
+                e["status"],
+                e["python_action"],
+                e["severity"],
+                e["reason"]
+            )),
+            Some(_) => {}
+        }
+    }
+    problems
 }
 
 fn observed(observations: &Value) -> BTreeMap<String, Value> {
@@ -202,8 +253,9 @@ fn check(python: &Interpreter, all: &[Interpreter]) -> Outcome {
     let cases = harness(python, other.as_deref(), "build", &root)?;
     let cases = cases.as_array().cloned().unwrap_or_default();
     let explained = explain(&root, &cases)?;
+    let mut problems = agrees_with_check(label, &root, &explained);
     let observations = harness(python, None, "observe", &root)?;
-    let mut problems = compare(label, &explained, &observations);
+    problems.extend(compare(label, &explained, &observations));
 
     let root = tmp.path().join("fix");
     let fix_cases = harness(python, other.as_deref(), "build", &root)?;
