@@ -1,7 +1,7 @@
 //! Differential test of `explain`: what it says the import does, and the fix it prints, are
 //! checked against the real interpreters.
 //!
-//! Interpreters are found as in `tests/differential.rs` (every pyenv version, `python3`,
+//! Interpreters are found as in `main.rs` (every pyenv version, `python3`,
 //! `pypy3`). For each, `tests/differential/harness.py` builds its cases twice:
 //!
 //! 1. On the first tree, `pyc-audit explain --format json` explains every case's cache, then
@@ -20,13 +20,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-#[path = "common/pythons.rs"]
-mod pythons;
-use pythons::python_command;
-
-#[path = "common/interpreters.rs"]
-mod interpreters;
-use interpreters::Interpreter;
+use crate::common::interpreters::{self, Interpreter};
+use crate::common::pythons::python_command;
 
 /// Another CPython 3 for the harness's "foreign magic under this tag" case.
 fn other_python(this: &Interpreter, all: &[Interpreter]) -> Option<PathBuf> {
@@ -202,7 +197,7 @@ fn apply_fixes(
         };
         let mut sh = Command::new("sh");
         sh.args(["-c", command]).current_dir(root).env_clear();
-        // As a user's shell would run it, minus PYTHON* settings (see tests/common/pythons.rs).
+        // As a user's shell would run it, minus PYTHON* settings (see common/pythons.rs).
         sh.envs(env::vars_os().filter(|(k, _)| !k.to_string_lossy().starts_with("PYTHON")));
         let output = sh.env("PATH", path).output().map_err(|e| e.to_string())?;
         fixed += 1;
@@ -294,6 +289,7 @@ fn check(python: &Interpreter, all: &[Interpreter]) -> Outcome {
 
 #[test]
 fn explain_states_what_the_interpreter_does_and_its_fixes_work() {
+    let _one = crate::common::one_suite_at_a_time();
     let suite = "explain differential";
     let run = interpreters::run_each(suite, check);
     let mut problems = run.problems;
