@@ -6,8 +6,12 @@
 //! compile away. `explain` records the rules and words them, and fills in the ones the verdict
 //! never reached. ripgrep's `grep-searcher` has the same shape: one search, many `Sink`s.
 //!
-//! Adding a rule is one [`Rule`] variant (with its [`Seen`] values, if it has any) and one
-//! `obs.rule(..)` call where the verdict applies it.
+//! Adding a rule (`Verify`, `Resolution`, ...) is one [`Rule`] variant (in `ALL` and `label`,
+//! at its place in the import's order), its [`Seen`] values if it compares any, and one
+//! `obs.rule(..)` call where the evaluator applies it; if it can decide the verdict, a
+//! [`Cause`](super::Cause) variant too, whose status and action `status_of` gives. `check`
+//! needs nothing more; `explain` gets a missing match arm for its words (`explain::words`)
+//! and, for a new cause, for its import sentence and fix, and nothing else.
 
 use std::io;
 
