@@ -11,13 +11,13 @@
 
 mod accept;
 mod body;
-pub mod compare;
-pub mod inputs;
+pub(crate) mod compare;
+pub(crate) mod inputs;
 pub mod judge;
 mod orphan;
 pub mod prefix;
 mod record;
-pub mod rule;
+pub(crate) mod rule;
 pub mod text;
 
 use std::io;
