@@ -382,3 +382,68 @@ fn a_huge_cache_is_read_only_as_far_as_its_code_object() {
     assert_eq!(rule(cache, "body")["outcome"], "warning");
     assert_eq!(cache["status"], "corrupt");
 }
+
+/// Runs `explain --format json` in the tree as a user its permissions apply to: `nobody` (via
+/// `setpriv`) when the tests run as root, else the current user. `None` when root cannot drop
+/// its privileges here.
+fn explain_unprivileged(t: &Tree, args: &[&str]) -> Option<Value> {
+    use std::os::unix::fs::MetadataExt;
+    let bin = env!("CARGO_BIN_EXE_pyc-audit");
+    let mut command = if fs::metadata("/proc/self").ok()?.uid() == 0 {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin]);
+        c
+    } else {
+        std::process::Command::new(bin)
+    };
+    let output = command
+        .args(["explain", "--format", "json"])
+        .args(args)
+        .current_dir(t.path(""))
+        .env_clear()
+        .output()
+        .ok()?;
+    serde_json::from_slice(&output.stdout).ok()
+}
+
+#[test]
+fn an_unreadable_file_gets_the_fix_its_error_calls_for() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |t: &Tree, rel: &str, mode: u32| {
+        fs::set_permissions(t.path(rel), fs::Permissions::from_mode(mode)).unwrap();
+    };
+    // A checked-hash cache whose source cannot be read, and a cache that cannot be read.
+    let t = Tree::new()
+        .file("m.py", SRC)
+        .file(PYC, &pep552(3495, 3, 1, 2))
+        .file("n.py", SRC)
+        .file("__pycache__/n.cpython-311.pyc", &cache_311(T as u32, 6));
+    mode(&t, "", 0o755);
+    mode(&t, "m.py", 0o000);
+    mode(&t, "__pycache__/n.cpython-311.pyc", 0o000);
+    let Some(doc) = explain_unprivileged(&t, &[PYC, "__pycache__/n.cpython-311.pyc"]) else {
+        eprintln!("skipped: cannot run explain unprivileged here");
+        return;
+    };
+    let caches = explained(&doc);
+    let (source, cache) = (caches[0], caches[1]);
+    assert!(
+        source["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot read source to hash it"),
+        "{source:#}"
+    );
+    assert!(source["fix"]["command"].is_null(), "{source:#}");
+    assert_eq!(
+        source["fix"]["note"],
+        "make m.py readable, then explain again"
+    );
+    assert_eq!(rule(source, "hash")["outcome"], "fail");
+    assert_eq!(
+        (cache["status"].as_str(), cache["python_action"].as_str()),
+        (Some("unreadable"), Some("recompile"))
+    );
+    assert_eq!(cache["fix"]["command"], "rm __pycache__/n.cpython-311.pyc");
+    assert_eq!(rule(cache, "read")["outcome"], "fail");
+}
