@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -gt 0 ]; then export MARSHAL_BENCH_ROOT="$1"; fi
-cargo test --release --quiet --test marshal_bench -- --ignored --nocapture 2>&1 \
+cargo test --release --quiet --test differential marshal_bench -- --ignored --nocapture 2>&1 \
   | grep -v "^running\|^test \|^$\|test result\|^\.$"

@@ -21,11 +21,12 @@ use crate::model::Record;
 use crate::naming::{self, CacheName};
 use crate::open::open_regular;
 use crate::prefix::Plan;
-use crate::pyc::header::SourceHash;
-use crate::source::{source_file_hash, HashVariant, SourceStat};
+use crate::source::SourceStat;
 use crate::tree;
 use crate::verdict::prefix::{self as prefix_rule, Place};
-use crate::verdict::{self, CacheRead, Evidence, SourceState, HEAD_LEN};
+use crate::verdict::{
+    self, CacheError, CacheRead, Disk, Evidence, SourceBytes, SourceState, HEAD_LEN,
+};
 use crate::walk::{self, EntryKind, Found, WalkError, WalkOptions};
 
 /// How far to check each cache.
@@ -189,80 +190,37 @@ fn judge_group(
     group: &[(Found, CacheName)],
     place: Option<Place>,
     depth: Depth,
-    open: impl Fn(&Found) -> Result<(CacheRead, File), String>,
+    open: impl Fn(&Found) -> Result<(CacheRead, File), CacheError>,
 ) -> Vec<Record> {
     let source = stat_source(&group[0].1.sources);
-    let hashes: RefCell<HashMap<(HashVariant, u32), SourceHash>> = RefCell::new(HashMap::new());
-    let hash = |variant: HashVariant, key: u32| -> Result<SourceHash, String> {
-        if let Some(h) = hashes.borrow().get(&(variant, key)) {
-            return Ok(*h);
-        }
-        let SourceState::Present { path, .. } = &source else {
-            return Err("no source".into());
-        };
-        // Streamed: memory stays one buffer whatever the source's size.
-        let h = source_file_hash(variant, key, path)?;
-        hashes.borrow_mut().insert((variant, key), h);
-        Ok(h)
-    };
+    let content = SourceBytes::new(match &source {
+        SourceState::Present { path, .. } => Some(path.as_path()),
+        _ => None,
+    });
     group
         .iter()
         .map(|(found, name)| {
-            let read = open(found);
-            let (cache, file) = match read {
+            let (cache, file) = match open(found) {
                 Ok((cache, file)) => {
                     let left = cache.len.saturating_sub(cache.head.len() as u64);
                     (Ok(cache), Some((file, left)))
                 }
                 Err(e) => (Err(e), None),
             };
-            let file = RefCell::new(file);
-            let rest = |buf: &mut Vec<u8>, n: usize| -> Result<bool, String> {
-                let mut file = file.borrow_mut();
-                let (file, left) = file.as_mut().ok_or("the file is closed")?;
-                // Never ask past the size fstat gave: no extra read() to find the end.
-                let want = (n as u64).min(*left);
-                let got = read_into(file, buf, want as usize).map_err(|e| e.to_string())? as u64;
-                *left -= got;
-                Ok(got < want || *left == 0)
-            };
             let ev = Evidence {
                 path: &found.path,
                 name,
-                cache: cache.as_ref().map_err(String::as_str),
+                cache: cache.as_ref(),
                 source: &source,
-                rest: &rest,
                 deep: depth == Depth::Body,
             };
-            let record = verdict::judge(&ev, &hash);
+            let record = verdict::judge(&ev, &mut Disk::new(file, &content));
             match place {
                 Some(place) => prefix_rule::apply(record, name, place),
                 None => record,
             }
         })
         .collect()
-}
-
-/// Appends up to `want` bytes of the file to `buf` in as few reads as the kernel allows
-/// (`read_to_end` starts with a small read, which would cost a second call per cache), and
-/// stops early only at the end of the file. Returns how many bytes came.
-fn read_into(mut file: &File, buf: &mut Vec<u8>, want: usize) -> io::Result<usize> {
-    let start = buf.len();
-    buf.resize(start + want, 0);
-    let mut got = 0;
-    while got < want {
-        match file.read(&mut buf[start + got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                buf.truncate(start + got);
-                return Err(e);
-            }
-        }
-    }
-    buf.truncate(start + got);
-    Ok(got)
 }
 
 /// Stats the source candidates in the order the interpreter tries them (a stat, which never
@@ -285,6 +243,7 @@ pub fn stat_source(candidates: &[PathBuf]) -> SourceState {
             Err(e) => {
                 return SourceState::Unreadable {
                     path: path.clone(),
+                    kind: e.kind(),
                     error: e.to_string(),
                 }
             }
@@ -295,7 +254,7 @@ pub fn stat_source(candidates: &[PathBuf]) -> SourceState {
 
 /// Why the source cannot be read, if it cannot: a file readable by everyone is taken as
 /// readable without a syscall; any other is opened once (and closed) to find out.
-fn read_error(path: &Path, meta: &fs::Metadata) -> Option<String> {
+fn read_error(path: &Path, meta: &fs::Metadata) -> Option<CacheError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -305,15 +264,18 @@ fn read_error(path: &Path, meta: &fs::Metadata) -> Option<String> {
     }
     #[cfg(not(unix))]
     let _ = meta;
-    crate::open::open_regular(path).err().map(|e| e.to_string())
+    open_regular(path).err().map(CacheError::from)
 }
 
 /// Reads the first bytes of a cache and its mtime, and keeps the file open (positioned after
 /// those bytes) in case the verdict needs the body. Never blocks: anything but a regular file
 /// (a FIFO, a socket, a device, a symlink to one) is an error, and is never read.
-pub fn read_head(found: &Found) -> Result<(CacheRead, File), String> {
+pub fn read_head(found: &Found) -> Result<(CacheRead, File), CacheError> {
     if found.kind == EntryKind::Directory {
-        return Err("is a directory".into());
+        return Err(CacheError::new(
+            io::ErrorKind::IsADirectory,
+            "is a directory",
+        ));
     }
     let (file, meta) =
         open_regular(&found.path).map_err(|e| open_error(&found.path, found.kind, &e))?;
@@ -321,13 +283,10 @@ pub fn read_head(found: &Found) -> Result<(CacheRead, File), String> {
 }
 
 /// [`read_head`] from a handle already opened and checked to be a regular file.
-pub fn read_head_from(file: File, meta: &fs::Metadata) -> Result<(CacheRead, File), String> {
+pub fn read_head_from(file: File, meta: &fs::Metadata) -> Result<(CacheRead, File), CacheError> {
     let written_ns = SourceStat::from_metadata(meta).mtime_ns();
     let mut head = Vec::with_capacity(HEAD_LEN);
-    (&file)
-        .take(HEAD_LEN as u64)
-        .read_to_end(&mut head)
-        .map_err(|e| e.to_string())?;
+    (&file).take(HEAD_LEN as u64).read_to_end(&mut head)?;
     let cache = CacheRead {
         head,
         written_ns,
@@ -336,13 +295,14 @@ pub fn read_head_from(file: File, meta: &fs::Metadata) -> Result<(CacheRead, Fil
     Ok((cache, file))
 }
 
-fn open_error(path: &Path, kind: EntryKind, e: &io::Error) -> String {
-    match (e.kind(), kind) {
+fn open_error(path: &Path, kind: EntryKind, e: &io::Error) -> CacheError {
+    let text = match (e.kind(), kind) {
         (io::ErrorKind::NotFound, EntryKind::Symlink) => match fs::read_link(path) {
             Ok(target) => format!("dangling symlink to {}", target.display()),
             Err(_) => "dangling symlink".into(),
         },
         (io::ErrorKind::NotFound, _) => "vanished during the scan".into(),
         _ => e.to_string(),
-    }
+    };
+    CacheError::new(e.kind(), text)
 }

@@ -51,6 +51,8 @@ pub(crate) fn open_regular(path: &Path) -> io::Result<(File, Metadata)> {
     let meta = file.metadata()?;
     if meta.is_file() {
         Ok((file, meta))
+    } else if meta.is_dir() {
+        Err(io::Error::new(io::ErrorKind::IsADirectory, describe(&meta)))
     } else {
         Err(io::Error::other(describe(&meta)))
     }

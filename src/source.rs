@@ -9,6 +9,7 @@
 
 use std::fs::Metadata;
 use std::hash::Hasher;
+use std::io;
 use std::path::Path;
 
 use siphasher::sip::{SipHasher13, SipHasher24};
@@ -131,9 +132,9 @@ pub fn source_hash(variant: HashVariant, key: u32, source: &[u8]) -> SourceHash 
 
 /// The source hash of the file at `path`, read a fixed buffer at a time (memory does not grow
 /// with the source), never blocking on a special file; the error is a reason for a row.
-pub fn source_file_hash(variant: HashVariant, key: u32, path: &Path) -> Result<SourceHash, String> {
+pub fn source_file_hash(variant: HashVariant, key: u32, path: &Path) -> io::Result<SourceHash> {
     let mut h = SourceHasher::new(variant, key);
-    crate::open::stream(path, |chunk| h.write(chunk)).map_err(|e| e.to_string())?;
+    crate::open::stream(path, |chunk| h.write(chunk))?;
     Ok(h.finish())
 }
 
@@ -207,7 +208,10 @@ mod tests {
         std::fs::write(&path, &bytes).unwrap();
         for variant in [HashVariant::Sip13, HashVariant::Sip24] {
             let whole = source_hash(variant, 0x0A0D_0DA7, &bytes);
-            assert_eq!(source_file_hash(variant, 0x0A0D_0DA7, &path), Ok(whole));
+            assert_eq!(
+                source_file_hash(variant, 0x0A0D_0DA7, &path).unwrap(),
+                whole
+            );
         }
     }
 

@@ -1,27 +1,22 @@
-//! One explained cache: the `check` record of it, plus the header as read, the rule trace,
-//! what the import does and the fix. Reading happens here (the head exactly as `check` reads
-//! it, then the whole file for the body rule); judging is the verdict's and the trace's.
-
-use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
-use std::fs;
-use std::io::Read;
+//! One explained cache: the `check --deep` verdict on it, plus the header as read, the rules
+//! the verdict applied (recorded as it applied them), what the import does and the fix.
+//! Reading happens here exactly as `check` reads (the head, then the body through the same
+//! disk inputs); judging is the verdict's alone, once per cache.
 
 use serde::Serialize;
 
 use super::fix::{self, Fix};
-use super::trace::{self, Body, Outcome, Rule, Step, Trace};
+use super::record::{Facts, Outcome, Recorder, Step};
 use crate::audit::{read_head, stat_source};
-use crate::model::{display_path, Action, Record, Status};
+use crate::model::{display_path, Action, Record};
 use crate::naming::CacheName;
 use crate::pyc::magic::{self, MagicId};
-use crate::source::source_file_hash;
 use crate::verdict::prefix::{self as prefix_rule, Place};
-use crate::verdict::{self, CacheRead, Evidence, SourceState};
+use crate::verdict::rule::Rule;
+use crate::verdict::{
+    self, CacheError, CacheRead, Cause, Disk, Evidence, SourceBytes, SourceState, Unread, Verdict,
+};
 use crate::walk::Found;
-
-/// Bodies are read whole up to this size; real caches are a few megabytes at most.
-const MAX_READ: u64 = 256 << 20;
 
 /// A cache explained. Serialised flat: the `check` record's fields, then these.
 #[derive(Clone, Debug, Serialize)]
@@ -49,67 +44,42 @@ pub struct Explanation {
     pub fix: Option<Fix>,
 }
 
-/// What judging one cache gives: `check`'s record (before the body rule) and the trace.
+/// What judging one cache gives: the verdict and what the recorder kept of its rules.
 pub(super) struct Judged {
     pub(super) source: SourceState,
-    pub(super) head: Result<CacheRead, String>,
-    pub(super) body: Body,
-    pub(super) record: Record,
-    pub(super) trace: Trace,
+    pub(super) head: Result<CacheRead, CacheError>,
+    pub(super) verdict: Verdict,
+    pub(super) facts: Facts,
 }
 
-/// Reads and judges one cache exactly as `check` does, and traces its rules.
+/// Reads and judges one cache exactly as `check --deep` does, recording the rules.
 pub(super) fn judge(found: &Found, name: &CacheName) -> Judged {
     let source = stat_source(&name.sources);
-    let (head, body) = match read_head(found) {
+    let content = SourceBytes::new(match &source {
+        SourceState::Present { path, .. } => Some(path.as_path()),
+        _ => None,
+    });
+    let (head, file) = match read_head(found) {
         Ok((cache, file)) => {
-            let body = read_body(&cache, file);
-            (Ok(cache), body)
+            let left = cache.len.saturating_sub(cache.head.len() as u64);
+            (Ok(cache), Some((file, left)))
         }
-        Err(e) => (Err(e.clone()), Body::Unread(e)),
-    };
-    // The verdict and the trace ask for the same hashes: each is streamed once.
-    let hashes = RefCell::new(HashMap::new());
-    let hash = |variant, key| {
-        let SourceState::Present { path, .. } = &source else {
-            return Err("no source".to_string());
-        };
-        let mut known = hashes.borrow_mut();
-        let entry = known
-            .entry((variant, key))
-            .or_insert_with(|| source_file_hash(variant, key, path));
-        entry.clone()
-    };
-    // The verdict reads on after the head from the whole file already read here.
-    let given = Cell::new(head.as_ref().map_or(0, |h| h.head.len()));
-    let rest = |buf: &mut Vec<u8>, n: usize| -> Result<bool, String> {
-        let Body::Whole(bytes) = &body else {
-            return Err("the body was not read".into());
-        };
-        let at = given.get().min(bytes.len());
-        let end = bytes.len().min(at.saturating_add(n));
-        buf.extend_from_slice(&bytes[at..end]);
-        given.set(end);
-        Ok(end == bytes.len())
+        Err(e) => (Err(e), None),
     };
     let ev = Evidence {
         path: &found.path,
         name,
-        cache: head.as_ref().map_err(String::as_str),
+        cache: head.as_ref(),
         source: &source,
-        rest: &rest,
-        // Like `check --deep`, unless the file is too large for explain to hold (then the
-        // trace says the body rule was not applied, and the verdict agrees).
-        deep: matches!(body, Body::Whole(_)),
+        deep: true,
     };
-    let record = verdict::judge(&ev, &hash);
-    let trace = trace::build(&ev, &body, &hash);
+    let mut recorder = Recorder::new(name);
+    let verdict = verdict::judge_with(&ev, &mut Disk::new(file, &content), &mut recorder);
     Judged {
         source,
         head,
-        body,
-        record,
-        trace,
+        verdict,
+        facts: recorder.close(),
     }
 }
 
@@ -119,31 +89,27 @@ pub fn explain(found: &Found, name: &CacheName, place: Option<Place>) -> Explana
     let Judged {
         source,
         head,
-        body,
-        record,
-        mut trace,
+        verdict: Verdict { record, cause },
+        mut facts,
     } = judge(found, name);
     let record = match place {
-        Some(place) => with_prefix(record, &mut trace, name, place),
+        Some(place) => with_prefix(record, &mut facts, name, place),
         None => record,
     };
-    let on_import = on_import(&record, &trace, name);
-    let fix = fix::suggest(&record, name, &trace, found.kind, &source);
+    let on_import = on_import(&record, cause, &facts, name);
+    let fix = fix::suggest(&record, name, cause, &facts);
+    let head = head.as_ref().ok();
     Explanation {
-        judge: trace.judge.interpreter.map(|i| i.to_string()),
-        file_size: match &body {
-            Body::Whole(b) => Some(b.len() as u64),
-            Body::TooLarge(n) => Some(*n),
-            Body::Unread(_) => None,
-        },
-        header_hex: head.as_ref().ok().map(|h| header_hex(h, &trace)),
-        magic_writer: head.as_ref().ok().and_then(|h| magic_writer(&h.head)),
-        cache_mtime_ns: head.as_ref().ok().map(|h| h.written_ns as i64),
+        judge: facts.interpreter.map(|i| i.to_string()),
+        file_size: head.map(|h| h.len),
+        header_hex: head.map(|h| header_hex(h, &facts)),
+        magic_writer: head.and_then(|h| magic_writer(&h.head)),
+        cache_mtime_ns: head.map(|h| h.written_ns as i64),
         source_mtime_ns: match &source {
             SourceState::Present { stat, .. } => Some(stat.mtime_ns() as i64),
             _ => None,
         },
-        rules: trace.steps,
+        rules: facts.steps,
         on_import,
         fix,
         record,
@@ -152,42 +118,27 @@ pub fn explain(found: &Found, name: &CacheName, place: Option<Place>) -> Explana
 
 /// The verdict under the pycache prefix, as `check` applies it; the lookup rule says why a
 /// file its reader never opens there is skipped.
-fn with_prefix(record: Record, trace: &mut Trace, name: &CacheName, place: Place) -> Record {
+fn with_prefix(record: Record, facts: &mut Facts, name: &CacheName, place: Place) -> Record {
     let before = record.python_action;
     let record = prefix_rule::apply(record, name, place);
     if record.python_action != before {
         let why = prefix_rule::unread_reason(name, place).unwrap_or_default();
-        let who = trace
-            .judge
+        let who = facts
             .interpreter
             .map_or_else(|| "Python".to_string(), |i| i.to_string());
-        if let Some(step) = trace.steps.iter_mut().find(|s| s.rule == Rule::Lookup) {
+        if let Some(step) = facts.steps.iter_mut().find(|s| s.rule == Rule::Lookup) {
             step.outcome = Outcome::Fail;
             step.detail = format!(
                 "{why}: {who} never opens this file (the rules below are how it would fare)"
             );
         }
-        trace.never_read = Some(why);
-        trace.action = record.python_action;
+        facts.never_read = Some(why);
     }
     record
 }
 
-/// The whole file, from the handle the head was read with (positioned after the head).
-fn read_body(cache: &CacheRead, file: fs::File) -> Body {
-    if cache.len > MAX_READ {
-        return Body::TooLarge(cache.len);
-    }
-    let mut bytes = Vec::with_capacity(cache.len as usize);
-    bytes.extend_from_slice(&cache.head);
-    match file.take(MAX_READ).read_to_end(&mut bytes) {
-        Ok(_) => Body::Whole(bytes),
-        Err(e) => Body::Unread(e.to_string()),
-    }
-}
-
-fn header_hex(read: &CacheRead, trace: &Trace) -> String {
-    let len = trace.header_len.unwrap_or(16).min(read.head.len());
+fn header_hex(read: &CacheRead, facts: &Facts) -> String {
+    let len = facts.header_len.unwrap_or(16).min(read.head.len());
     read.head[..len]
         .chunks(4)
         .map(|word| word.iter().map(|b| format!("{b:02x}")).collect::<String>())
@@ -209,10 +160,9 @@ fn magic_writer(head: &[u8]) -> Option<String> {
     }
 }
 
-/// What the judge does with the file on import, in one sentence.
-fn on_import(rec: &Record, trace: &Trace, name: &CacheName) -> String {
-    let who = trace
-        .judge
+/// What the judge does with the file on import, in one sentence, by the verdict's cause.
+fn on_import(rec: &Record, cause: Cause, facts: &Facts, name: &CacheName) -> String {
+    let who = facts
         .interpreter
         .map_or_else(|| "Python".to_string(), |i| i.to_string());
     let src = match &rec.source {
@@ -222,52 +172,70 @@ fn on_import(rec: &Record, trace: &Trace, name: &CacheName) -> String {
             .first()
             .map_or_else(String::new, |p| display_path(p)),
     };
-    match (rec.status, rec.python_action) {
-        (Status::Fresh, Action::Load) => {
-            format!("{who} runs this cache's bytecode: it matches {src}.")
-        }
-        (Status::Suspect, Action::Load) => format!(
-            "{who} runs this cache's bytecode, which may not be {src}'s: the source changed after \
-             the cache was written, and the header cannot show it."
-        ),
-        (Status::Orphan, Action::Load) => format!(
+    let skipped = rec.python_action == Action::Skip;
+    match cause {
+        Cause::OrphanLoads => format!(
             "{who} imports this file although {src} is gone: the deleted module still imports."
         ),
-        (_, Action::Load) => format!(
-            "{who} runs this cache's bytecode without comparing it with {src}: edits to the \
-             source do not take effect."
-        ),
-        (Status::Unreadable, Action::Recompile) => format!(
-            "{who} cannot read this file, so it compiles {src} and tries to write a new cache in \
-             its place."
-        ),
-        (_, Action::Recompile) => format!(
-            "{who} rejects this cache, compiles {src} and writes a new cache in its place (where \
-             it may write; elsewhere it compiles on every import)."
-        ),
-        (Status::Orphan, Action::Skip) => {
-            format!("{who} never reads this file: without {src} nothing imports it.")
-        }
-        (Status::Unreadable, Action::Fail) => format!(
-            "{who} must read {src} here and cannot: the import raises ({}).",
-            rec.reason
-        ),
-        (Status::Orphan, Action::Fail) => {
+        Cause::OrphanRaises => {
             format!("{who} imports this file in place of the missing {src}, and the import raises.")
         }
-        (_, Action::Fail) => format!(
-            "{who} accepts the header, then cannot unmarshal the body: the import raises, \
-             although {src} is there."
-        ),
-        (Status::Unreadable, _) if trace.never_read.is_none() => {
+        Cause::OrphanDebris => {
+            format!("{who} never reads this file: without {src} nothing imports it.")
+        }
+        Cause::Unreadable(Unread::Source, _) => {
             format!("{who} does not use this cache: {}.", rec.reason)
         }
-        (_, _) => format!(
+        Cause::Unreadable(Unread::Cache, _) if skipped && facts.never_read.is_none() => {
+            format!("{who} does not use this cache: {}.", rec.reason)
+        }
+        _ if skipped => format!(
             "{who} never opens this file on a default import ({}).",
-            trace
+            facts
                 .never_read
                 .as_deref()
                 .unwrap_or("it is not the name the import looks for")
+        ),
+        Cause::Fresh => format!("{who} runs this cache's bytecode: it matches {src}."),
+        Cause::Suspect => format!(
+            "{who} runs this cache's bytecode, which may not be {src}'s: the source changed after \
+             the cache was written, and the header cannot show it."
+        ),
+        Cause::TrustedStale => format!(
+            "{who} runs this cache's bytecode without comparing it with {src}: edits to the \
+             source do not take effect."
+        ),
+        Cause::Trailing => format!(
+            "{who} runs this cache's bytecode, which matches {src}: unmarshalling stops at the \
+             end of the code object and ignores the bytes after it."
+        ),
+        Cause::Unreadable(Unread::SourceContent, _) => format!(
+            "{who} must read {src} to check this cache's hash, and it cannot be read: {}.",
+            rec.reason
+        ),
+        Cause::Unreadable(Unread::SourceNotNeeded, _) => format!(
+            "{who} runs this unchecked-hash cache's bytecode without reading {src}, which cannot \
+             be read."
+        ),
+        Cause::Unreadable(Unread::SourceToRecompile, _) => format!(
+            "{who} does not use this cache and must compile {src}, which cannot be read: the \
+             import raises."
+        ),
+        Cause::Unreadable(..) => format!(
+            "{who} cannot read this file, so it compiles {src} and tries to write a new cache in \
+             its place."
+        ),
+        Cause::BadBody if rec.python_action == Action::Recompile => format!(
+            "pytest on {who} cannot unmarshal this cache, so it compiles {src} and rewrites the \
+             cache."
+        ),
+        Cause::BadBody => format!(
+            "{who} accepts the header, then cannot unmarshal the body: the import raises, \
+             although {src} is there."
+        ),
+        Cause::Stale | Cause::Mismatch | Cause::BadHeader => format!(
+            "{who} rejects this cache, compiles {src} and writes a new cache in its place (where \
+             it may write; elsewhere it compiles on every import)."
         ),
     }
 }

@@ -9,18 +9,18 @@
 //! judge can never match (3.6 past 2106, Python 2 past 2038) needs a `touch` first. Files
 //! nothing reads by default, or that nothing will rewrite, are deleted.
 
+use std::io;
 use std::path::Path;
 
 use serde::Serialize;
 
-use super::trace::{TimestampCheck, Trace};
-use crate::model::{display_path, Action, Record, Status};
+use super::record::{Facts, TimestampCheck};
+use crate::model::{display_path, Action, Record};
 use crate::naming::{CacheName, Layout, OptLevel};
 use crate::pyc::header::{Era, Invalidation};
 use crate::pyc::interp::Interpreter;
 use crate::pyc::magic::Implementation;
-use crate::verdict::SourceState;
-use crate::walk::EntryKind;
+use crate::verdict::{Cause, Unread};
 
 /// How to fix a finding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -38,52 +38,61 @@ fn fix(command: Option<String>, note: impl Into<String>) -> Option<Fix> {
     })
 }
 
-/// The fix for a record; `None` when there is nothing to fix.
-pub fn suggest(
-    rec: &Record,
-    name: &CacheName,
-    trace: &Trace,
-    kind: EntryKind,
-    source: &SourceState,
-) -> Option<Fix> {
+/// The fix for a verdict, by its cause; `None` when there is nothing to fix.
+pub fn suggest(rec: &Record, name: &CacheName, cause: Cause, facts: &Facts) -> Option<Fix> {
     rec.severity?;
     let rm = Some(format!("rm {}", quote(&rec.path)));
-    match rec.status {
-        Status::Fresh => None,
-        Status::Unreadable => unreadable(source, kind, rm),
-        Status::Orphan if rec.python_action == Action::Load => fix(
+    match cause {
+        Cause::Fresh => None,
+        Cause::Unreadable(unread, kind) => unreadable(rec, unread, kind, rm),
+        Cause::OrphanLoads => fix(
             rm,
             "the module's source is gone but this file still imports; keep it only if the \
              module ships without its source",
         ),
-        Status::Orphan if rec.python_action == Action::Fail => fix(
+        Cause::OrphanRaises => fix(
             rm,
             "the module's source is gone and importing this file raises",
         ),
-        Status::Orphan => fix(rm, "nothing reads it: its source is gone"),
-        _ => stale(rec, name, trace, rm),
+        Cause::OrphanDebris => fix(rm, "nothing reads it: its source is gone"),
+        _ => stale(rec, name, cause, facts, rm),
     }
 }
 
-fn unreadable(source: &SourceState, kind: EntryKind, rm: Option<String>) -> Option<Fix> {
-    match (source, kind) {
-        (SourceState::Unreadable { path, .. }, _) => fix(
-            None,
-            format!("make {} readable, then explain again", display_path(path)),
-        ),
-        (_, EntryKind::Directory) => fix(
+/// A file that could not be read: the error's kind says which fix applies.
+fn unreadable(
+    rec: &Record,
+    unread: Unread,
+    kind: io::ErrorKind,
+    rm: Option<String>,
+) -> Option<Fix> {
+    let source = rec.source.as_deref().map(display_path).unwrap_or_default();
+    match (unread, kind) {
+        (
+            Unread::Source
+            | Unread::SourceContent
+            | Unread::SourceNotNeeded
+            | Unread::SourceToRecompile,
+            _,
+        ) => fix(None, format!("make {source} readable, then explain again")),
+        (_, io::ErrorKind::IsADirectory) => fix(
             None,
             "a directory stands where the cache belongs: Python can never write the cache \
              there; remove the directory if it is a leftover",
         ),
-        (_, EntryKind::Symlink) => fix(rm, "Python writes a new cache in its place"),
-        (_, EntryKind::File) => fix(rm, "Python writes a new cache in its place"),
+        _ => fix(rm, "Python writes a new cache in its place"),
     }
 }
 
 /// Stale, suspect, mismatched or corrupt, with the source present.
-fn stale(rec: &Record, name: &CacheName, trace: &Trace, rm: Option<String>) -> Option<Fix> {
-    let interpreter = trace.judge.interpreter;
+fn stale(
+    rec: &Record,
+    name: &CacheName,
+    cause: Cause,
+    facts: &Facts,
+    rm: Option<String>,
+) -> Option<Fix> {
+    let interpreter = facts.interpreter;
     let unknown_name = (name.layout != Layout::Legacy && name.claim().is_none())
         || matches!(name.opt, OptLevel::Other(_));
     match interpreter {
@@ -96,7 +105,7 @@ fn stale(rec: &Record, name: &CacheName, trace: &Trace, rm: Option<String>) -> O
                  `compileall -b` only if the module ships without its source"
             ),
         ),
-        Some(i) => recompile(rec, name, trace, i),
+        Some(i) => recompile(rec, name, cause, facts, i),
         None => fix(rm, "no interpreter is known to read it"),
     }
 }
@@ -108,10 +117,16 @@ enum Mode {
     CheckedHash,
 }
 
-fn recompile(rec: &Record, name: &CacheName, trace: &Trace, i: Interpreter) -> Option<Fix> {
+fn recompile(
+    rec: &Record,
+    name: &CacheName,
+    cause: Cause,
+    facts: &Facts,
+    i: Interpreter,
+) -> Option<Fix> {
     let source = rec.source.as_deref()?;
     let hash_capable = i.era() == Era::Flags16;
-    let clamped = is_clamped(rec, trace);
+    let clamped = is_clamped(cause, facts);
     let (mode, why) = match rec.invalidation {
         Some(Invalidation::CheckedHash) => (
             Mode::CheckedHash,
@@ -139,7 +154,7 @@ fn recompile(rec: &Record, name: &CacheName, trace: &Trace, i: Interpreter) -> O
     };
     let binary = format!("{}{}", binary(i), opt_flag(name));
     let src = quote(source);
-    let (command, why) = match (mode, touch_reason(trace, i)) {
+    let (command, why) = match (mode, touch_reason(facts, i)) {
         (Mode::CheckedHash, _) => (
             format!("{binary} -m compileall -q -f --invalidation-mode checked-hash {src}"),
             why,
@@ -159,8 +174,8 @@ fn recompile(rec: &Record, name: &CacheName, trace: &Trace, i: Interpreter) -> O
 }
 
 /// Why a timestamp cache written now could not match the source's current mtime, if so.
-fn touch_reason(trace: &Trace, i: Interpreter) -> Option<String> {
-    let t: TimestampCheck = trace.timestamp?;
+fn touch_reason(facts: &Facts, i: Interpreter) -> Option<String> {
+    let t: TimestampCheck = facts.timestamp?;
     if t.never_matches {
         Some(format!("{i} can never match the source's current mtime"))
     } else if t.rounds_up {
@@ -175,9 +190,9 @@ fn touch_reason(trace: &Trace, i: Interpreter) -> Option<String> {
 
 /// Returns true if and only if the source's mtime failed to show an edit: a same-second
 /// rewrite, or a size that changed under a matching mtime.
-fn is_clamped(rec: &Record, trace: &Trace) -> bool {
-    let kept_mtime = trace.timestamp.is_some_and(|t| t.mtime_ok && !t.size_ok);
-    rec.status == Status::Suspect || kept_mtime
+fn is_clamped(cause: Cause, facts: &Facts) -> bool {
+    let kept_mtime = facts.timestamp.is_some_and(|t| t.mtime_ok && !t.size_ok);
+    cause == Cause::Suspect || kept_mtime
 }
 
 /// The command that runs the interpreter: `python3.12`, `python2.7`, `pypy3.9`, `graalpy`.

@@ -3,20 +3,19 @@
 //! judging interpreter applies in order with its outcome, what the import does, and the
 //! command that fixes it; for a source, the same for each of its caches.
 //!
-//! The verdict is `check`'s own (the same record, from `verdict::judge`), completed by a full
-//! unmarshal of the body; the rule trace (`trace`) is computed with the verdict's functions
-//! and concludes to the same status and action. Exit codes: 0 when no explained cache has a
+//! The verdict is `check --deep`'s own: explain judges each cache once, with the verdict's
+//! evaluator, and records the rules as the verdict applies them (`record`); it words them
+//! (`words`) and, from the verdict's cause, says what the import does and how to fix it. Exit codes: 0 when no explained cache has a
 //! finding, 1 when one has (of any severity), 2 when a FILE or a cache could not be read.
 
-mod compare;
 mod explanation;
 mod fix;
+mod record;
 mod render;
-mod steps;
 mod targets;
 #[cfg(test)]
 mod tests;
-mod trace;
+mod words;
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 
-use super::trace::{Outcome, Step};
+use super::record::{Outcome, Step};
 use super::{Explanation, FileReport, TargetKind};
 use crate::model::{Action, Severity, Summary};
 use crate::report::{escape, escaped_path, summary_line};

@@ -1,22 +1,26 @@
-//! The trace must conclude what `check` concludes: on a sweep of synthetic headers, names,
-//! bodies and source states, and on every fixture cache (written by the real interpreters,
-//! with the sources as compiled, then edited) and the demo tree. Only the body rule may see
-//! further than the header verdict, and only where the body really does not unmarshal. The
-//! rules must also tell the same story as the status: the rule that decided is there.
+//! `explain` says what `check --deep` says: on a sweep of synthetic names, headers, bodies
+//! (sound, empty, not code, cut, damaged, trailing bytes) and source states, and on every
+//! fixture cache (written by the real interpreters, with the sources as compiled, then edited)
+//! and the demo tree. This is true by construction: both run the verdict's one evaluator, and
+//! explain only observes it. The tests hold it anyway, and check that the recorded rules tell
+//! the verdict's cause: the rule that decided is there.
 
+use std::collections::HashSet;
 use std::fs;
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::explanation;
-use super::trace::{self, Body, Outcome, Rule, Trace};
+use super::record::{Facts, Outcome, Recorder, Step};
 use crate::audit;
-use crate::model::{Action, Record, Status};
+use crate::model::{Action, Record, Severity, Status};
 use crate::naming;
 use crate::pyc::magic::Magic;
-use crate::pyc::marshal::MarshalError;
 use crate::source::{source_hash, SourceStat};
-use crate::verdict::{self, CacheRead, Evidence, SourceState, HEAD_LEN};
+use crate::verdict::rule::Rule;
+use crate::verdict::{
+    self, CacheError, CacheRead, Cause, Evidence, Memory, SourceState, Unread, Verdict, HEAD_LEN,
+};
 use crate::walk::{EntryKind, Found, WalkOptions};
 
 const T: i64 = 1_700_000_000;
@@ -146,25 +150,34 @@ fn sources() -> Vec<(&'static str, Option<SourceStat>)> {
     ]
 }
 
-/// The verdict's reader of the bytes after the head: all of them at once.
-fn rest_of(whole: &[u8]) -> impl Fn(&mut Vec<u8>, usize) -> Result<bool, String> + '_ {
-    move |buf: &mut Vec<u8>, _| {
-        buf.extend_from_slice(whole.get(HEAD_LEN..).unwrap_or_default());
-        Ok(true)
-    }
+/// The six body outcomes: sound, empty, not code, cut, damaged, trailing bytes.
+fn bodies(k: &Kind) -> Vec<(&'static str, Vec<u8>)> {
+    let mut damaged = vec![k.body[0]];
+    // Past the code object's fixed fields, an unknown type code.
+    damaged.extend_from_slice(&[0xFF; 64]);
+    let mut trailing = k.body.clone();
+    trailing.extend_from_slice(b"junk");
+    vec![
+        ("sound body", k.body.clone()),
+        ("empty body", Vec::new()),
+        ("int body", vec![0xE9, 1, 0, 0, 0]),
+        ("cut body", k.body[..k.body.len() / 2].to_vec()),
+        ("damaged body", damaged),
+        ("trailing bytes", trailing),
+    ]
 }
 
-/// Checks one case; returns the trace for further checks.
-fn agree(path: &str, head_bytes: &[u8], body: &[u8], source: Option<SourceStat>, ctx: &str) {
+/// One cache in memory, judged as `check --deep` judges it (nobody observes) and as `explain`
+/// judges it (the recorder observes). Both are the one evaluator, so they agree by
+/// construction; this says so on every case, and that the recorded rules tell the cause.
+fn agree(path: &str, whole: &[u8], source: Option<SourceStat>, ctx: &str) -> Vec<Cause> {
     let name = naming::parse(Path::new(path)).unwrap();
-    let mut whole = head_bytes.to_vec();
-    whole.extend_from_slice(body);
+    let head = &whole[..whole.len().min(HEAD_LEN)];
     let read = CacheRead {
-        head: whole[..whole.len().min(HEAD_LEN)].to_vec(),
+        head: head.to_vec(),
         written_ns: i128::from(T) * 1_000_000_000 + 900_000_000,
         len: whole.len() as u64,
     };
-    let rest = rest_of(&whole);
     let source = match source {
         Some(stat) => SourceState::Present {
             path: name.sources[0].clone(),
@@ -173,142 +186,178 @@ fn agree(path: &str, head_bytes: &[u8], body: &[u8], source: Option<SourceStat>,
         },
         None => SourceState::Missing,
     };
-    let hash = |variant, key| Ok(source_hash(variant, key, SRC));
-    for cache in [Ok(&read), Err("cannot read: test")] {
+    let unreadable = CacheError::new(io::ErrorKind::PermissionDenied, "test");
+    let mut causes = Vec::new();
+    for cache in [Ok(&read), Err(&unreadable)] {
         let ev = Evidence {
             path: Path::new(path),
             name: &name,
             cache,
             source: &source,
-            rest: &rest,
             deep: true,
         };
-        let rec = verdict::judge(&ev, &hash);
-        let t = trace::build(&ev, &Body::Whole(whole.clone()), &hash);
-        let ctx = format!("{ctx}, readable {}: {}", cache.is_ok(), rec.reason);
-        // The verdict walks the body itself (deep), so it agrees with the trace everywhere.
-        assert_eq!(conclusion(&rec), (t.status, t.action), "{ctx}\n{t:#?}");
-        tells_the_story(&t, &ctx);
+        let rest = &whole[head.len()..];
+        let checked = verdict::judge(&ev, &mut Memory::new(rest, Some(SRC)));
+        let mut recorder = Recorder::new(&name);
+        let explained = verdict::judge_with(&ev, &mut Memory::new(rest, Some(SRC)), &mut recorder);
+        let ctx = format!("{ctx}, readable {}: {}", cache.is_ok(), checked.reason);
+        assert_eq!(checked, explained.record, "{ctx}");
+        let facts = recorder.close();
+        tells_the_story(&facts.steps, explained.cause, &explained.record, &ctx);
+        causes.push(explained.cause);
     }
+    causes
 }
 
-fn conclusion(r: &Record) -> (Status, Action) {
-    (r.status, r.python_action)
-}
-
-/// Every rule once, in order; and the rule that decided is among them.
-fn tells_the_story(t: &Trace, ctx: &str) {
-    let rules: Vec<Rule> = t.steps.iter().map(|s| s.rule).collect();
+/// Every rule once, in order; and the rules tell the verdict's cause.
+fn tells_the_story(steps: &[Step], cause: Cause, rec: &Record, ctx: &str) {
+    let rules: Vec<Rule> = steps.iter().map(|s| s.rule).collect();
     assert_eq!(rules, Rule::ALL, "{ctx}");
-    let outcome = |rule: Rule| t.steps.iter().find(|s| s.rule == rule).unwrap().outcome;
+    let outcome = |rule: Rule| steps.iter().find(|s| s.rule == rule).unwrap().outcome;
     let failed = |rules: &[Rule]| rules.iter().any(|&r| outcome(r) == Outcome::Fail);
-    let header = [
-        Rule::Magic,
-        Rule::Length,
-        Rule::Flags,
-        Rule::Mtime,
-        Rule::Size,
-    ];
-    let told = match t.status {
-        Status::Fresh => !failed(&header) && !failed(&[Rule::Hash, Rule::Body]),
-        Status::Suspect => outcome(Rule::SameSecond) == Outcome::Warning,
-        Status::Stale => {
-            failed(&[Rule::Mtime, Rule::Size, Rule::Hash])
-                || outcome(Rule::Hash) == Outcome::Warning
+    let header = [Rule::Magic, Rule::Length, Rule::Flags];
+    let told = match cause {
+        Cause::Fresh => {
+            !failed(&header)
+                && !failed(&[Rule::Mtime, Rule::Size, Rule::Hash, Rule::Body])
+                && outcome(Rule::Body) != Outcome::Warning
         }
-        Status::Mismatch => outcome(Rule::Magic) == Outcome::Fail,
-        Status::Corrupt => failed(&[
-            Rule::Magic,
-            Rule::Length,
-            Rule::Flags,
-            Rule::Hash,
-            Rule::Body,
-        ]),
-        Status::Orphan => outcome(Rule::Source) == Outcome::Fail,
-        Status::Unreadable => failed(&[Rule::Source, Rule::Read]),
-        // Not statuses of a cache.
-        Status::Debris | Status::Ghost | Status::Clamped => false,
+        Cause::Suspect => outcome(Rule::SameSecond) == Outcome::Warning,
+        Cause::Stale => failed(&[Rule::Mtime, Rule::Size, Rule::Hash]),
+        Cause::TrustedStale => outcome(Rule::Hash) == Outcome::Warning,
+        Cause::Mismatch => outcome(Rule::Magic) == Outcome::Fail,
+        Cause::BadHeader => failed(&header),
+        Cause::BadBody => outcome(Rule::Body) == Outcome::Fail,
+        Cause::Trailing => outcome(Rule::Body) == Outcome::Warning,
+        Cause::Unreadable(Unread::Cache, _) => outcome(Rule::Read) == Outcome::Fail,
+        Cause::Unreadable(Unread::Body, _) => outcome(Rule::Body) == Outcome::Fail,
+        Cause::Unreadable(Unread::Source, _) => outcome(Rule::Source) == Outcome::Fail,
+        Cause::Unreadable(Unread::SourceContent | Unread::SourceNotNeeded, _) => {
+            outcome(Rule::Hash) == Outcome::Fail
+        }
+        Cause::Unreadable(Unread::SourceToRecompile, _) => {
+            outcome(Rule::Source) == Outcome::Warning
+        }
+        Cause::OrphanDebris => outcome(Rule::Lookup) == Outcome::Fail,
+        Cause::OrphanLoads => outcome(Rule::Source) == Outcome::Fail && !failed(&header),
+        Cause::OrphanRaises => {
+            outcome(Rule::Source) == Outcome::Fail
+                && failed(&[Rule::Magic, Rule::Length, Rule::Flags, Rule::Body])
+        }
     };
-    assert!(told, "{ctx}: no rule tells {:?}\n{t:#?}", t.status);
-    let skipped =
-        t.action == Action::Skip && !matches!(t.status, Status::Orphan | Status::Unreadable);
-    if skipped {
+    assert!(told, "{ctx}: no rule tells {cause:?}\n{steps:#?}");
+    let orphan = matches!(
+        cause,
+        Cause::OrphanDebris | Cause::OrphanLoads | Cause::OrphanRaises | Cause::Unreadable(..)
+    );
+    if rec.python_action == Action::Skip && !orphan {
         assert_eq!(outcome(Rule::Lookup), Outcome::Fail, "{ctx}");
     }
 }
 
 #[test]
-fn trace_concludes_as_the_verdict_on_synthetic_caches() {
+fn explain_is_check_deep_on_every_body_under_every_header() {
     let mut cases = 0;
+    let mut causes = HashSet::new();
     for k in kinds() {
-        let half = k.body[..k.body.len() / 2].to_vec();
-        let bodies = [
-            ("real body", k.body.clone()),
-            ("empty body", Vec::new()),
-            ("int body", vec![0xE9, 1, 0, 0, 0]),
-            ("half body", half),
-        ];
         for (label, head) in headers(&k) {
-            for (body_label, body) in &bodies {
+            for (body_label, body) in bodies(&k) {
                 for (source_label, source) in sources() {
                     let ctx = format!("{} / {label} / {body_label} / {source_label}", k.path);
-                    agree(k.path, &head, body, source, &ctx);
+                    let mut whole = head.clone();
+                    whole.extend_from_slice(&body);
+                    causes.extend(agree(k.path, &whole, source, &ctx));
                     cases += 1;
                 }
             }
         }
     }
-    assert!(cases > 1000, "{cases} cases");
+    assert!(cases > 1500, "{cases} cases");
+    for cause in [
+        Cause::Fresh,
+        Cause::Suspect,
+        Cause::Stale,
+        Cause::TrustedStale,
+        Cause::Mismatch,
+        Cause::BadHeader,
+        Cause::BadBody,
+        Cause::Trailing,
+        Cause::Unreadable(Unread::Cache, io::ErrorKind::PermissionDenied),
+        Cause::OrphanDebris,
+        Cause::OrphanLoads,
+        Cause::OrphanRaises,
+    ] {
+        assert!(causes.contains(&cause), "no case is {cause:?}");
+    }
+}
+
+/// A fresh 3.11 cache with this body, explained in memory.
+fn explain_body(body: &[u8]) -> (Verdict, Facts) {
+    let k = &kinds()[0];
+    let name = naming::parse(Path::new(k.path)).unwrap();
+    let mut whole = headers(k)[0].1.clone();
+    whole.extend_from_slice(body);
+    let read = CacheRead {
+        head: whole[..HEAD_LEN].to_vec(),
+        written_ns: 0,
+        len: whole.len() as u64,
+    };
+    let source = SourceState::Present {
+        path: name.sources[0].clone(),
+        stat: SourceStat {
+            sec: T,
+            nsec: 0,
+            size: 6,
+        },
+        read_error: None,
+    };
+    let ev = Evidence {
+        path: Path::new(k.path),
+        name: &name,
+        cache: Ok(&read),
+        source: &source,
+        deep: true,
+    };
+    let mut recorder = Recorder::new(&name);
+    let mut inputs = Memory::new(&whole[HEAD_LEN..], Some(SRC));
+    let verdict = verdict::judge_with(&ev, &mut inputs, &mut recorder);
+    (verdict, recorder.close())
+}
+
+fn body_step(facts: &Facts) -> &Step {
+    facts.steps.iter().find(|s| s.rule == Rule::Body).unwrap()
 }
 
 #[test]
 fn real_bodies_pass_and_broken_ones_fail_only_in_the_body_rule() {
-    let k = &kinds()[0];
-    let fresh = &headers(k)[0].1;
-    let run = |body: &[u8]| {
-        let name = naming::parse(Path::new(k.path)).unwrap();
-        let mut whole = fresh.clone();
-        whole.extend_from_slice(body);
-        let read = CacheRead {
-            head: whole[..whole.len().min(HEAD_LEN)].to_vec(),
-            written_ns: 0,
-            len: whole.len() as u64,
-        };
-        let rest = rest_of(&whole);
-        let source = SourceState::Present {
-            path: name.sources[0].clone(),
-            stat: SourceStat {
-                sec: T,
-                nsec: 0,
-                size: 6,
-            },
-            read_error: None,
-        };
-        let ev = Evidence {
-            path: Path::new(k.path),
-            name: &name,
-            cache: Ok(&read),
-            source: &source,
-            rest: &rest,
-            deep: true,
-        };
-        let hash = |variant, key| Ok(source_hash(variant, key, SRC));
-        trace::build(&ev, &Body::Whole(whole.clone()), &hash)
-    };
-    let good = run(&k.body);
-    assert_eq!((good.status, good.action), (Status::Fresh, Action::Load));
-    let half = run(&k.body[..k.body.len() / 2]);
-    assert_eq!((half.status, half.action), (Status::Corrupt, Action::Fail));
-    let Some(MarshalError { offset, .. }) = half.body_error else {
-        panic!("{half:#?}")
-    };
-    assert!(offset < k.body.len(), "offset {offset}");
-    let body = half.steps.iter().find(|s| s.rule == Rule::Body).unwrap();
-    assert!(
-        body.detail
-            .contains(&format!("file offset {}", offset + 16)),
-        "{body:?}"
+    let body = &kinds()[0].body;
+    let (good, facts) = explain_body(body);
+    assert_eq!(good.cause, Cause::Fresh);
+    assert_eq!(body_step(&facts).outcome, Outcome::Pass);
+    let (half, facts) = explain_body(&body[..body.len() / 2]);
+    assert_eq!(half.cause, Cause::BadBody);
+    let step = body_step(&facts);
+    assert_eq!(step.outcome, Outcome::Fail);
+    assert!(step.detail.contains("(file offset "), "{step:?}");
+}
+
+#[test]
+fn trailing_bytes_are_a_warning_in_the_body_rule_and_the_import_loads() {
+    let mut body = kinds()[0].body.clone();
+    body.extend_from_slice(b"\0\0\0\0");
+    let (verdict, facts) = explain_body(&body);
+    let rec = &verdict.record;
+    assert_eq!(
+        (rec.status, rec.python_action, rec.severity),
+        (Status::Corrupt, Action::Load, Some(Severity::Warning))
     );
+    assert_eq!(verdict.cause, Cause::Trailing);
+    let step = body_step(&facts);
+    assert_eq!(step.outcome, Outcome::Warning);
+    assert!(step.detail.contains("4 trailing bytes"), "{step:?}");
+    assert!(rec
+        .reason
+        .contains("4 trailing bytes follow the code object"));
 }
 
 /// Every cache under `root`, as `check` reports it, against its explanation.
@@ -335,15 +384,10 @@ fn explain_matches_check(root: &Path) -> usize {
         };
         let name = naming::parse(&found.path).unwrap();
         let judged = explanation::judge(&found, &name);
-        let t = &judged.trace;
         let ctx = format!("{}: {}", checked.path.display(), checked.reason);
-        assert_eq!(&judged.record, checked, "{ctx}");
-        if t.body_error.is_some() {
-            // The header verdict sees these too (an empty body): nothing is left to the body rule.
-            assert_eq!(checked.status, Status::Corrupt, "{ctx}\n{t:#?}");
-        }
-        assert_eq!(conclusion(checked), (t.status, t.action), "{ctx}\n{t:#?}");
-        tells_the_story(t, &ctx);
+        // The whole record: status, action, severity and reason, and every value.
+        assert_eq!(&judged.verdict.record, checked, "{ctx}");
+        tells_the_story(&judged.facts.steps, judged.verdict.cause, checked, &ctx);
         let explained = explanation::explain(&found, &name, None);
         assert_eq!(&explained.record, checked, "{ctx}");
     }

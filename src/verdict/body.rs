@@ -9,49 +9,106 @@
 //! gigabytes is judged without reading them.
 
 use std::cell::Cell;
+use std::io;
 
-use super::{CacheRead, Judge, RestFn};
+use super::inputs::Inputs;
+use super::{CacheRead, Judge};
 use crate::pyc::header::{Body, Header};
 use crate::pyc::marshal::{check_as, MarshalVersion};
 
-/// What the body check found.
-pub(super) enum BodyCheck {
-    /// The body unmarshals to a code object that ends where the file ends.
-    Sound,
-    /// A code object unmarshals, but bytes follow it; marshal ignores them.
-    Trailing(String),
+/// What the body check found, as values.
+#[derive(Debug)]
+pub enum BodyCheck {
+    /// Only the first byte was checked (not `--deep`), and it starts a code object.
+    FirstByte,
+    /// The judge's caches are not marshal data (GraalPy): nothing to check.
+    NotMarshal,
+    /// The body unmarshals to a code object of `len` bytes that ends where the file ends.
+    Sound { len: usize },
+    /// A code object unmarshals and ends at body offset `end`, but `extra` bytes follow it;
+    /// marshal ignores them.
+    Trailing { end: usize, extra: u64 },
     /// The import raises while unmarshalling.
-    Broken(String),
+    Broken(Broken),
     /// The rest of the file could not be read (Python falls back to the source).
-    Unreadable(String),
+    Unreadable(io::Error),
+}
+
+/// Why the body does not unmarshal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Broken {
+    /// Nothing follows the header.
+    Empty,
+    /// The first byte is this marshal type, which cannot start a code object.
+    NotCode(u8),
+    /// The marshal reader fails at body offset `offset` of the `len` bytes read.
+    Marshal {
+        what: String,
+        offset: usize,
+        len: usize,
+    },
+}
+
+impl BodyCheck {
+    /// Returns true if and only if the interpreter gets a code object out of the body.
+    pub fn loads(&self) -> bool {
+        !matches!(self, BodyCheck::Broken(_) | BodyCheck::Unreadable(_))
+    }
+}
+
+/// Why the body does not unmarshal, in the report's words.
+pub(super) fn broken_text(b: &Broken) -> String {
+    match b {
+        Broken::Empty => "the body is empty (EOFError: marshal data too short)".into(),
+        Broken::NotCode(t) => format!("the body is not a code object (marshal type {t:#04x})"),
+        Broken::Marshal { what, offset, len } => {
+            format!("the body does not unmarshal: {what} at body offset {offset} of {len}")
+        }
+    }
+}
+
+/// What follows the code object, in the report's words.
+pub(super) fn trailing_text(end: usize, extra: u64) -> String {
+    let plural = if extra == 1 {
+        "byte follows"
+    } else {
+        "bytes follow"
+    };
+    format!("{extra} trailing {plural} the code object (body offset {end}); marshal ignores them")
 }
 
 /// Checks the body of a cache whose header `judge` accepted: its first byte, and with `deep`
-/// the whole stream; `read` holds the first bytes of the file and `rest` reads on.
+/// the whole stream; `read` holds the first bytes of the file and `inputs` reads on.
 pub(super) fn check(
     judge: &Judge,
     h: &Header,
     header_len: usize,
     read: &CacheRead,
-    rest: RestFn,
+    inputs: &mut impl Inputs,
     deep: bool,
 ) -> BodyCheck {
-    if let Some(why) = first_byte_problem(judge, h) {
-        return BodyCheck::Broken(why);
-    }
-    if !deep {
-        return BodyCheck::Sound;
+    if let Some(markers) = judge.interpreter.and_then(|i| i.code_markers()) {
+        match h.body {
+            Body::Empty => return BodyCheck::Broken(Broken::Empty),
+            Body::Starts(b) if !markers.contains(&b) => {
+                return BodyCheck::Broken(Broken::NotCode(b))
+            }
+            Body::Starts(_) => {}
+        }
     }
     let Some(version) = judge.interpreter.as_ref().and_then(MarshalVersion::of) else {
         // No marshal reader (GraalPy's bodies are not marshal streams): nothing to check.
-        return BodyCheck::Sound;
+        return BodyCheck::NotMarshal;
     };
+    if !deep {
+        return BodyCheck::FirstByte;
+    }
     // One buffer per thread, grown to the largest body seen: no allocation, and no fresh
     // pages for the kernel to zero, per cache.
     let mut body = BUFFER.take();
     body.clear();
     body.extend_from_slice(read.head.get(header_len..).unwrap_or_default());
-    let found = walk(&mut body, version, header_len, read, rest);
+    let found = walk(&mut body, version, header_len, read, inputs);
     if body.capacity() <= KEEP {
         BUFFER.set(body);
     }
@@ -71,52 +128,31 @@ fn walk(
     version: MarshalVersion,
     header_len: usize,
     read: &CacheRead,
-    rest: RestFn,
+    inputs: &mut impl Inputs,
 ) -> BodyCheck {
     let mut chunk = FIRST_CHUNK;
     loop {
-        let ended = match rest(body, chunk) {
+        let ended = match inputs.read_on(body, chunk) {
             Ok(ended) => ended,
-            Err(e) => return BodyCheck::Unreadable(format!("cannot read the body: {e}")),
+            Err(e) => return BodyCheck::Unreadable(e),
         };
         match check_as(body, version) {
             Err(e) if e.ran_out && !ended => chunk = body.len().max(FIRST_CHUNK),
             Err(e) => {
-                return BodyCheck::Broken(format!(
-                    "the body does not unmarshal: {} at body offset {} of {}",
-                    e.what,
-                    e.offset,
-                    body.len()
-                ))
+                return BodyCheck::Broken(Broken::Marshal {
+                    what: e.what,
+                    offset: e.offset,
+                    len: body.len(),
+                })
             }
             Ok(end) if end < body.len() || !ended => {
                 let extra = read.len.saturating_sub((header_len + end) as u64);
-                let plural = if extra == 1 {
-                    "byte follows"
-                } else {
-                    "bytes follow"
-                };
-                return BodyCheck::Trailing(format!(
-                    "{extra} trailing {plural} the code object (body offset {end}); marshal \
-                     ignores them"
-                ));
+                return BodyCheck::Trailing { end, extra };
             }
-            Ok(_) => return BodyCheck::Sound,
+            Ok(end) => return BodyCheck::Sound { len: end },
         }
     }
 }
 
 /// The first read of a body: more than nearly every real cache holds, so one read suffices.
 const FIRST_CHUNK: usize = 1 << 20;
-
-/// A first body byte that cannot start a code object, found without reading further.
-pub(super) fn first_byte_problem(judge: &Judge, h: &Header) -> Option<String> {
-    let markers = judge.interpreter.and_then(|i| i.code_markers())?;
-    match h.body {
-        Body::Empty => Some("the body is empty (EOFError: marshal data too short)".into()),
-        Body::Starts(b) if !markers.contains(&b) => Some(format!(
-            "the body is not a code object (marshal type {b:#04x})"
-        )),
-        Body::Starts(_) => None,
-    }
-}

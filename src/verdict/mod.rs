@@ -1,28 +1,42 @@
 //! The verdict on one cache: a pure function of its path, its first bytes and its source's
-//! metadata (plus the source's hash, computed on demand for hash-based caches).
+//! metadata (plus what it asks of its [`Inputs`]: the rest of the body, the source's hash).
 //!
 //! It replays what the judging interpreter does on import: magic check, header length, flags,
 //! then the timestamp or hash comparison, then the unmarshalling of the body, whose failure is
 //! not caught when the header was accepted. The result is a status (how the cache stands), an
 //! action (what Python does with it under default settings) and a severity from the table in
-//! `model::Severity::of`. No I/O happens here, so callers can run it on every core.
+//! `model::Severity::of`, and the [`Cause`] behind them. This is the only code that decides:
+//! each rule it applies is reported to an [`Observer`] (see `rule`), which `explain` records
+//! and `check` ignores at no cost.
 
+mod accept;
 mod body;
-mod compare;
+pub(crate) mod compare;
+pub(crate) mod inputs;
 pub mod judge;
+mod orphan;
 pub mod prefix;
+mod record;
+pub(crate) mod rule;
 pub mod text;
 
+use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::model::{display_path, raw_bytes_hex, Action, Kind, Record, Severity, Status, Values};
-use crate::naming::{CacheName, Layout, OptLevel};
-use crate::pyc::header::{self, Header, HeaderError, Recorded, SourceHash};
+use crate::model::{Action, Record, Status};
+use crate::naming::{CacheName, Layout};
+use crate::pyc::header::{self, Header};
 use crate::pyc::magic::{self, Magic, MagicId};
-use crate::source::{HashVariant, MtimeRule, SourceStat};
-use body::BodyCheck;
+use crate::source::{MtimeRule, SourceStat};
+use accept::{accept, reject};
+pub use body::{BodyCheck, Broken};
 use compare::{compare, source_values};
+pub use inputs::{CacheError, Disk, Inputs, Memory, SourceBytes};
 pub use judge::{Fit, Judge};
+use orphan::orphan;
+pub(crate) use record::settle;
+use record::{describe_writer, record_header, skeleton};
+use rule::{Observer, Outcome, Rule, Seen};
 
 /// The bytes read from the start of a cache, and when the cache was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,7 +50,7 @@ pub struct CacheRead {
 }
 
 /// How many bytes of a cache the verdict needs to judge its header: the longest header and
-/// one body byte. The rest is read through a [`RestFn`] only when the body must be checked.
+/// one body byte. The rest is read through [`Inputs`] only when the body must be checked.
 pub const HEAD_LEN: usize = 17;
 
 /// What the filesystem says about the source.
@@ -47,11 +61,12 @@ pub enum SourceState {
     Present {
         path: PathBuf,
         stat: SourceStat,
-        read_error: Option<String>,
+        read_error: Option<CacheError>,
     },
     Missing,
     Unreadable {
         path: PathBuf,
+        kind: io::ErrorKind,
         error: String,
     },
 }
@@ -60,353 +75,322 @@ pub enum SourceState {
 pub struct Evidence<'a> {
     pub path: &'a Path,
     pub name: &'a CacheName,
-    pub cache: Result<&'a CacheRead, &'a str>,
+    pub cache: Result<&'a CacheRead, &'a CacheError>,
     pub source: &'a SourceState,
-    /// Reads on after `head`; used only when the body must be checked.
-    pub rest: RestFn<'a>,
     /// Walk the whole body of a cache whose header is accepted, not just its first byte.
     pub deep: bool,
 }
 
-/// Appends up to `n` more bytes of the cache to the buffer, continuing where the last read
-/// stopped; returns true once the end of the file is reached.
-pub type RestFn<'a> = &'a dyn Fn(&mut Vec<u8>, usize) -> Result<bool, String>;
-
-/// Hashes the source with a variant and key; called only for hash-based caches.
-pub type HashFn<'a> = &'a dyn Fn(HashVariant, u32) -> Result<SourceHash, String>;
-
-/// How the cache fares when the interpreter does read it.
-enum Outcome {
-    Fresh(String),
-    Suspect(String),
-    /// Stale; `trusted` when Python loads it anyway (unchecked hash).
-    Stale {
-        reason: String,
-        trusted: bool,
-    },
-    Mismatch(String),
-    /// The header is rejected: the interpreter falls back to the source.
-    BadHeader(String),
-    /// The header is accepted but the body cannot be unmarshalled: the import raises.
-    BadBody(String),
-    /// Fresh, but bytes follow the code object: Python loads it and ignores them.
-    Trailing(String),
-    /// The body could not be read: Python falls back to the source.
-    Unreadable(String),
-    /// The source exists but cannot be read; `loads` when Python does not need to read it.
-    SourceUnreadable {
-        reason: String,
-        loads: bool,
-    },
+/// Why the verdict came out as it did: what `explain`'s sentences and fixes switch on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cause {
+    /// The header matches the source and the body loads.
+    Fresh,
+    /// The header matches, but the source was rewritten within the recorded second.
+    Suspect,
+    /// The header does not match the source: the interpreter recompiles.
+    Stale,
+    /// An unchecked-hash cache whose source changed: the interpreter runs it anyway.
+    TrustedStale,
+    /// The magic is another interpreter's (or one no table knows, under a known tag).
+    Mismatch,
+    /// The judge rejects the header and falls back to the source.
+    BadHeader,
+    /// The header is accepted but the body does not unmarshal.
+    BadBody,
+    /// Fresh, and the body loads, but bytes follow the code object (marshal ignores them).
+    Trailing,
+    /// A file could not be read; which one, and the kind of I/O error.
+    Unreadable(Unread, io::ErrorKind),
+    /// No source, and nothing imports this file without one.
+    OrphanDebris,
+    /// No source, and the judge imports this legacy file in its place.
+    OrphanLoads,
+    /// No source, and importing this legacy file raises.
+    OrphanRaises,
 }
 
-/// Judges one cache.
-pub fn judge(ev: &Evidence, hash: HashFn) -> Record {
+/// Which file the verdict could not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Unread {
+    /// The cache could not be opened or its first bytes read.
+    Cache,
+    /// The cache's body could not be read on.
+    Body,
+    /// The source could not be stat'ed.
+    Source,
+    /// The source could not be read to hash it (a checked hash: the import raises).
+    SourceContent,
+    /// The source could not be read to hash it, but an unchecked-hash cache is loaded without
+    /// reading it.
+    SourceNotNeeded,
+    /// The cache is not used and the source, which the import must then compile, cannot be
+    /// read: the import raises.
+    SourceToRecompile,
+}
+
+/// The verdict: the record every report shows, and its cause.
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    pub record: Record,
+    pub cause: Cause,
+}
+
+/// How the cache fares when the interpreter does read it: its cause and reason.
+type Fare = (Cause, String);
+
+/// Judges one cache; nobody observes.
+pub fn judge(ev: &Evidence, inputs: &mut impl Inputs) -> Record {
+    judge_with(ev, inputs, &mut ()).record
+}
+
+/// Judges one cache, reporting each rule it applies to `obs`.
+pub fn judge_with(ev: &Evidence, inputs: &mut impl Inputs, obs: &mut impl Observer) -> Verdict {
     let mut rec = skeleton(ev);
     let read = match ev.cache {
         Ok(read) => read,
-        Err(error) => {
-            // With its source present, the tag's interpreter tries to read a default-named
-            // cache, fails, and compiles the source; nothing reads a legacy file beside a
-            // source under Python 3, or an opt-N/.pyo/unknown-tag name by default.
-            let tries = ev.name.layout != Layout::Legacy && ev.name.is_default_name();
-            let action = match ev.source {
-                SourceState::Present { .. } if tries => Action::Recompile,
-                _ => Action::Skip,
-            };
-            return finish(
-                rec,
-                Status::Unreadable,
-                action,
-                format!("cannot read: {error}"),
-            );
-        }
+        Err(error) => return unreadable_cache(rec, ev, error, obs),
     };
     let (magic, id) = magic::identify(&read.head);
     let judge = Judge::choose(ev.name, magic, &id);
+    report_judge(obs, ev.name, &judge, magic, &id, true);
     describe_writer(&mut rec, magic, &id, &judge);
     let header = judge.era(ev.name).map(|era| header::parse(&read.head, era));
     if let Some(Ok(h)) = &header {
         record_header(&mut rec, h);
     }
+    obs.rule(
+        Rule::Source,
+        source_outcome(ev.source),
+        Seen::Source(ev.source),
+    );
     let stat = match ev.source {
         SourceState::Present { stat, .. } => *stat,
-        SourceState::Missing => return orphan(rec, ev, &judge, magic, header, read),
-        SourceState::Unreadable { error, .. } => {
-            return finish(
-                rec,
-                Status::Unreadable,
-                Action::Skip,
-                format!("cannot stat source: {error}"),
-            );
+        SourceState::Missing => return orphan(rec, ev, &judge, magic, header, read, inputs, obs),
+        SourceState::Unreadable { error, kind, .. } => {
+            let reason = format!("cannot stat source: {error}");
+            let cause = Cause::Unreadable(Unread::Source, *kind);
+            return finish(rec, Status::Unreadable, Action::Skip, reason, cause);
         }
     };
+    let never_read = judge::never_read(ev.name, &judge);
+    let lookup = Seen::Lookup {
+        never_read: never_read.as_deref(),
+        has_source: true,
+        importable: true,
+    };
+    obs.rule(Rule::Lookup, Outcome::of(never_read.is_none()), lookup);
+    obs.rule(Rule::Read, Outcome::Pass, Seen::Read(Ok(())));
     // The source's values are reported whatever happens to the header.
     let rule = judge.mtime_rule(ev.name).unwrap_or(MtimeRule::Masked);
     rec.actual = Some(source_values(&stat, rule));
-    let outcome = match (&judge.fit, magic, header) {
-        (Fit::Consistent, Some(magic), Some(Ok(h))) => {
-            let compared = compare(&mut rec, ev, &judge, magic, &h, &stat, read, hash);
-            with_body(compared, ev, &judge, &h, read)
+    let (cause, reason) = match accept(ev.name, &judge, magic, &header, &read.head, obs) {
+        Ok((magic, h)) => {
+            let compared = compare(&mut rec, ev, &judge, magic, h, &stat, read, inputs, obs);
+            with_body(compared, ev, &judge, h, read, inputs, obs)
         }
-        (fit, _, header) => reject(fit, header, &judge, &read.head),
+        Err(rejected) => reject(rejected, &judge, &header, &read.head),
     };
-    let (status, on_read, reason) = match outcome {
-        Outcome::Fresh(r) => (Status::Fresh, Action::Load, r),
-        Outcome::Suspect(r) => (Status::Suspect, Action::Load, r),
-        Outcome::Stale { reason, trusted } => (
-            Status::Stale,
-            if trusted {
-                Action::Load
-            } else {
-                Action::Recompile
+    let (status, on_read) = status_of(cause, ev.name);
+    match (never_read, on_read, ev.source) {
+        (Some(why), ..) => finish(rec, status, Action::Skip, format!("{reason}; {why}"), cause),
+        (
+            None,
+            Action::Recompile,
+            SourceState::Present {
+                read_error: Some(e),
+                ..
             },
-            reason,
-        ),
-        Outcome::Mismatch(r) => (Status::Mismatch, Action::Recompile, r),
-        Outcome::BadHeader(r) => (Status::Corrupt, Action::Recompile, r),
+        ) => {
+            let reason = format!(
+                "{reason}; {} then reads the source to recompile it and cannot ({}): the import \
+                 raises",
+                accept::who(&judge),
+                e.text
+            );
+            let cause = Cause::Unreadable(Unread::SourceToRecompile, e.kind);
+            let (status, action) = status_of(cause, ev.name);
+            finish(rec, status, action, reason, cause)
+        }
+        (None, ..) => finish(rec, status, on_read, reason, cause),
+    }
+}
+
+/// The status a cause gives a cache its judge reads, and what the judge does with it.
+fn status_of(cause: Cause, name: &CacheName) -> (Status, Action) {
+    match cause {
+        Cause::Fresh => (Status::Fresh, Action::Load),
+        Cause::Suspect => (Status::Suspect, Action::Load),
+        Cause::Stale => (Status::Stale, Action::Recompile),
+        Cause::TrustedStale => (Status::Stale, Action::Load),
+        Cause::Mismatch => (Status::Mismatch, Action::Recompile),
+        Cause::BadHeader => (Status::Corrupt, Action::Recompile),
         // pytest catches unmarshalling errors and rewrites the cache.
-        Outcome::BadBody(r) if ev.name.layout == Layout::Pytest => {
-            (Status::Corrupt, Action::Recompile, r)
+        Cause::BadBody if name.layout == Layout::Pytest => (Status::Corrupt, Action::Recompile),
+        Cause::BadBody => (Status::Corrupt, Action::Fail),
+        Cause::Trailing => (Status::Corrupt, Action::Load),
+        // The import raises where it must read a source it cannot.
+        Cause::Unreadable(Unread::SourceContent | Unread::SourceToRecompile, _) => {
+            (Status::Unreadable, Action::Fail)
         }
-        Outcome::BadBody(r) => (Status::Corrupt, Action::Fail, r),
-        Outcome::Trailing(r) => (Status::Corrupt, Action::Load, r),
-        Outcome::Unreadable(r) => (Status::Unreadable, Action::Recompile, r),
-        Outcome::SourceUnreadable { reason, loads } => {
-            let action = if loads { Action::Load } else { Action::Fail };
-            (Status::Unreadable, action, reason)
-        }
+        Cause::Unreadable(Unread::SourceNotNeeded, _) => (Status::Unreadable, Action::Load),
+        Cause::Unreadable(..) => (Status::Unreadable, Action::Recompile),
+        Cause::OrphanDebris => (Status::Orphan, Action::Skip),
+        Cause::OrphanLoads => (Status::Orphan, Action::Load),
+        Cause::OrphanRaises => (Status::Orphan, Action::Fail),
+    }
+}
+
+/// A cache that could not be opened or read: only its name and source tell anything.
+fn unreadable_cache(
+    rec: Record,
+    ev: &Evidence,
+    error: &CacheError,
+    obs: &mut impl Observer,
+) -> Verdict {
+    // Only the tag can name the judge now.
+    let judge = Judge::choose(ev.name, None, &MagicId::BadBytes);
+    report_judge(obs, ev.name, &judge, None, &MagicId::BadBytes, false);
+    obs.rule(
+        Rule::Source,
+        source_outcome(ev.source),
+        Seen::Source(ev.source),
+    );
+    // With its source present, the tag's interpreter tries to read a default-named cache,
+    // fails, and compiles the source; nothing reads a legacy file beside a source under
+    // Python 3, or an opt-N/.pyo/unknown-tag name by default.
+    let tries = ev.name.layout != Layout::Legacy && ev.name.is_default_name();
+    let present = matches!(ev.source, SourceState::Present { .. });
+    if !matches!(ev.source, SourceState::Unreadable { .. }) {
+        let never_read = judge::never_read(ev.name, &judge);
+        let importable = judge::importable_without_source(ev.name);
+        let seen = Seen::Lookup {
+            never_read: never_read.as_deref(),
+            has_source: present,
+            importable,
+        };
+        let opens = if present { tries } else { importable };
+        obs.rule(Rule::Lookup, Outcome::of(opens), seen);
+    }
+    obs.rule(Rule::Read, Outcome::Fail, Seen::Read(Err(error)));
+    let action = if present && tries {
+        Action::Recompile
+    } else {
+        Action::Skip
     };
-    match judge::never_read(ev.name, &judge) {
-        Some(why) => finish(rec, status, Action::Skip, format!("{reason}; {why}")),
-        None => match (on_read, ev.source) {
-            (
-                Action::Recompile,
-                SourceState::Present {
-                    read_error: Some(e),
-                    ..
-                },
-            ) => {
-                let reason = format!(
-                    "{reason}; {} then reads the source to recompile it and cannot ({e}): the \
-                     import raises",
-                    who(&judge)
-                );
-                finish(rec, Status::Unreadable, Action::Fail, reason)
-            }
-            _ => finish(rec, status, on_read, reason),
-        },
+    let reason = format!("cannot read: {}", error.text);
+    let cause = Cause::Unreadable(Unread::Cache, error.kind);
+    finish(rec, Status::Unreadable, action, reason, cause)
+}
+
+/// The judge rule: the interpreter the tag (or a legacy file's magic) names.
+fn report_judge(
+    obs: &mut impl Observer,
+    name: &CacheName,
+    judge: &Judge,
+    magic: Option<Magic>,
+    id: &MagicId,
+    readable: bool,
+) {
+    let named =
+        judge.interpreter.is_some() && (name.layout == Layout::Legacy || name.claim().is_some());
+    let seen = Seen::Judge {
+        judge,
+        magic,
+        id,
+        readable,
+    };
+    obs.rule(Rule::Judge, Outcome::of(named), seen);
+}
+
+fn source_outcome(source: &SourceState) -> Outcome {
+    match source {
+        SourceState::Present {
+            read_error: Some(_),
+            ..
+        } => Outcome::Warning,
+        SourceState::Present { .. } => Outcome::Pass,
+        _ => Outcome::Fail,
     }
 }
 
 /// Checks the body of a cache the interpreter is going to load (fresh, suspect, or stale
 /// under an unchecked hash); the others are never unmarshalled.
 fn with_body(
-    compared: Outcome,
+    compared: Fare,
     ev: &Evidence,
     judge: &Judge,
     h: &Header,
     read: &CacheRead,
-) -> Outcome {
-    let loads = matches!(
-        compared,
-        Outcome::Fresh(_) | Outcome::Suspect(_) | Outcome::Stale { trusted: true, .. }
-    );
-    if !loads {
-        return compared;
+    inputs: &mut impl Inputs,
+    obs: &mut impl Observer,
+) -> Fare {
+    let (cause, reason) = compared;
+    if !matches!(cause, Cause::Fresh | Cause::Suspect | Cause::TrustedStale) {
+        return (cause, reason);
     }
-    let header_len = judge.era(ev.name).map_or(0, |era| era.header_len());
-    match body::check(judge, h, header_len, read, ev.rest, ev.deep) {
-        BodyCheck::Sound => compared,
-        BodyCheck::Broken(why) => Outcome::BadBody(match compared {
-            Outcome::Stale { .. } => format!(
-                "{} trusts this unchecked-hash cache without reading the source, but {why}: the \
-                 import raises",
-                who(judge)
-            ),
-            _ => format!(
-                "{} accepts the header but {why}: the import raises",
-                who(judge)
-            ),
-        }),
-        BodyCheck::Trailing(note) => match compared {
-            Outcome::Fresh(r) => Outcome::Trailing(format!("{r}, but {note}")),
-            other => other,
-        },
-        BodyCheck::Unreadable(e) => Outcome::Unreadable(e),
-    }
-}
-
-fn skeleton(ev: &Evidence) -> Record {
-    let source = match ev.source {
-        SourceState::Present { path, .. } | SourceState::Unreadable { path, .. } => {
-            Some(path.clone())
+    let found = check_body(ev, judge, h, read, inputs, obs);
+    match found {
+        BodyCheck::Sound { .. } | BodyCheck::FirstByte | BodyCheck::NotMarshal => (cause, reason),
+        BodyCheck::Broken(b) => {
+            let why = body::broken_text(&b);
+            let who = accept::who(judge);
+            let reason = match cause {
+                Cause::TrustedStale => format!(
+                    "{who} trusts this unchecked-hash cache without reading the source, but \
+                     {why}: the import raises"
+                ),
+                _ => format!("{who} accepts the header but {why}: the import raises"),
+            };
+            (Cause::BadBody, reason)
         }
-        SourceState::Missing => None,
-    };
-    Record {
-        path: ev.path.to_path_buf(),
-        path_bytes_hex: raw_bytes_hex(ev.path),
-        kind: Kind::Cache,
-        source,
-        layout: Some(ev.name.layout),
-        implementation: None,
-        python: None,
-        magic: None,
-        magic_python: None,
-        tag: ev.name.tag.as_ref().map(|t| t.text.clone()),
-        opt_level: match ev.name.opt {
-            OptLevel::Level(n) => Some(n),
-            OptLevel::Other(_) => None,
-        },
-        invalidation: None,
-        flags: None,
-        status: Status::Fresh,
-        python_action: Action::Skip,
-        severity: None,
-        reason: String::new(),
-        recorded: Values::default(),
-        actual: None,
-        source_stat: match ev.source {
-            SourceState::Present { stat, .. } => Some(*stat),
-            _ => None,
-        },
+        BodyCheck::Trailing { end, extra } if cause == Cause::Fresh => (
+            Cause::Trailing,
+            format!("{reason}, but {}", body::trailing_text(end, extra)),
+        ),
+        BodyCheck::Trailing { .. } => (cause, reason),
+        BodyCheck::Unreadable(e) => (
+            Cause::Unreadable(Unread::Body, e.kind()),
+            format!("cannot read the body: {e}"),
+        ),
     }
 }
 
-fn finish(mut rec: Record, status: Status, action: Action, reason: String) -> Record {
-    rec.status = status;
-    rec.python_action = action;
-    rec.severity = Severity::of(status, action);
-    rec.reason = reason;
-    rec
-}
-
-fn describe_writer(rec: &mut Record, magic: Option<Magic>, id: &MagicId, judge: &Judge) {
-    rec.magic = magic.map(|m| m.0);
-    rec.magic_python = match id {
-        MagicId::Known(k) => Some(k.label.clone()),
-        _ => None,
-    };
-    rec.implementation = judge.interpreter.map(|i| i.implementation);
-    rec.python = judge::python_label(judge);
-}
-
-fn record_header(rec: &mut Record, h: &Header) {
-    rec.flags = h.flags;
-    rec.invalidation = Some(h.invalidation());
-    match h.recorded {
-        Recorded::Timestamp { mtime, size } => {
-            rec.recorded.mtime = Some(i64::from(mtime.0));
-            rec.recorded.mtime_utc = text::rfc3339(i64::from(mtime.0));
-            rec.recorded.size = size.map(u64::from);
-        }
-        Recorded::Hash { hash, .. } => rec.recorded.hash = Some(hash.to_hex()),
-    }
-}
-
-/// A cache whose source is gone.
-fn orphan(
-    rec: Record,
+/// The body rule: checks the body and reports what it found.
+pub(super) fn check_body(
     ev: &Evidence,
     judge: &Judge,
-    magic: Option<Magic>,
-    header: Option<Result<Header, HeaderError>>,
+    h: &Header,
     read: &CacheRead,
-) -> Record {
-    let wanted = ev
-        .name
-        .sources
-        .first()
-        .map_or_else(String::new, |p| display_path(p));
-    if !judge::importable_without_source(ev.name) {
-        let reason = format!("no source ({wanted}): Python never reads this cache");
-        return finish(rec, Status::Orphan, Action::Skip, reason);
-    }
-    let who = judge
-        .interpreter
-        .map_or_else(|| "Python".to_string(), |i| i.to_string());
-    let outcome = match (&judge.fit, magic, header) {
-        (Fit::Consistent, Some(_), Some(Ok(h))) => {
-            let header_len = judge.era(ev.name).map_or(0, |era| era.header_len());
-            match body::check(judge, &h, header_len, read, ev.rest, ev.deep) {
-                BodyCheck::Broken(why) | BodyCheck::Unreadable(why) => Some(why),
-                BodyCheck::Sound | BodyCheck::Trailing(_) => None,
-            }
-        }
-        (fit, _, header) => Some(reject_text(fit, header, judge, &read.head)),
+    inputs: &mut impl Inputs,
+    obs: &mut impl Observer,
+) -> BodyCheck {
+    let header_len = judge.era(ev.name).map_or(0, |era| era.header_len());
+    let found = body::check(judge, h, header_len, read, inputs, ev.deep);
+    let outcome = match &found {
+        BodyCheck::Sound { .. } | BodyCheck::FirstByte => Outcome::Pass,
+        BodyCheck::NotMarshal => Outcome::NotApplied,
+        BodyCheck::Trailing { .. } => Outcome::Warning,
+        BodyCheck::Broken(_) | BodyCheck::Unreadable(_) => Outcome::Fail,
     };
-    match outcome {
-        None => {
-            let reason = format!(
-                "no source ({wanted}) but this legacy cache is importable: {who} runs its bytecode"
-            );
-            finish(rec, Status::Orphan, Action::Load, reason)
-        }
-        Some(why) => {
-            let reason = format!("no source ({wanted}) and importing it raises: {why}");
-            finish(rec, Status::Orphan, Action::Fail, reason)
-        }
-    }
+    let seen = Seen::Body {
+        check: &found,
+        header_len,
+    };
+    obs.rule(Rule::Body, outcome, seen);
+    found
 }
 
-/// The outcome for a header the judge rejects before comparing anything.
-fn reject(
-    fit: &Fit,
-    header: Option<Result<Header, HeaderError>>,
-    judge: &Judge,
-    head: &[u8],
-) -> Outcome {
-    match fit {
-        Fit::Mismatch(why) => Outcome::Mismatch(format!("{why}: {} recompiles it", who(judge))),
-        Fit::Unknown { nearest } if judge.interpreter.is_some() => {
-            let magic = head
-                .get(..2)
-                .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]));
-            Outcome::Mismatch(format!(
-                "unknown magic {magic} (nearest known: {nearest}): {} recompiles it",
-                who(judge)
-            ))
-        }
-        _ => Outcome::BadHeader(reject_text(fit, header, judge, head)),
-    }
-}
-
-fn who(judge: &Judge) -> String {
-    judge
-        .interpreter
-        .map_or_else(|| "Python".to_string(), |i| i.to_string())
-}
-
-/// Why the judge rejects the header, in the interpreter's own words where it has them.
-fn reject_text(
-    fit: &Fit,
-    header: Option<Result<Header, HeaderError>>,
-    judge: &Judge,
-    head: &[u8],
-) -> String {
-    match (fit, header) {
-        (Fit::BadBytes, _) => format!(
-            "bad magic number: first bytes {}",
-            text::hex_bytes(&head[..head.len().min(4)])
-        ),
-        (Fit::Unknown { nearest }, _) => {
-            format!(
-                "bad magic number: unknown magic {} (nearest known: {nearest})",
-                u16::from_le_bytes([head[0], head[1]])
-            )
-        }
-        (Fit::Mismatch(why), _) => format!("bad magic number: {why}"),
-        (Fit::Consistent, Some(Err(HeaderError::Short { len, need }))) => {
-            format!(
-                "file is {len} bytes, shorter than the {need}-byte header of {}",
-                who(judge)
-            )
-        }
-        (Fit::Consistent, Some(Err(HeaderError::InvalidFlags(flags)))) => {
-            format!("invalid flags {flags:#x} ({} accepts only 0-3)", who(judge))
-        }
-        (Fit::Consistent, _) => format!("{} cannot read this header", who(judge)),
+pub(super) fn finish(
+    rec: Record,
+    status: Status,
+    action: Action,
+    reason: String,
+    cause: Cause,
+) -> Verdict {
+    Verdict {
+        record: settle(rec, status, action, reason),
+        cause,
     }
 }
 

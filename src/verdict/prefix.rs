@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use super::finish;
+use super::settle;
 use crate::model::{display_path, Action, Record};
 use crate::naming::{CacheName, Layout, PytestVersion};
 use crate::pyc::interp::Interpreter;
@@ -54,7 +54,7 @@ pub fn apply(rec: Record, name: &CacheName, place: Place) -> Record {
     } else {
         format!("{reason}; {why}")
     };
-    finish(rec, status, Action::Skip, reason)
+    settle(rec, status, Action::Skip, reason)
 }
 
 /// Why the reader of `name` never opens the file found at `place`, if it does not.

@@ -1,10 +1,13 @@
 //! The decision table, exercised on synthetic headers with no filesystem.
 
 use super::*;
+use std::io;
+
+use crate::model::Severity;
 use crate::naming;
 use crate::pyc::header::SourceHash;
 use crate::pyc::marshal::sample;
-use crate::source::source_hash;
+use crate::source::{source_hash, HashVariant};
 
 const T: i64 = 1_700_000_000;
 
@@ -88,23 +91,17 @@ impl Case {
             written_ns: self.written_ns,
             len: (self.head.len() + self.rest.len()) as u64,
         };
-        let given = std::cell::Cell::new(0);
         let ev = Evidence {
             path: Path::new(self.path),
             name: &name,
             cache: Ok(&read),
             source: &source,
-            rest: &|buf: &mut Vec<u8>, n: usize| {
-                // A few bytes at a time, fewer than asked, to exercise reading in chunks.
-                let at = given.get();
-                let end = self.rest.len().min(at + n.min(7));
-                buf.extend_from_slice(&self.rest[at..end]);
-                given.set(end);
-                Ok(end == self.rest.len())
-            },
             deep: self.deep,
         };
-        judge(&ev, &|variant, key| Ok(source_hash(variant, key, content)))
+        // A few bytes at a time, fewer than asked, to exercise reading in chunks.
+        let mut inputs = Memory::new(&self.rest, Some(content));
+        inputs.chunk = 7;
+        judge(&ev, &mut inputs)
     }
 }
 
@@ -452,4 +449,61 @@ fn unchecked_hash_bodies_are_unmarshalled_even_when_the_source_changed() {
         r.reason
     );
     assert!(r.reason.contains("unchecked-hash"), "{}", r.reason);
+}
+
+/// Inputs whose every read fails with one kind of error.
+struct Failing(io::ErrorKind);
+
+impl Inputs for Failing {
+    fn read_on(&mut self, _: &mut Vec<u8>, _: usize) -> io::Result<bool> {
+        Err(io::Error::new(self.0, "test"))
+    }
+    fn source_hash(&mut self, _: HashVariant, _: u32) -> io::Result<SourceHash> {
+        Err(io::Error::new(self.0, "test"))
+    }
+}
+
+#[test]
+fn unreadable_inputs_keep_their_kind_in_the_cause() {
+    let name = naming::parse(Path::new(PYC311)).unwrap();
+    let source = SourceState::Present {
+        path: name.sources[0].clone(),
+        stat: stat(T, 0, 6),
+        read_error: None,
+    };
+    let judged = |head: Vec<u8>| {
+        let read = CacheRead {
+            len: head.len() as u64 + 100,
+            head,
+            written_ns: 0,
+        };
+        let ev = Evidence {
+            path: Path::new(PYC311),
+            name: &name,
+            cache: Ok(&read),
+            source: &source,
+            deep: true,
+        };
+        judge_with(&ev, &mut Failing(io::ErrorKind::PermissionDenied), &mut ())
+    };
+    let body = judged(pep552(3495, 0, T as u32, 6, &[0xE3]));
+    let denied = io::ErrorKind::PermissionDenied;
+    assert_eq!(body.cause, Cause::Unreadable(Unread::Body, denied));
+    assert_eq!(
+        (body.record.status, body.record.python_action),
+        (Status::Unreadable, Action::Recompile)
+    );
+    let hash = judged(hashed(3495, 3, SourceHash(1)));
+    assert_eq!(hash.cause, Cause::Unreadable(Unread::SourceContent, denied));
+    assert!(
+        hash.record
+            .reason
+            .contains("must read the source to hash it and cannot"),
+        "{}",
+        hash.record.reason
+    );
+    assert_eq!(
+        (hash.record.status, hash.record.python_action),
+        (Status::Unreadable, Action::Fail)
+    );
 }

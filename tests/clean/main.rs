@@ -6,10 +6,10 @@
 #[path = "../cli/support.rs"]
 mod support;
 
-#[path = "../common/pythons.rs"]
+#[path = "../differential/common/pythons.rs"]
 mod pythons;
 
-#[path = "../common/interpreters.rs"]
+#[path = "../differential/common/interpreters.rs"]
 mod interpreters;
 
 mod consistency;

@@ -18,10 +18,18 @@ from __future__ import print_function
 
 import json
 import os
-import py_compile
 import shutil
-import subprocess
 import sys
+
+# The helpers every test script shares (tests/pyhelpers.py), imported without leaving a cache
+# of them in the source tree.
+_WRITES = sys.dont_write_bytecode
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import pyhelpers as helpers  # noqa: E402
+from pyhelpers import cache_path, set_mtime  # noqa: E402,F401
+
+sys.dont_write_bytecode = _WRITES
 
 PY2 = sys.version_info[0] == 2
 VERSION = sys.version_info[:2]
@@ -29,15 +37,6 @@ HAS_HASH = VERSION >= (3, 7)
 HAS_OPT_TAG = VERSION >= (3, 5)
 T0 = 1700000000
 IS_PYPY = "__pypy__" in sys.builtin_module_names
-
-
-def set_mtime(path, seconds, nanoseconds=0):
-    if VERSION >= (3, 3):
-        ns = seconds * 1000000000 + nanoseconds
-        os.utime(path, ns=(ns, ns))
-    else:
-        value = seconds + nanoseconds / 1e9
-        os.utime(path, (value, value))
 
 
 def write(path, text, mtime=T0, nanoseconds=0):
@@ -49,31 +48,9 @@ def write(path, text, mtime=T0, nanoseconds=0):
     set_mtime(path, mtime, nanoseconds)
 
 
-def cache_path(source, opt=0):
-    if PY2:
-        return source + ("o" if opt else "c")
-    import importlib.util
-
-    return importlib.util.cache_from_source(source, optimization=opt or "")
-
-
 def compile_source(source, opt=0, mode="timestamp", cfile=None):
     """Writes the cache of `source` (at `cfile`, else where the interpreter puts it)."""
-    cfile = cfile or cache_path(source, opt)
-    if PY2:
-        code = "import py_compile, sys; py_compile.compile(sys.argv[1], sys.argv[2], doraise=True)"
-        flags = ["-O"] if opt else []
-        subprocess.check_call([sys.executable] + flags + ["-c", code, source, cfile])
-        return cfile
-    kwargs = {"cfile": cfile, "doraise": True, "optimize": opt}
-    if HAS_HASH:
-        kwargs["invalidation_mode"] = {
-            "timestamp": py_compile.PycInvalidationMode.TIMESTAMP,
-            "checked-hash": py_compile.PycInvalidationMode.CHECKED_HASH,
-            "unchecked-hash": py_compile.PycInvalidationMode.UNCHECKED_HASH,
-        }[mode]
-    py_compile.compile(source, **kwargs)
-    return cfile
+    return helpers.compile_source(source, mode, opt, cfile)
 
 
 def truncate(path, size):

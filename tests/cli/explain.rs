@@ -296,24 +296,154 @@ fn explain_agrees_with_check_on_the_demo() {
     }
 }
 
+/// The record `check --deep` gives one cache of the tree.
+fn checked_deep(t: &Tree, path: &str) -> Value {
+    let doc = t.run(&["--deep", "--format", "json", "--all", "."]).json();
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == path)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {path} in {doc:#}"))
+}
+
+fn verdict_of(v: &Value) -> [&Value; 4] {
+    [
+        &v["status"],
+        &v["python_action"],
+        &v["severity"],
+        &v["reason"],
+    ]
+}
+
 #[test]
-fn a_huge_cache_is_not_read_whole() {
+fn trailing_bytes_behind_a_fresh_cache_are_told_as_check_deep_tells_them() {
+    let mut bytes = cache_311(T as u32, 6);
+    bytes.extend_from_slice(b"\0\0\0\0");
+    let t = Tree::new().file("m.py", SRC).file(PYC, &bytes);
+    let checked = checked_deep(&t, PYC);
+    assert_eq!(
+        (
+            checked["status"].as_str(),
+            checked["python_action"].as_str()
+        ),
+        (Some("corrupt"), Some("load"))
+    );
+    assert!(checked["reason"]
+        .as_str()
+        .unwrap()
+        .contains("4 trailing bytes follow the code object"));
+    let doc = t
+        .run(&["explain", "--format", "json", PYC])
+        .expect(1)
+        .json();
+    let cache = explained(&doc)[0];
+    assert_eq!(verdict_of(cache), verdict_of(&checked));
+    let body = rule(cache, "body");
+    assert_eq!(body["outcome"], "warning");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("4 trailing bytes"),
+        "{body}"
+    );
+    // Marshal stops at the end of the code object: Python loads it, and it is the source's.
+    let on_import = cache["on_import"].as_str().unwrap();
+    assert!(
+        on_import.contains("ignores the bytes after it"),
+        "{on_import}"
+    );
+    assert!(!on_import.contains("without comparing"), "{on_import}");
+}
+
+#[test]
+fn a_huge_cache_is_read_only_as_far_as_its_code_object() {
     let t = Tree::new()
         .file("m.py", SRC)
         .file(PYC, &cache_311(T as u32, 6));
-    // A sparse 64 GiB file: explain reads at most 256 MiB, so the body rule is not applied.
+    // A sparse 64 GiB file: a code object, then zeros. Explain walks the body as `check
+    // --deep` does, only as far as the code object goes, and says what it says.
     fs::OpenOptions::new()
         .write(true)
         .open(t.path(PYC))
         .unwrap()
         .set_len(64 << 30)
         .unwrap();
+    let checked = checked_deep(&t, PYC);
     let doc = t
         .run(&["explain", "--format", "json", PYC])
-        .expect(0)
+        .expect(1)
         .json();
     let cache = explained(&doc)[0];
     assert_eq!(cache["file_size"], 64_u64 << 30);
-    assert_eq!(rule(cache, "body")["outcome"], "not_applied");
-    assert_eq!(cache["status"], "fresh");
+    assert_eq!(verdict_of(cache), verdict_of(&checked));
+    assert_eq!(rule(cache, "body")["outcome"], "warning");
+    assert_eq!(cache["status"], "corrupt");
+}
+
+/// Runs `explain --format json` in the tree as a user its permissions apply to: `nobody` (via
+/// `setpriv`) when the tests run as root, else the current user. `None` when root cannot drop
+/// its privileges here.
+fn explain_unprivileged(t: &Tree, args: &[&str]) -> Option<Value> {
+    use std::os::unix::fs::MetadataExt;
+    let bin = env!("CARGO_BIN_EXE_pyc-audit");
+    let mut command = if fs::metadata("/proc/self").ok()?.uid() == 0 {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin]);
+        c
+    } else {
+        std::process::Command::new(bin)
+    };
+    let output = command
+        .args(["explain", "--format", "json"])
+        .args(args)
+        .current_dir(t.path(""))
+        .env_clear()
+        .output()
+        .ok()?;
+    serde_json::from_slice(&output.stdout).ok()
+}
+
+#[test]
+fn an_unreadable_file_gets_the_fix_its_error_calls_for() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |t: &Tree, rel: &str, mode: u32| {
+        fs::set_permissions(t.path(rel), fs::Permissions::from_mode(mode)).unwrap();
+    };
+    // A checked-hash cache whose source cannot be read, and a cache that cannot be read.
+    let t = Tree::new()
+        .file("m.py", SRC)
+        .file(PYC, &pep552(3495, 3, 1, 2))
+        .file("n.py", SRC)
+        .file("__pycache__/n.cpython-311.pyc", &cache_311(T as u32, 6));
+    mode(&t, "", 0o755);
+    mode(&t, "m.py", 0o000);
+    mode(&t, "__pycache__/n.cpython-311.pyc", 0o000);
+    let Some(doc) = explain_unprivileged(&t, &[PYC, "__pycache__/n.cpython-311.pyc"]) else {
+        eprintln!("skipped: cannot run explain unprivileged here");
+        return;
+    };
+    let caches = explained(&doc);
+    let (source, cache) = (caches[0], caches[1]);
+    assert!(
+        source["reason"]
+            .as_str()
+            .unwrap()
+            .contains("must read the source to hash it and cannot"),
+        "{source:#}"
+    );
+    assert!(source["fix"]["command"].is_null(), "{source:#}");
+    assert_eq!(
+        source["fix"]["note"],
+        "make m.py readable, then explain again"
+    );
+    assert_eq!(rule(source, "hash")["outcome"], "fail");
+    assert_eq!(
+        (cache["status"].as_str(), cache["python_action"].as_str()),
+        (Some("unreadable"), Some("recompile"))
+    );
+    assert_eq!(cache["fix"]["command"], "rm __pycache__/n.cpython-311.pyc");
+    assert_eq!(rule(cache, "read")["outcome"], "fail");
 }

@@ -43,8 +43,16 @@ import py_compile
 import re
 import stat
 import struct
-import subprocess
 import sys
+
+# The helpers every test script shares (tests/pyhelpers.py), imported without leaving a cache
+# of them in the source tree.
+_WRITES = sys.dont_write_bytecode
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from pyhelpers import cache_path, clean_env, compile_source, run, set_mtime  # noqa: E402,F401
+
+sys.dont_write_bytecode = _WRITES
 
 PY2 = sys.version_info[0] == 2
 VERSION = sys.version_info[:2]
@@ -83,34 +91,6 @@ def magic_number():
     return importlib.util.MAGIC_NUMBER
 
 
-def clean_env(extra=None):
-    """os.environ without PYTHON* variables (except PYTHONHOME) and SOURCE_DATE_EPOCH, plus
-    the `extra` variables (a case's PYTHONPYCACHEPREFIX)."""
-    env = {}
-    for key, value in os.environ.items():
-        if key.startswith("PYTHON") and key != "PYTHONHOME":
-            continue
-        if key == "SOURCE_DATE_EPOCH":
-            continue
-        env[key] = value
-    env.update(extra or {})
-    return env
-
-
-def run(args, cwd=None, extra_env=None):
-    """Run a subprocess with the clean environment (plus extra_env); return (returncode,
-    stdout, stderr)."""
-    proc = subprocess.Popen(
-        args,
-        cwd=cwd,
-        env=clean_env(extra_env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    out, err = proc.communicate()
-    return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
-
-
 def write_bytes(path, data):
     with open(path, "wb") as handle:
         handle.write(data)
@@ -126,43 +106,6 @@ def write_source(path, value, mtime=None):
     write_bytes(path, ("V = %d\n" % value).encode("ascii"))
     if mtime is not None:
         set_mtime(path, mtime)
-
-
-def set_mtime(path, seconds, nanoseconds=0):
-    """Set path's mtime (and atime) to seconds + nanoseconds, with ns precision if possible."""
-    if not PY2:
-        total = seconds * 1000000000 + nanoseconds
-        os.utime(path, ns=(total, total))
-    elif nanoseconds % 1000 == 0:
-        value = seconds + nanoseconds / 1e9
-        os.utime(path, (value, value))
-    else:
-        # Python 2's os.utime stops at microseconds; GNU touch takes nanoseconds.
-        stamp = "@%d.%09d" % (seconds, nanoseconds)
-        code, _, err = run(["touch", "-m", "-d", stamp, path])
-        if code != 0:
-            raise RuntimeError("touch failed: " + err)
-
-
-def cache_path(source, optimization=None):
-    """Where this interpreter reads/writes the cache of `source` (default optimization)."""
-    if PY2:
-        return source + ("o" if optimization else "c")
-    import importlib.util
-
-    if optimization is not None and HAS_OPT_TAG:
-        return importlib.util.cache_from_source(source, optimization=optimization)
-    return importlib.util.cache_from_source(source)
-
-
-def compile_source(source, mode=None):
-    """Compile `source` with py_compile into its default cache; return the cache path."""
-    cfile = cache_path(source)
-    if HAS_HASH_PYCS:
-        py_compile.compile(source, cfile=cfile, doraise=True, invalidation_mode=mode or TIMESTAMP)
-    else:
-        py_compile.compile(source, cfile=cfile, doraise=True)
-    return cfile
 
 
 COMPILE_SCRIPT = (

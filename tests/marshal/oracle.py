@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""Oracle for tests/marshal_differential.rs: what this interpreter's marshal.loads says.
+"""Oracle for tests/differential/marshal.rs: what this interpreter's marshal.loads says.
 
 Usage: python oracle.py BODIES_FILE [STDLIB_COUNT]
        python oracle.py BODIES_FILE --reuse      (judge again, bodies from an earlier run)

@@ -1,3 +1,9 @@
+//! The suites that run the real interpreters, in one test binary: this module's own
+//! differential test and its pycache-prefix half (`prefix`), the tree-wide findings (`tree`),
+//! `explain` (`explain`), the marshal validator (`marshal`), the interpreters' installed trees
+//! (`installed`) and the marshal throughput bench (`marshal_bench`, ignored), sharing the
+//! interpreter discovery and helpers in `common`.
+//!
 //! Differential test: every `python_action` pyc-audit prints must be what the real interpreter
 //! does with that cache on `import`.
 //!
@@ -23,15 +29,16 @@ use std::process::Command;
 
 use serde_json::Value;
 
-#[path = "common/pythons.rs"]
-mod pythons;
-use pythons::python_command;
-#[path = "common/interpreters.rs"]
-mod interpreters;
-use interpreters::Interpreter;
-#[path = "common/disagreements.rs"]
-mod disagreements;
-use disagreements::{assert_none, Row};
+mod common;
+mod explain;
+mod installed;
+mod marshal;
+mod marshal_bench;
+mod tree;
+
+use common::disagreements::{assert_none, Row};
+use common::interpreters::{self, Interpreter};
+use common::pythons::python_command;
 
 /// What checking one interpreter gives: its case count and disagreements, or why it could not
 /// be checked.
@@ -203,6 +210,7 @@ fn check_interpreter(interp: &Interpreter, other: Option<PathBuf>) -> Outcome {
 
 #[test]
 fn python_action_matches_the_interpreter() {
+    let _one = crate::common::one_suite_at_a_time();
     let suite = "differential";
     let run = interpreters::run_each(suite, |interp, all| {
         check_interpreter(interp, other_python(interp, all))
@@ -227,11 +235,11 @@ fn python_action_matches_the_interpreter() {
     assert_none(&rows, &run.problems);
 }
 
-#[path = "differential/prefix.rs"]
 mod prefix;
 
 /// The same comparison with a pycache prefix set (see `prefix`).
 #[test]
 fn python_action_matches_the_interpreter_with_a_pycache_prefix() {
+    let _one = crate::common::one_suite_at_a_time();
     prefix::run();
 }

@@ -2,7 +2,7 @@
 //! prints must be what the real interpreter does when it imports that tree, and trees that are
 //! healthy by design must get no such row.
 //!
-//! Interpreters are found as in `tests/differential.rs` (see `common/interpreters.rs`). For each
+//! Interpreters are found as in `main.rs` (see `common/interpreters.rs`). For each
 //! one, in its own thread:
 //!
 //! 1. `tests/tree/harness.py build DIR` (run by that interpreter) builds one tree per case,
@@ -31,15 +31,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
-#[path = "common/pythons.rs"]
-mod pythons;
-use pythons::python_command;
-#[path = "common/interpreters.rs"]
-mod interpreters;
-use interpreters::Interpreter;
-#[path = "common/disagreements.rs"]
-mod disagreements;
-use disagreements::{assert_none, Row};
+use crate::common::disagreements::{assert_none, Row};
+use crate::common::interpreters::{self, Interpreter};
+use crate::common::pythons::python_command;
 
 /// What checking one interpreter gives: its case and import counts and its disagreements, or
 /// why it could not be checked.
@@ -346,6 +340,7 @@ fn check_interpreter(interp: &Interpreter) -> Outcome {
 
 #[test]
 fn tree_findings_match_the_interpreter() {
+    let _one = crate::common::one_suite_at_a_time();
     let suite = "tree differential";
     let run = interpreters::run_each(suite, |interp, _| check_interpreter(interp));
     let mut rows = Vec::new();

@@ -1,13 +1,14 @@
 //! Differential test of `explain`: what it says the import does, and the fix it prints, are
 //! checked against the real interpreters.
 //!
-//! Interpreters are found as in `tests/differential.rs` (every pyenv version, `python3`,
+//! Interpreters are found as in `main.rs` (every pyenv version, `python3`,
 //! `pypy3`). For each, `tests/differential/harness.py` builds its cases twice:
 //!
 //! 1. On the first tree, `pyc-audit explain --format json` explains every case's cache, then
 //!    `harness.py observe` imports each module under `python -v`. Explain's `python_action`
 //!    must be what the interpreter did, in every case, including the caches cut behind a
 //!    matching header (the body rule sees those); where stale code ran, severity is `error`.
+//!    Explain's status, action, severity and reason must also be `check --deep`'s.
 //! 2. On the second tree, every fix command explain printed is run with the interpreters'
 //!    directories first on `PATH`. Each fixed cache must then be gone (`rm`) or fresh, and a
 //!    second `observe` must show each interpreter doing what the new explanation says.
@@ -19,13 +20,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-#[path = "common/pythons.rs"]
-mod pythons;
-use pythons::python_command;
-
-#[path = "common/interpreters.rs"]
-mod interpreters;
-use interpreters::Interpreter;
+use crate::common::interpreters::{self, Interpreter};
+use crate::common::pythons::python_command;
 
 /// Another CPython 3 for the harness's "foreign magic under this tag" case.
 fn other_python(this: &Interpreter, all: &[Interpreter]) -> Option<PathBuf> {
@@ -105,6 +101,56 @@ fn explain(root: &Path, cases: &[Value]) -> Result<BTreeMap<String, Value>, Stri
     Ok(by_case)
 }
 
+/// `check --deep`'s record of every case's cache must be explain's: status, action, severity
+/// and reason. Both run the one evaluator, so this holds by construction; it is checked on
+/// every tree this suite builds anyway.
+fn agrees_with_check(label: &str, root: &Path, explained: &BTreeMap<String, Value>) -> Vec<String> {
+    let output = Command::new(env!("CARGO_BIN_EXE_pyc-audit"))
+        .args([
+            "--deep",
+            "--format",
+            "json",
+            "--all",
+            "--fail-on",
+            "never",
+            ".",
+        ])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    let checked: BTreeMap<&str, &Value> = doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["kind"] == "cache")
+        .map(|r| (r["path"].as_str().unwrap_or_default(), r))
+        .collect();
+    let fields = ["status", "python_action", "severity", "reason"];
+    let mut problems = Vec::new();
+    for (case, e) in explained {
+        let path = e["path"].as_str().unwrap_or_default();
+        match checked.get(path) {
+            None => problems.push(format!(
+                "{label} {case}: check --deep has no record of {path}"
+            )),
+            Some(c) if fields.iter().any(|f| c[f] != e[f]) => problems.push(format!(
+                "{label} {case}: check --deep says {}/{}/{} ({}), explain {}/{}/{} ({})",
+                c["status"],
+                c["python_action"],
+                c["severity"],
+                c["reason"],
+                e["status"],
+                e["python_action"],
+                e["severity"],
+                e["reason"]
+            )),
+            Some(_) => {}
+        }
+    }
+    problems
+}
+
 fn observed(observations: &Value) -> BTreeMap<String, Value> {
     observations
         .as_array()
@@ -151,7 +197,7 @@ fn apply_fixes(
         };
         let mut sh = Command::new("sh");
         sh.args(["-c", command]).current_dir(root).env_clear();
-        // As a user's shell would run it, minus PYTHON* settings (see tests/common/pythons.rs).
+        // As a user's shell would run it, minus PYTHON* settings (see common/pythons.rs).
         sh.envs(env::vars_os().filter(|(k, _)| !k.to_string_lossy().starts_with("PYTHON")));
         let output = sh.env("PATH", path).output().map_err(|e| e.to_string())?;
         fixed += 1;
@@ -202,8 +248,9 @@ fn check(python: &Interpreter, all: &[Interpreter]) -> Outcome {
     let cases = harness(python, other.as_deref(), "build", &root)?;
     let cases = cases.as_array().cloned().unwrap_or_default();
     let explained = explain(&root, &cases)?;
+    let mut problems = agrees_with_check(label, &root, &explained);
     let observations = harness(python, None, "observe", &root)?;
-    let mut problems = compare(label, &explained, &observations);
+    problems.extend(compare(label, &explained, &observations));
 
     let root = tmp.path().join("fix");
     let fix_cases = harness(python, other.as_deref(), "build", &root)?;
@@ -242,6 +289,7 @@ fn check(python: &Interpreter, all: &[Interpreter]) -> Outcome {
 
 #[test]
 fn explain_states_what_the_interpreter_does_and_its_fixes_work() {
+    let _one = crate::common::one_suite_at_a_time();
     let suite = "explain differential";
     let run = interpreters::run_each(suite, check);
     let mut problems = run.problems;

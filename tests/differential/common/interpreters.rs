@@ -12,7 +12,7 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::thread;
 
-use crate::pythons::{on_path, pyenv_root, python_command};
+use super::pythons::{on_path, pyenv_root, python_command};
 
 /// Interpreters CI must provide: (implementation, X.Y), `None` meaning any version.
 const EXPECTED: &[(&str, Option<&str>)] = &[

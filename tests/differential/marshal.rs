@@ -29,13 +29,9 @@ use pyc_audit::pyc::interp::Interpreter;
 use pyc_audit::pyc::magic::{Implementation, PyVersion};
 use pyc_audit::pyc::marshal::check_body;
 
-#[path = "common/interpreters.rs"]
-#[allow(dead_code)] // this suite uses discovery and the CI rule, not the suites' runner
-mod interpreters;
-#[path = "common/pythons.rs"]
-mod pythons;
 /// An interpreter found on this machine (not to be confused with pyc-audit's `Interpreter`).
-use interpreters::Interpreter as Python;
+use crate::common::interpreters::{self, Interpreter as Python};
+use crate::common::pythons;
 
 /// How many standard-library files each interpreter compiles.
 const STDLIB_FILES: usize = 150;
@@ -493,6 +489,7 @@ fn dump(label: &str, n: usize, body: &[u8]) {
 
 #[test]
 fn check_body_agrees_with_every_interpreter() {
+    let _one = crate::common::one_suite_at_a_time();
     let only = env::var("MARSHAL_DIFF_ONLY").unwrap_or_default();
     let pythons: Vec<Python> = interpreters::discover("marshal differential")
         .into_iter()

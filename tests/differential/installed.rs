@@ -13,12 +13,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-#[path = "common/pythons.rs"]
-mod pythons;
-use pythons::python_command;
-#[path = "common/interpreters.rs"]
-mod interpreters;
-use interpreters::Interpreter;
+use crate::common::interpreters::{self, Interpreter};
+use crate::common::pythons::python_command;
 
 const PATHS: &str = "import sysconfig\n\
     p = sysconfig.get_paths()\n\
@@ -77,6 +73,7 @@ fn audit(interp: &Interpreter, _: &[Interpreter]) -> Result<(usize, Vec<String>)
 
 #[test]
 fn installed_trees_audit_clean() {
+    let _one = crate::common::one_suite_at_a_time();
     let run = interpreters::run_each("installed trees", audit);
     let mut total = 0;
     let mut alarms = Vec::new();

@@ -1,0 +1,78 @@
+//! The record a verdict fills in: its skeleton from the evidence, the writer and header
+//! fields as read, and the status, action, severity and reason it settles on.
+
+use super::{judge, text, Evidence, Judge, SourceState};
+use crate::model::{raw_bytes_hex, Action, Kind, Record, Severity, Status, Values};
+use crate::naming::OptLevel;
+use crate::pyc::header::{Header, Recorded};
+use crate::pyc::magic::{Magic, MagicId};
+
+/// The record before any rule: the path, the name's fields and the source's stat.
+pub(super) fn skeleton(ev: &Evidence) -> Record {
+    let source = match ev.source {
+        SourceState::Present { path, .. } | SourceState::Unreadable { path, .. } => {
+            Some(path.clone())
+        }
+        SourceState::Missing => None,
+    };
+    Record {
+        path: ev.path.to_path_buf(),
+        path_bytes_hex: raw_bytes_hex(ev.path),
+        kind: Kind::Cache,
+        source,
+        layout: Some(ev.name.layout),
+        implementation: None,
+        python: None,
+        magic: None,
+        magic_python: None,
+        tag: ev.name.tag.as_ref().map(|t| t.text.clone()),
+        opt_level: match ev.name.opt {
+            OptLevel::Level(n) => Some(n),
+            OptLevel::Other(_) => None,
+        },
+        invalidation: None,
+        flags: None,
+        status: Status::Fresh,
+        python_action: Action::Skip,
+        severity: None,
+        reason: String::new(),
+        recorded: Values::default(),
+        actual: None,
+        source_stat: match ev.source {
+            SourceState::Present { stat, .. } => Some(*stat),
+            _ => None,
+        },
+    }
+}
+
+/// Sets a record's status, action, severity and reason.
+pub(crate) fn settle(mut rec: Record, status: Status, action: Action, reason: String) -> Record {
+    rec.status = status;
+    rec.python_action = action;
+    rec.severity = Severity::of(status, action);
+    rec.reason = reason;
+    rec
+}
+
+pub(super) fn describe_writer(rec: &mut Record, magic: Option<Magic>, id: &MagicId, judge: &Judge) {
+    rec.magic = magic.map(|m| m.0);
+    rec.magic_python = match id {
+        MagicId::Known(k) => Some(k.label.clone()),
+        _ => None,
+    };
+    rec.implementation = judge.interpreter.map(|i| i.implementation);
+    rec.python = judge::python_label(judge);
+}
+
+pub(super) fn record_header(rec: &mut Record, h: &Header) {
+    rec.flags = h.flags;
+    rec.invalidation = Some(h.invalidation());
+    match h.recorded {
+        Recorded::Timestamp { mtime, size } => {
+            rec.recorded.mtime = Some(i64::from(mtime.0));
+            rec.recorded.mtime_utc = text::rfc3339(i64::from(mtime.0));
+            rec.recorded.size = size.map(u64::from);
+        }
+        Recorded::Hash { hash, .. } => rec.recorded.hash = Some(hash.to_hex()),
+    }
+}
