@@ -11,6 +11,7 @@ pub mod diag;
 pub mod environment;
 pub mod exit;
 pub mod explain;
+mod generate;
 pub mod mirror;
 pub mod model;
 pub mod naming;
@@ -19,6 +20,7 @@ pub mod pyc;
 pub mod report;
 pub mod source;
 pub mod survey;
+mod terminal;
 pub mod tree;
 pub mod verdict;
 pub mod walk;
@@ -28,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Format};
 use crate::config::{Config, PrefixOrigin, PycachePrefix};
 use crate::exit::ExitStatus;
 use crate::model::{display_path, Status, Summary};
@@ -38,10 +40,13 @@ use crate::walk::WalkOptions;
 
 /// Runs the command line; `Err` only for failures that stop the whole run.
 pub fn run(cli: Cli) -> Result<ExitStatus> {
+    diag::set_quiet(cli.quiet);
     let args = match cli.command {
         Some(Command::Check(args)) => args,
         Some(Command::Explain(args)) => return explain::run(args),
         Some(Command::Clean(args)) => return clean::run(args),
+        Some(Command::GenerateShellCompletion { shell }) => return generate::completion(shell),
+        Some(Command::GenerateMan) => return generate::man(),
         None => cli.check,
     };
     check(Config::from_args(args)?)
@@ -74,24 +79,39 @@ fn check(config: Config) -> Result<ExitStatus> {
     summary.errors += walk_errors.len();
     summary.pycache_prefix = prefix_dir.map(|p| display_path(&prefix::lexical_absolute(p, &cwd)));
     summary.environment = config.environment.clone();
+    let exit = exit::policy(&records, walk_errors.len(), config.fail_on);
+    if diag::quiet() {
+        return Ok(exit);
+    }
     let shown = records
         .iter()
         .filter(|r| config.all || r.severity.is_some())
         .collect();
+    // `clean` audits in-tree caches only: with a pycache prefix its plan is not this audit's.
+    let human = config.format == Format::Table && summary.findings > 0;
+    let cleanable =
+        (human && config.prefix.is_none()).then(|| report::Cleanable::of(&records, &config.roots));
     let report = Report {
         shown,
         summary: &summary,
+        cleanable,
+    };
+    let cwd = match config.format {
+        Format::Sarif => std::env::current_dir().context("cannot read the current directory")?,
+        _ => cwd,
     };
     let opts = RenderOptions {
         format: config.format,
         color: config.color,
         print0: config.print0,
+        width: terminal::width(),
+        cwd,
     };
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     report::render(&report, &opts, &mut out)?;
     out.flush()?;
-    Ok(exit::policy(&records, walk_errors.len(), config.fail_on))
+    Ok(exit)
 }
 
 /// Says once where the prefix comes from when the environment set it, and warns when it does

@@ -45,7 +45,7 @@ pub struct CleanArgs {
     pub force: bool,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, value_parser = clean_format(), default_value = "table")]
     pub format: Format,
 
     /// With --format paths: separate paths with NUL instead of newline (for xargs -0).
@@ -65,6 +65,14 @@ pub struct CleanArgs {
     /// repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+}
+
+/// The formats of a removal report: `github` and `sarif` annotate findings, which is `check`'s
+/// job, so `clean` does not offer them.
+fn clean_format() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["table", "json", "jsonl", "paths"])
+        .map(|s| <Format as ValueEnum>::from_str(&s, false).expect("every listed name is a Format"))
 }
 
 /// The statuses `clean` can remove.

@@ -47,10 +47,12 @@ pub fn run(args: CleanArgs) -> Result<ExitStatus> {
         color: config.color,
         print0: config.print0,
     };
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    report::render(&rows, &summary, &opts, &mut out)?;
-    out.flush()?;
+    if !diag::quiet() {
+        let stdout = io::stdout();
+        let mut out = BufWriter::new(stdout.lock());
+        report::render(&rows, &summary, &opts, &mut out)?;
+        out.flush()?;
+    }
     Ok(exit_status(&summary))
 }
 

@@ -64,6 +64,10 @@ pub fn run(args: ExplainArgs) -> Result<ExitStatus> {
     diagnose(&reports, &records);
     let mut summary = Summary::of(&records);
     summary.errors += errors;
+    let status = exit::policy(&records, errors, FailOn::Info);
+    if crate::diag::quiet() {
+        return Ok(status);
+    }
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     match args.format {
@@ -71,7 +75,7 @@ pub fn run(args: ExplainArgs) -> Result<ExitStatus> {
         ExplainFormat::Json => json(&reports, &summary, &mut out)?,
     }
     out.flush()?;
-    Ok(exit::policy(&records, errors, FailOn::Info))
+    Ok(status)
 }
 
 /// Explains one FILE argument.

@@ -1,8 +1,12 @@
-//! The table renderer: one row per finding (status, Python, path, reason), then a summary.
+//! The table renderer: one row per finding (status, Python, path, reason), then a summary and
+//! a line saying what to do next. In a terminal the table fits its width: only the reason
+//! column wraps, between words; a path is never cut, so it can always be copied. Outside a
+//! terminal nothing wraps, one row per line.
 
 use std::io::{self, Write};
 
 use tabled::builder::Builder;
+use tabled::grid::util::string::get_text_width;
 use tabled::settings::Style;
 
 use super::{escaped_path, Report};
@@ -38,13 +42,21 @@ pub(crate) fn python_cell(record: &Record) -> String {
     }
 }
 
-pub(super) fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
+/// The narrowest the reason column gets, however long the paths: below it, a reason would be
+/// a column of single words.
+const MIN_REASON_WIDTH: usize = 24;
+
+pub(super) fn render(
+    report: &Report,
+    color: bool,
+    width: Option<usize>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     if !report.shown.is_empty() {
-        let mut builder = Builder::default();
         let header = ["STATUS", "PYTHON", "PATH", "REASON"].map(|h| paint(h, "1", color));
-        builder.push_record(header);
+        let mut rows = vec![header];
         for record in &report.shown {
-            builder.push_record([
+            rows.push([
                 paint(
                     record.status.as_str(),
                     severity_code(record.severity),
@@ -55,8 +67,16 @@ pub(super) fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::R
                 record.reason.replace(['\n', '\r'], " "),
             ]);
         }
-        let mut table = builder.build();
-        table.with(Style::blank());
+        let mut table = build(&rows);
+        if let Some(width) = width {
+            if let Some(target) = reason_width(&table, width) {
+                let wrap = textwrap::Options::new(target).break_words(false);
+                for row in rows.iter_mut().skip(1) {
+                    row[3] = textwrap::wrap(&row[3], &wrap).join("\n");
+                }
+                table = build(&rows);
+            }
+        }
         for line in table.to_string().lines() {
             writeln!(out, "{}", line.trim_end())?;
         }
@@ -66,7 +86,37 @@ pub(super) fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::R
     for line in context_lines(report.summary) {
         writeln!(out, "{line}")?;
     }
+    if report.summary.findings > 0 {
+        writeln!(out, "{}", super::next::line(report.cleanable))?;
+    }
     Ok(())
+}
+
+fn build(rows: &[[String; 4]]) -> tabled::Table {
+    let mut table = Builder::from_iter(rows.iter().cloned()).build();
+    table.with(Style::blank());
+    table
+}
+
+/// The width the reason column (the last) must wrap to for the table to fit in `width`
+/// columns, `None` when it fits already. The other columns keep their width, so when the
+/// paths alone leave less than [`MIN_REASON_WIDTH`], the reason gets that much and the table
+/// is wider than the terminal: a path is never cut.
+fn reason_width(table: &tabled::Table, width: usize) -> Option<usize> {
+    // Lines are printed without the last column's trailing padding.
+    let printed = table.total_width() - 1;
+    if printed <= width {
+        return None;
+    }
+    let reason = table
+        .get_records()
+        .iter()
+        .filter_map(|row| row.last())
+        .map(|cell| get_text_width(cell.as_ref()))
+        .max()
+        .unwrap_or(0);
+    let others = printed - reason;
+    Some(width.saturating_sub(others).max(MIN_REASON_WIDTH))
 }
 
 /// The pycache prefix and the environment the verdicts assume, under the summary line.
