@@ -44,7 +44,7 @@ pub(crate) fn python_cell(record: &Record) -> String {
 
 /// The narrowest the reason column gets, however long the paths: below it, a reason would be
 /// a column of single words.
-const MIN_REASON_WIDTH: usize = 24;
+const MIN_REASON_WIDTH: usize = 20;
 
 pub(super) fn render(
     report: &Report,
@@ -82,12 +82,21 @@ pub(super) fn render(
         }
         writeln!(out)?;
     }
-    writeln!(out, "{}", summary_line(report.summary, color))?;
-    for line in context_lines(report.summary) {
-        writeln!(out, "{line}")?;
-    }
+    let mut lines = vec![summary_line(report.summary, color)];
+    lines.extend(context_lines(report.summary));
     if report.summary.findings > 0 {
-        writeln!(out, "{}", super::next::line(report.cleanable))?;
+        lines.push(super::next::line(report.cleanable));
+    }
+    for line in &lines {
+        match width {
+            Some(width) => {
+                let wrap = textwrap::Options::new(width).break_words(false);
+                for part in textwrap::wrap(line, &wrap) {
+                    writeln!(out, "{part}")?;
+                }
+            }
+            None => writeln!(out, "{line}")?,
+        }
     }
     Ok(())
 }

@@ -2,11 +2,13 @@
 //! every output format, bad input, unreadable entries, walking rules, the pycache prefix,
 //! tree-wide findings.
 
+mod annotations;
 mod bad_input;
 mod exit_codes;
 mod explain;
 mod formats;
 mod prefix;
 mod support;
+mod terminal;
 mod tree_findings;
 mod walking;
