@@ -30,7 +30,7 @@ fn on_terminal(tree: &Tree, args: &str, columns: usize) -> Vec<String> {
         .output()
         .expect("script (util-linux) runs the binary on a pseudo terminal");
     let text = String::from_utf8_lossy(&output.stdout).replace('\r', "");
-    assert!(text.contains("REASON"), "{text}");
+    assert!(text.contains("STATUS"), "{text}");
     text.lines().map(str::to_string).collect()
 }
 
@@ -74,16 +74,46 @@ fn the_table_fits_80_and_120_columns_and_wraps_only_reasons() {
 }
 
 #[test]
-fn paths_wider_than_the_terminal_are_never_cut() {
+fn long_paths_put_each_reason_under_its_row() {
+    let dir = format!("{}/m", "d".repeat(20));
+    let tree = Tree::new()
+        .file(&format!("{dir}/s-1.py"), b"x = 22\n")
+        .file(
+            &format!("{dir}/__pycache__/s-1.cpython-311.pyc"),
+            &pep552(3495, 0, 1, 6),
+        );
+    let lines = on_terminal(&tree, "", 80);
+    let row = lines.iter().position(|l| l.starts_with(" stale")).unwrap();
+    assert!(
+        lines[row].ends_with("/__pycache__/s-1.cpython-311.pyc"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines[row + 1].starts_with("     recorded mtime"),
+        "{lines:#?}"
+    );
+    for line in &lines {
+        assert!(line.chars().count() <= 80, "{line:?}\n{lines:#?}");
+    }
+    // Wider than the terminal, a path is still whole (and only its line is wider).
     let long = format!("{}/m", "d".repeat(100));
     let tree = Tree::new().file(
-        &format!("{long}/__pycache__/x.cpython-311.pyc"),
+        &format!("{long}/__pycache__/x-y.cpython-311.pyc"),
         &pep552(3495, 0, T as u32, 6),
     );
     let lines = on_terminal(&tree, "", 80);
-    assert!(lines
-        .iter()
-        .any(|l| l.contains(&format!("{long}/__pycache__/x.cpython-311.pyc"))));
+    let path = format!("{long}/__pycache__/x-y.cpython-311.pyc");
+    assert!(lines.iter().any(|l| l.ends_with(&path)), "{lines:#?}");
+    for line in lines.iter().filter(|l| l.chars().count() > 80) {
+        assert!(
+            line.contains(&long),
+            "only a path makes a line wider: {lines:#?}"
+        );
+    }
+    assert!(
+        lines.iter().all(|l| !l.ends_with("pyc-")),
+        "no break at a hyphen"
+    );
 }
 
 #[test]
