@@ -30,8 +30,10 @@ pub enum Command {
     /// Remove the caches the audit condemns (orphan, stale, mismatch, corrupt, suspect) and
     /// debris; fresh caches and sources are never touched.
     Clean(crate::clean::args::CleanArgs),
-    /// Print a shell completion script for pyc-audit (e.g. `pyc-audit
-    /// generate-shell-completion bash > ~/.local/share/bash-completion/completions/pyc-audit`).
+    /// Print the shell completion script for SHELL.
+    ///
+    /// For example: `pyc-audit generate-shell-completion bash >
+    /// ~/.local/share/bash-completion/completions/pyc-audit`.
     GenerateShellCompletion {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
