@@ -26,12 +26,19 @@ failed=()
 run_check() {
   local name=$1
   shift
+  local began=$SECONDS
   echo "ecosystem: $name ..."
   set +e
   (set -e; "$@")
   local rc=$?
   set -e
-  if [ "$rc" -eq 0 ]; then passed+=("$name"); else failed+=("$name"); echo "ecosystem: FAILED: $name"; fi
+  if [ "$rc" -eq 0 ]; then
+    passed+=("$name")
+    echo "ecosystem: ok: $name ($((SECONDS - began))s)"
+  else
+    failed+=("$name")
+    echo "ecosystem: FAILED: $name ($((SECONDS - began))s)"
+  fi
 }
 
 fail() { echo "ecosystem: $*" >&2; return 1; }

@@ -2,7 +2,8 @@
 //! finding status, one result per finding. Locations are relative to the working directory
 //! under the `%SRCROOT%` base (given as an absolute `file:` URI), so the log can be uploaded
 //! from a checkout; the primary location is the source when it exists (as for `--format
-//! github`), with the cache as a related location, else the cache alone.
+//! github`), with the cache as a related location, else the cache alone. Every location is
+//! the file's first line, as code scanning needs a line to show a result on.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -12,7 +13,8 @@ use serde::Serialize;
 use super::Report;
 use crate::model::{reported, Record, Severity, Status};
 
-const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+const SCHEMA: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/os/schemas/sarif-schema-2.1.0.json";
 const SRCROOT: &str = "%SRCROOT%";
 
 #[derive(Serialize)]
@@ -82,6 +84,15 @@ struct Location {
 #[serde(rename_all = "camelCase")]
 struct PhysicalLocation {
     artifact_location: ArtifactLocation,
+    region: Region,
+}
+
+/// The first line: a finding is about a whole file, but code scanning places results only on
+/// lines.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: u32,
 }
 
 #[derive(Serialize)]
@@ -194,7 +205,10 @@ fn physical(path: &Path, cwd: &Path) -> PhysicalLocation {
             uri_base_id: None,
         },
     };
-    PhysicalLocation { artifact_location }
+    PhysicalLocation {
+        artifact_location,
+        region: Region { start_line: 1 },
+    }
 }
 
 /// The working directory as the absolute `file:` URI of a directory (ending in `/`).
