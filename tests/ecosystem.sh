@@ -45,7 +45,7 @@ fail() { echo "ecosystem: $*" >&2; return 1; }
 
 tools() {
   "$python" -m venv "$work/tools"
-  "$work/tools/bin/pip" install maturin pre-commit check-jsonschema pyyaml
+  "$work/tools/bin/pip" install maturin pre-commit check-jsonschema pyyaml pipx uv
 }
 
 # `pip wheel --no-deps .` (maturin from the package index), installed in a fresh venv.
@@ -62,6 +62,15 @@ PY
   "$python" -m venv "$work/user"
   "$work/user/bin/pip" install "$work"/wheels/*.whl
   test -x "$work/user/bin/pyc-audit"
+}
+
+# `pipx install .` and `uv tool install .` install the command too (the build is cached by now).
+tool_installers() {
+  PIPX_HOME="$work/pipx" PIPX_BIN_DIR="$work/pipx-bin" "$work/tools/bin/pipx" install "$repo" >/dev/null
+  "$work/pipx-bin/pyc-audit" --version
+  UV_TOOL_DIR="$work/uv-tools" UV_TOOL_BIN_DIR="$work/uv-bin" UV_CACHE_DIR="$work/uv-cache" \
+    "$work/tools/bin/uv" tool install --quiet "$repo"
+  "$work/uv-bin/pyc-audit" --version
 }
 
 # The installed command reports exactly what the cargo build reports, with its exit code.
@@ -140,6 +149,7 @@ start=$SECONDS
 run_check "tools from PyPI" tools
 run_check "wheel (pip wheel --no-deps .)" wheel
 run_check "wheel's pyc-audit = cargo build's on fixtures/demo" same_report
+run_check "pipx install . and uv tool install ." tool_installers
 run_check "sdist contents" sdist
 run_check "pre-commit try-repo" pre_commit_hook
 run_check "action.yml schema" action_schema
