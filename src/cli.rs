@@ -16,6 +16,10 @@ pub struct Cli {
 
     #[command(flatten)]
     pub check: CheckArgs,
+
+    /// Print nothing but errors; the exit code still tells the outcome.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -27,6 +31,17 @@ pub enum Command {
     /// Remove the caches the audit condemns (orphan, stale, mismatch, corrupt, suspect) and
     /// debris; fresh caches and sources are never touched.
     Clean(crate::clean::args::CleanArgs),
+    /// Print the shell completion script for SHELL.
+    ///
+    /// For example: `pyc-audit generate-shell-completion bash >
+    /// ~/.local/share/bash-completion/completions/pyc-audit`.
+    GenerateShellCompletion {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) of pyc-audit.
+    #[command(hide = true)]
+    GenerateMan,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -118,6 +133,10 @@ pub enum Format {
     Jsonl,
     /// One file per line (caches and temporary files; never a directory).
     Paths,
+    /// GitHub Actions workflow commands: one annotation per finding.
+    Github,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -184,6 +203,23 @@ mod tests {
         };
         assert_eq!(args.format, Some(Format::Json));
         assert!(args.paths.is_empty(), "config decides what no path means");
+    }
+
+    #[test]
+    fn new_subcommands_keep_check_implicit() {
+        let cli = Cli::parse_from(["pyc-audit", "generate-shell-completion", "zsh"]);
+        assert!(matches!(
+            cli.command,
+            Some(Command::GenerateShellCompletion {
+                shell: clap_complete::Shell::Zsh
+            })
+        ));
+        let quiet = Cli::parse_from(["pyc-audit", "-q", "--format", "sarif", "src"]);
+        assert!(quiet.quiet && quiet.command.is_none());
+        assert_eq!(quiet.check.format, Some(Format::Sarif));
+        let late = Cli::parse_from(["pyc-audit", "check", "src", "--quiet"]);
+        assert!(late.quiet);
+        assert!(Cli::try_parse_from(["pyc-audit", "generate-shell-completion", "tcsh"]).is_err());
     }
 
     #[test]

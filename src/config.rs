@@ -293,8 +293,15 @@ impl CheckConfig {
     }
 }
 
-/// Colour when stdout is a terminal, `NO_COLOR` is unset or empty, and `TERM` is not `dumb`.
+/// Colour when `FORCE_COLOR` is set and not empty or `CLICOLOR_FORCE` is set and not `0` (as
+/// ruff honours them, even over `NO_COLOR`); otherwise when stdout is a terminal, `NO_COLOR` is
+/// unset or empty, and `TERM` is not `dumb`.
 pub fn auto_color() -> bool {
+    let forced = std::env::var_os("FORCE_COLOR").is_some_and(|v| !v.is_empty())
+        || std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0");
+    if forced {
+        return true;
+    }
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
     std::io::stdout().is_terminal() && !no_color && !dumb

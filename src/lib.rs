@@ -11,6 +11,7 @@ pub mod diag;
 pub mod environment;
 pub mod exit;
 pub mod explain;
+mod generate;
 pub mod mirror;
 pub mod model;
 pub mod naming;
@@ -23,6 +24,7 @@ pub mod source;
 pub mod source_caches;
 mod spelling;
 pub mod survey;
+mod terminal;
 pub mod tree;
 pub mod verdict;
 pub mod walk;
@@ -30,9 +32,9 @@ pub mod walk;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Format};
 use crate::config::CheckConfig;
 use crate::exit::ExitStatus;
 use crate::model::{Status, Summary};
@@ -41,10 +43,13 @@ use crate::walk::WalkOptions;
 
 /// Runs the command line; `Err` only for failures that stop the whole run.
 pub fn run(cli: Cli) -> Result<ExitStatus> {
+    diag::set_quiet(cli.quiet);
     let args = match cli.command {
         Some(Command::Check(args)) => args,
         Some(Command::Explain(args)) => return explain::run(args),
         Some(Command::Clean(args)) => return clean::run(args),
+        Some(Command::GenerateShellCompletion { shell }) => return generate::completion(shell),
+        Some(Command::GenerateMan) => return generate::man(),
         None => cli.check,
     };
     check(CheckConfig::from_args(args)?)
@@ -70,18 +75,32 @@ fn check(config: CheckConfig) -> Result<ExitStatus> {
     summary.errors += walk_errors.len();
     summary.pycache_prefix = audit.shown_prefix();
     summary.environment = audit.environment.clone();
+    let exit = exit::policy(&records, walk_errors.len(), config.fail_on);
+    if diag::quiet() {
+        return Ok(exit);
+    }
     let shown = records
         .iter()
         .filter(|r| config.all || r.severity.is_some())
         .collect();
+    // What `clean` would remove: its plan, with its default statuses, over the roots it walks.
+    let human = config.format == Format::Table && summary.findings > 0;
+    let cleanable = human.then(|| report::Cleanable::of(&records, &clean::walked_roots(&plan)));
     let report = Report {
         shown,
         summary: &summary,
+        cleanable,
+    };
+    let cwd = match config.format {
+        Format::Sarif => std::env::current_dir().context("cannot read the current directory")?,
+        _ => audit.cwd.clone(),
     };
     let opts = RenderOptions {
         format: config.format,
         color: config.color,
         print0: config.print0,
+        width: terminal::width(),
+        cwd,
     };
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -92,7 +111,7 @@ fn check(config: CheckConfig) -> Result<ExitStatus> {
     if !refused.is_empty() {
         return Ok(ExitStatus::Error);
     }
-    Ok(exit::policy(&records, walk_errors.len(), config.fail_on))
+    Ok(exit)
 }
 
 /// The paths `--format paths` could not print newline-terminated.

@@ -46,11 +46,13 @@ fn main() -> ExitCode {
 /// A command word given without a path while a file or directory of that name exists here.
 fn ambiguous(matches: &ArgMatches) -> Option<String> {
     let (word, sub) = matches.subcommand()?;
-    // `explain` always names its files; `check` and `clean` default to `.`.
-    let given = word == "explain"
-        || sub
-            .value_source("paths")
-            .is_some_and(|s| s == ValueSource::CommandLine);
+    // Only `check` and `clean` default to `.`; the other commands name what they act on.
+    if !matches!(word, "check" | "clean") {
+        return None;
+    }
+    let given = sub
+        .value_source("paths")
+        .is_some_and(|s| s == ValueSource::CommandLine);
     if given || Path::new(word).symlink_metadata().is_err() {
         return None;
     }

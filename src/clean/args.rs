@@ -44,7 +44,7 @@ pub struct CleanArgs {
     pub force: bool,
 
     /// Output format [default: table].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = clean_format())]
     pub format: Option<Format>,
 
     /// With --format paths: separate paths with NUL instead of newline (for xargs -0).
@@ -59,6 +59,14 @@ pub struct CleanArgs {
     // the header are judged corrupt and removed).
     #[command(flatten)]
     pub audit: AuditArgs,
+}
+
+/// The formats of a removal report: `github` and `sarif` annotate findings, which is `check`'s
+/// job, so `clean` does not offer them.
+fn clean_format() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["table", "json", "jsonl", "paths"])
+        .map(|s| <Format as ValueEnum>::from_str(&s, false).expect("every listed name is a Format"))
 }
 
 /// The statuses `clean` can remove.

@@ -52,6 +52,9 @@ pub fn run(args: CleanArgs) -> Result<ExitStatus> {
         color: config.color,
         print0: config.print0,
     };
+    if diag::quiet() {
+        return Ok(exit_status(&summary));
+    }
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let printed = report::render(&rows, &summary, &opts, &mut out).and_then(|()| out.flush());
@@ -76,7 +79,7 @@ pub fn clean(config: &CleanConfig) -> (Vec<Row>, CleanSummary) {
 }
 
 /// Every directory the plan walks: the roots, and the parts of the prefix tree.
-fn walked_roots(plan: &Plan) -> Vec<PathBuf> {
+pub(crate) fn walked_roots(plan: &Plan) -> Vec<PathBuf> {
     let trees = plan.prefix.iter().flat_map(|p| p.trees.iter());
     let mut roots = plan.roots.clone();
     roots.extend(trees.map(|t| t.walk.clone()));

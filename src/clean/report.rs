@@ -34,7 +34,8 @@ pub fn render(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match opts.format {
-        Format::Table => table(rows, summary, opts.color, out),
+        // `clean --format` offers neither github nor sarif (see `args`).
+        Format::Table | Format::Github | Format::Sarif => table(rows, summary, opts.color, out),
         Format::Json => {
             let doc = Document {
                 command: "clean",

@@ -78,6 +78,10 @@ pub fn run(args: ExplainArgs) -> Result<ExitStatus> {
     summary.errors += errors;
     summary.pycache_prefix = config.shown_prefix();
     summary.environment = config.environment.clone();
+    let status = exit::policy(&records, errors, FailOn::Info);
+    if crate::diag::quiet() {
+        return Ok(status);
+    }
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let printed = match args.format {
@@ -85,7 +89,7 @@ pub fn run(args: ExplainArgs) -> Result<ExitStatus> {
         ExplainFormat::Json => json(&reports, &summary, &mut out),
     };
     crate::ignore_broken_pipe(printed.and_then(|()| out.flush()))?;
-    Ok(exit::policy(&records, errors, FailOn::Info))
+    Ok(status)
 }
 
 /// Explains one FILE argument, under the configuration's pycache prefix.

@@ -1,9 +1,12 @@
 //! Rendering the audit: a table for people, JSON and JSON Lines for programs, bare paths for
-//! `xargs`. Renderers write to any `Write`, so tests can check the bytes; stdout carries the
-//! report and nothing else.
+//! `xargs`, workflow commands for GitHub Actions and SARIF for code scanning. Renderers write
+//! to any `Write`, so tests can check the bytes; stdout carries the report and nothing else.
 
+mod github;
 mod json;
+mod next;
 pub(crate) mod paths;
+mod sarif;
 mod table;
 
 use std::borrow::Cow;
@@ -13,6 +16,7 @@ use crate::cli::Format;
 use crate::model::{Record, Summary};
 
 pub(crate) use json::write_document;
+pub use next::Cleanable;
 // Cell helpers shared with the clean report.
 pub(crate) use table::{paint, python_cell, severity_code};
 
@@ -21,6 +25,8 @@ pub struct Report<'a> {
     /// The records to show (findings, or every record with `--all`), sorted by path.
     pub shown: Vec<&'a Record>,
     pub summary: &'a Summary,
+    /// What `clean` would remove, for the table's next-step line (`None`: no such line).
+    pub cleanable: Option<Cleanable>,
 }
 
 /// How to render it.
@@ -28,14 +34,21 @@ pub struct RenderOptions {
     pub format: Format,
     pub color: bool,
     pub print0: bool,
+    /// The terminal's width in columns, which the table fits in; `None` when stdout is not a
+    /// terminal (nothing wraps).
+    pub width: Option<usize>,
+    /// The directory SARIF locations are relative to (the working directory).
+    pub cwd: std::path::PathBuf,
 }
 
 pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     match opts.format {
-        Format::Table => table::render(report, opts.color, out),
+        Format::Table => table::render(report, opts.color, opts.width, out),
         Format::Json => json::render_document(report, out),
         Format::Jsonl => json::render_lines(report, out),
         Format::Paths => paths::render(report, opts.print0, out),
+        Format::Github => github::render(report, out),
+        Format::Sarif => sarif::render(report, &opts.cwd, out),
     }
 }
 

@@ -1,8 +1,12 @@
-//! The table renderer: one row per finding (status, Python, path, reason), then a summary.
+//! The table renderer: one row per finding (status, Python, path, reason), then a summary and
+//! a line saying what to do next. In a terminal the table fits its width: only the reason
+//! column wraps, between words; a path is never cut, so it can always be copied. Outside a
+//! terminal nothing wraps, one row per line.
 
 use std::io::{self, Write};
 
 use tabled::builder::Builder;
+use tabled::grid::util::string::get_text_width;
 use tabled::settings::Style;
 
 use super::{escape, escaped_path, Report};
@@ -40,35 +44,124 @@ pub(crate) fn python_cell(record: &Record) -> String {
     }
 }
 
-pub(super) fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
+/// The narrowest the reason column gets beside the paths: below it, each reason goes on lines
+/// of its own under its row instead.
+const MIN_REASON_WIDTH: usize = 24;
+
+/// How far a reason under its row is indented.
+const STACKED_INDENT: &str = "     ";
+
+pub(super) fn render(
+    report: &Report,
+    color: bool,
+    width: Option<usize>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     if !report.shown.is_empty() {
-        let mut builder = Builder::default();
-        let header = ["STATUS", "PYTHON", "PATH", "REASON"].map(|h| paint(h, "1", color));
-        builder.push_record(header);
-        for record in &report.shown {
-            builder.push_record([
-                paint(
-                    record.status.as_str(),
-                    severity_code(record.severity),
-                    color,
-                ),
-                python_cell(record),
-                escaped_path(&record.path),
-                escape(&record.reason).into_owned(),
-            ]);
-        }
-        let mut table = builder.build();
-        table.with(Style::blank());
-        for line in table.to_string().lines() {
+        for line in table_lines(rows(report, color), width) {
             writeln!(out, "{}", line.trim_end())?;
         }
         writeln!(out)?;
     }
-    writeln!(out, "{}", summary_line(report.summary, color))?;
-    for line in context_lines(report.summary) {
-        writeln!(out, "{line}")?;
+    let mut lines = vec![summary_line(report.summary, color)];
+    lines.extend(context_lines(report.summary));
+    if report.summary.findings > 0 {
+        lines.push(super::next::line(report.cleanable));
+    }
+    for line in &lines {
+        match width {
+            Some(width) => {
+                for part in textwrap::wrap(line, words(width)) {
+                    writeln!(out, "{part}")?;
+                }
+            }
+            None => writeln!(out, "{line}")?,
+        }
     }
     Ok(())
+}
+
+/// The header and one row per shown record: status, Python, path, reason.
+fn rows(report: &Report, color: bool) -> Vec<[String; 4]> {
+    let header = ["STATUS", "PYTHON", "PATH", "REASON"].map(|h| paint(h, "1", color));
+    let mut rows = vec![header];
+    for record in &report.shown {
+        rows.push([
+            paint(
+                record.status.as_str(),
+                severity_code(record.severity),
+                color,
+            ),
+            python_cell(record),
+            escaped_path(&record.path),
+            escape(&record.reason).into_owned(),
+        ]);
+    }
+    rows
+}
+
+/// Wrapping at spaces only: a word longer than the width (a path) stays whole, and a hyphen
+/// (`cpython-311`, `pyc-audit`) is never a break.
+fn words(width: usize) -> textwrap::Options<'static> {
+    textwrap::Options::new(width)
+        .break_words(false)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
+}
+
+/// The table's lines. Without a width, one line per row. With one, the table fits it: the
+/// reason column wraps, and when the other columns leave it less than [`MIN_REASON_WIDTH`],
+/// each reason goes under its row, across the width. Paths are never cut, so a path wider
+/// than the terminal still makes a wider line.
+fn table_lines(mut rows: Vec<[String; 4]>, width: Option<usize>) -> Vec<String> {
+    let table = build(&rows);
+    // Lines are printed without the last column's trailing padding.
+    let printed = table.total_width() - 1;
+    let Some(width) = width.filter(|&w| printed > w) else {
+        return lines(&table);
+    };
+    let reason = column_width(&table, 3);
+    let others = printed - reason;
+    if width >= others + MIN_REASON_WIDTH {
+        for row in rows.iter_mut().skip(1) {
+            row[3] = textwrap::wrap(&row[3], words(width - others)).join("\n");
+        }
+        return lines(&build(&rows));
+    }
+    let reasons: Vec<String> = rows.iter_mut().map(|r| std::mem::take(&mut r[3])).collect();
+    let narrow = width
+        .saturating_sub(STACKED_INDENT.len())
+        .max(MIN_REASON_WIDTH);
+    let mut out = Vec::new();
+    for (i, (line, reason)) in lines(&build(&rows)).into_iter().zip(&reasons).enumerate() {
+        out.push(line);
+        // The header's reason cell was the column title.
+        if i > 0 {
+            let wrapped = textwrap::wrap(reason, words(narrow));
+            out.extend(wrapped.iter().map(|l| format!("{STACKED_INDENT}{l}")));
+        }
+    }
+    out
+}
+
+fn build(rows: &[[String; 4]]) -> tabled::Table {
+    let mut table = Builder::from_iter(rows.iter().cloned()).build();
+    table.with(Style::blank());
+    table
+}
+
+fn lines(table: &tabled::Table) -> Vec<String> {
+    table.to_string().lines().map(str::to_string).collect()
+}
+
+/// The widest cell of column `index`, header included.
+fn column_width(table: &tabled::Table, index: usize) -> usize {
+    table
+        .get_records()
+        .iter()
+        .filter_map(|row| row.get(index))
+        .map(|cell| get_text_width(cell.as_ref()))
+        .max()
+        .unwrap_or(0)
 }
 
 /// The pycache prefix and the environment the verdicts assume, under the summary line.
@@ -131,6 +224,39 @@ pub(super) fn summary_line(summary: &Summary, color: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_table_fits_the_width_it_is_given() {
+        let header = ["STATUS", "PYTHON", "PATH", "REASON"].map(String::from);
+        let row = |path: &str| {
+            let reason = "a reason-with-hyphens ".repeat(12);
+            [
+                "stale".into(),
+                "3.11".into(),
+                path.to_string(),
+                reason.trim_end().to_string(),
+            ]
+        };
+        let short = vec![header.clone(), row("a/__pycache__/m.cpython-311.pyc")];
+        assert_eq!(
+            table_lines(short.clone(), None).len(),
+            2,
+            "no width, no wrap"
+        );
+        for width in [80, 120] {
+            let lines = table_lines(short.clone(), Some(width));
+            assert!(lines.len() > 2);
+            for line in &lines {
+                assert!(line.trim_end().chars().count() <= width, "{line:?}");
+                assert!(!line.trim_end().ends_with('-'), "{line:?}");
+            }
+        }
+        let long = vec![header, row(&"d/".repeat(28))];
+        let lines = table_lines(long, Some(80));
+        assert!(lines[1].trim_end().ends_with("d/d/"), "{lines:#?}");
+        assert!(lines[2].starts_with(STACKED_INDENT), "{lines:#?}");
+        assert!(lines.iter().all(|l| l.trim_end().chars().count() <= 80));
+    }
 
     #[test]
     fn summary_counts_and_plurals() {

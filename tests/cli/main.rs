@@ -2,6 +2,7 @@
 //! every output format, bad input, unreadable entries, walking rules, the pycache prefix,
 //! tree-wide findings.
 
+mod annotations;
 mod bad_input;
 mod command_words;
 mod config_file;
@@ -12,5 +13,6 @@ mod formats;
 mod hostile;
 mod prefix;
 mod support;
+mod terminal;
 mod tree_findings;
 mod walking;

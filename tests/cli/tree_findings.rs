@@ -84,8 +84,8 @@ fn the_summary_counts_only_caches_as_caches() {
     assert_eq!(summary["findings"], 4, "{summary:#}");
     let table = t.run(&[]).stdout();
     assert!(
-        table.ends_with(
-            "4 findings in 2 caches (2 warnings, 2 info): 1 fresh, 1 orphan, 2 debris, 1 ghost\n"
+        table.contains(
+            "\n4 findings in 2 caches (2 warnings, 2 info): 1 fresh, 1 orphan, 2 debris, 1 ghost\n"
         ),
         "{table}"
     );
