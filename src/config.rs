@@ -108,6 +108,7 @@ impl Config {
             checks: Checks {
                 depth: Depth::of(args.deep),
                 source_date_epoch: environment::source_date_epoch(lookup),
+                verify: args.verify,
             },
             exclude: globs(&args.exclude, "--exclude")?,
         })

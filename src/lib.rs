@@ -21,6 +21,7 @@ pub mod source;
 pub mod survey;
 pub mod tree;
 pub mod verdict;
+pub mod verify;
 pub mod walk;
 
 use std::io::{self, BufWriter, Write};
@@ -63,7 +64,11 @@ fn check(config: Config) -> Result<ExitStatus> {
     if let Some(prefix) = &config.prefix {
         announce(prefix, &cwd, !config.roots.is_empty());
     }
-    let (records, walk_errors) = audit::audit(&plan, &opts, config.checks);
+    let (mut records, walk_errors) = audit::audit(&plan, &opts, config.checks);
+    let verified = config
+        .checks
+        .verify
+        .then(|| verify::verify_records(&mut records));
     for e in &walk_errors {
         diag::error(&format!("{}: {}", report::escaped_path(&e.path), e.message));
     }
@@ -74,6 +79,7 @@ fn check(config: Config) -> Result<ExitStatus> {
     summary.errors += walk_errors.len();
     summary.pycache_prefix = prefix_dir.map(|p| display_path(&prefix::lexical_absolute(p, &cwd)));
     summary.environment = config.environment.clone();
+    summary.verify = verified;
     let shown = records
         .iter()
         .filter(|r| config.all || r.severity.is_some())

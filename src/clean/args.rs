@@ -21,7 +21,7 @@ pub struct CleanArgs {
         value_enum,
         value_delimiter = ',',
         value_name = "STATUS",
-        default_value = "orphan,stale,mismatch,corrupt,suspect,debris"
+        default_value = "orphan,stale,mismatch,corrupt,suspect,diverged,debris"
     )]
     pub status: Vec<CleanStatus>,
 
@@ -61,6 +61,11 @@ pub struct CleanArgs {
     #[arg(long)]
     pub deep: bool,
 
+    /// Have each loaded cache's interpreter compile its source and compare the code with the
+    /// cache's, so caches that hold other code than their source (diverged) are removed.
+    #[arg(long)]
+    pub verify: bool,
+
     /// Skip files and directories matching GLOB entirely: not audited, never removed;
     /// repeatable.
     #[arg(long, value_name = "GLOB")]
@@ -75,6 +80,8 @@ pub enum CleanStatus {
     Mismatch,
     Corrupt,
     Suspect,
+    /// Caches whose code is not their source's (found only with --verify).
+    Diverged,
     /// Temporary files of interrupted cache writes, and empty `__pycache__` directories.
     Debris,
 }
@@ -87,6 +94,7 @@ impl CleanStatus {
             CleanStatus::Mismatch => Status::Mismatch,
             CleanStatus::Corrupt => Status::Corrupt,
             CleanStatus::Suspect => Status::Suspect,
+            CleanStatus::Diverged => Status::Diverged,
             CleanStatus::Debris => Status::Debris,
         }
     }

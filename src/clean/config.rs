@@ -76,6 +76,7 @@ impl CleanConfig {
             checks: Checks {
                 depth: Depth::of(args.deep),
                 source_date_epoch: environment::source_date_epoch(&|key| std::env::var_os(key)),
+                verify: args.verify,
             },
         })
     }
@@ -107,6 +108,7 @@ mod tests {
             Status::Mismatch,
             Status::Corrupt,
             Status::Suspect,
+            Status::Diverged,
             Status::Debris,
         ]
         .into();

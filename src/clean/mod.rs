@@ -63,12 +63,17 @@ pub fn clean(config: &CleanConfig) -> (Vec<Row>, CleanSummary) {
     };
     // In-tree caches only: a pycache-prefix tree is audited by `check --pycache-prefix`.
     let plan = Plan::new(&config.roots, None, Path::new(""));
-    let (records, walk_errors) = audit::audit(&plan, &opts, config.checks);
+    let (mut records, walk_errors) = audit::audit(&plan, &opts, config.checks);
+    let verified = config
+        .checks
+        .verify
+        .then(|| crate::verify::verify_records(&mut records));
     for e in &walk_errors {
         diag::error(&format!("{}: {}", escaped_path(&e.path), e.message));
     }
     let mut audit_summary = Summary::of(&records);
     audit_summary.errors += walk_errors.len();
+    audit_summary.verify = verified;
     let planned = plan::plan(records, &config.roots, &config.statuses, &config.keep);
     let mut rows = execute(planned, config);
     rows.sort_by(|a, b| a.record.path.cmp(&b.record.path));

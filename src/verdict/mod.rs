@@ -12,6 +12,7 @@ mod compare;
 pub mod judge;
 pub mod prefix;
 pub mod text;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 
