@@ -366,6 +366,7 @@ mod tests {
             (Ghost, Load, Some(Severity::Error)),
             (Ghost, Fail, Some(Severity::Error)),
             (Diverged, Load, Some(Severity::Error)),
+            (Diverged, Skip, Some(Severity::Info)),
         ];
         for (status, action, want) in table {
             assert_eq!(Severity::of(status, action), want, "{status:?} {action:?}");

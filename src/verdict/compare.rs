@@ -93,7 +93,7 @@ fn timestamp_outcome(
             });
             return Outcome::Suspect(format!(
                 "header matches (mtime {}{size_text}) but the source was modified {} after this \
-                 cache was written, within the same second",
+                 cache was written, within the same second (--verify compares the code)",
                 text::date(i64::from(recorded)),
                 text::seconds(after)
             ));

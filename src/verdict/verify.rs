@@ -1,13 +1,16 @@
 //! The `--verify` rule: what comparing a cache's code with its source's changes in a verdict.
 //!
-//! It runs after the header and body rules, on the caches the interpreter would load (fresh,
-//! suspect, or stale under a trusted unchecked hash), once the engine in `crate::verify` has
+//! It runs after the header and body rules, on the caches the interpreter would load when it
+//! reads them (fresh, suspect, or stale under a trusted unchecked hash; also those default
+//! settings never read, such as `opt-1` caches, which `-O` loads), once the engine in `crate::verify` has
 //! had that interpreter compile the source and compare code objects. It is the only place a
 //! comparison becomes a status: equal code makes the cache `fresh` (verified), different code
-//! (or a source that no longer compiles) makes it `diverged`, loaded, an error.
+//! (or a source that no longer compiles) makes it `diverged`: an error where the import loads
+//! it, info where default settings never read it.
 
 use crate::model::{Action, Kind, Record, Severity, Status};
 use crate::naming::Layout;
+use crate::pyc::header::Invalidation;
 
 /// What the interpreter found when it compared a cache's code with its source's.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,14 +28,19 @@ pub enum Verification {
 }
 
 /// Returns true if and only if `--verify` compares this record's cache with its source: a
-/// cache its interpreter loads instead of compiling the source. pytest's caches hold rewritten
+/// cache its interpreter loads, when it reads it, instead of compiling the source. pytest's caches hold rewritten
 /// code that never equals a plain compile, so they are left to the header rules.
 pub fn wants(r: &Record) -> bool {
+    let trusted = r.invalidation == Some(Invalidation::UncheckedHash);
     r.kind == Kind::Cache
-        && r.python_action == Action::Load
+        && matches!(r.python_action, Action::Load | Action::Skip)
         && r.source.is_some()
         && r.layout != Some(Layout::Pytest)
-        && matches!(r.status, Status::Fresh | Status::Suspect | Status::Stale)
+        && match r.status {
+            Status::Fresh | Status::Suspect => true,
+            Status::Stale => trusted,
+            _ => false,
+        }
 }
 
 /// Applies a verification to the record it was made for.
@@ -71,8 +79,7 @@ pub fn apply(r: &mut Record, outcome: &Verification) {
         Verification::Error(why) => (r.status, format!("{reason}; not verified: {why}")),
     };
     r.status = status;
-    r.python_action = Action::Load;
-    r.severity = Severity::of(status, Action::Load);
+    r.severity = Severity::of(status, r.python_action);
     r.reason = reason;
 }
 
@@ -93,11 +100,16 @@ mod tests {
     fn loaded_caches_with_a_source_are_verified() {
         assert!(wants(&rec(Status::Fresh)));
         assert!(wants(&rec(Status::Suspect)));
-        let skipped = Record {
-            python_action: Action::Skip,
-            ..rec(Status::Fresh)
+        let stale = Record {
+            python_action: Action::Recompile,
+            ..rec(Status::Stale)
         };
-        assert!(!wants(&skipped));
+        assert!(!wants(&stale));
+        let trusted = Record {
+            invalidation: Some(Invalidation::UncheckedHash),
+            ..rec(Status::Stale)
+        };
+        assert!(wants(&trusted));
         let pytest = Record {
             layout: Some(Layout::Pytest),
             ..rec(Status::Fresh)
@@ -133,6 +145,13 @@ mod tests {
         );
         assert_eq!(r.status, Status::Diverged);
         assert!(r.reason.contains("does not compile (SyntaxError)"));
+        let mut opt1 = Record {
+            python_action: Action::Skip,
+            ..rec(Status::Fresh)
+        };
+        apply(&mut opt1, &Verification::Differs("bytecode of f".into()));
+        assert_eq!(opt1.status, Status::Diverged);
+        assert_eq!(opt1.severity, Some(Severity::Info));
     }
 
     #[test]

@@ -1,0 +1,359 @@
+//! `--verify` against the real interpreters.
+//!
+//! For every interpreter found, a tree of sources replaced by other code of the same size
+//! under a matching header: the old mtime restored, every mtime 1 (a Nix-style store), the
+//! 1980-01-01 date of an unzipped wheel, and a `tar --mtime` release extracted over the
+//! previous one. The interpreter itself must print the old code's marker on import, and
+//! `pyc-audit --verify` must say diverged, load, error for each. Beside them, freshly compiled
+//! sources in every optimisation level and invalidation mode, and a sample of each
+//! interpreter's installed standard library (a few packages, all their caches, as byte-compiled
+//! at install: the whole libraries take minutes, which the test suite cannot spend), must all
+//! verify equal: no false alarm. A cache of CPython 3.14, which is not installed here, must be
+//! counted as not verified, and the rest verified.
+//!
+//! All trees go to one `pyc-audit` run, as a user's would: one worker pool for every
+//! interpreter at once.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use filetime::FileTime;
+use serde_json::Value;
+
+#[path = "common/pythons.rs"]
+mod pythons;
+use pythons::python_command;
+#[path = "common/interpreters.rs"]
+mod interpreters;
+use interpreters::Interpreter;
+
+/// Same-size replacement scenarios: name, the mtime both versions get (`None`: the old
+/// source's own mtime, restored after the edit).
+const SCENARIOS: &[(&str, Option<i64>)] = &[
+    ("kept", None),
+    ("epoch1", Some(1)),
+    ("zip1980", Some(315_532_800)),
+];
+
+/// Compiles every `.py` under a directory into every cache this interpreter writes: every
+/// optimisation level and invalidation mode (one directory per mode), by `py_compile` as
+/// installers do. Python 2 writes `.pyc`, and `.pyo` under `-O`.
+const COMPILE: &str = r#"
+import os, sys, py_compile
+root, level = sys.argv[1], int(sys.argv[2])
+modes = {"timestamp": None}
+if hasattr(py_compile, "PycInvalidationMode"):
+    modes["checked_hash"] = py_compile.PycInvalidationMode.CHECKED_HASH
+    modes["unchecked_hash"] = py_compile.PycInvalidationMode.UNCHECKED_HASH
+for d, _, files in os.walk(root):
+    for f in files:
+        if not f.endswith(".py"):
+            continue
+        path = os.path.join(d, f)
+        mode = os.path.basename(d)
+        if sys.version_info[0] == 2:
+            py_compile.compile(path, doraise=True)
+            continue
+        if mode not in modes:
+            continue
+        import importlib.util
+        kw = {"optimize": level, "doraise": True}
+        if modes[mode] is not None:
+            kw["invalidation_mode"] = modes[mode]
+        cfile = importlib.util.cache_from_source(path, optimization=level or "")
+        py_compile.compile(path, cfile=cfile, **kw)
+"#;
+
+/// Sources every interpreter compiles: the constructs whose compilation the comparison must
+/// see through (signed zeros, complex and bytes constants, frozensets, closures, docstrings
+/// and asserts that -O and -OO drop, a coding cookie, no final newline).
+const COMMON: &[(&str, &[u8])] = &[
+    (
+        "kinds.py",
+        b"'''Module doc.'''\nimport os\nX = -0.0\nY = (1, 2.5, 1j, -0.0, u'\\xe9', b'raw', None, \
+True, Ellipsis)\nS = frozenset([1, 2, 3])\n\ndef f(a, b=2, *args, **kw):\n    '''Doc of f.'''\n    \
+assert a, 'a'\n    def g():\n        return a + b\n    return g, lambda: [i * 2 for i in args if i \
+in (1, 2, 3)]\n\nclass C(object):\n    '''Doc of C.'''\n    def m(self):\n        try:\n            \
+return 1 / 0\n        except ZeroDivisionError as e:\n            return e\n        finally:\n            \
+pass\n\nif __debug__:\n    DEBUG = 1\n",
+    ),
+    (
+        "latin.py",
+        b"# -*- coding: latin-1 -*-\nS = '\xe9t\xe9'\n",
+    ),
+    ("nonewline.py", b"x = {'a': 1, 'b': [2, 3]}"),
+];
+
+/// Python 3 only.
+const PY3: &[(&str, &[u8])] = &[(
+    "py3.py",
+    b"def k(*, key=None):\n    n = 0\n    def inc():\n        nonlocal n\n        n += 1\n    \
+return f'{key!r:>10}', inc\n\nasync def h(x):\n    async with x as y:\n        await y\n\n\
+class D:\n    class E:\n        def m(self, v: int) -> str:\n            return {v} and str(v)\n",
+)];
+
+/// A sample of the standard library: a few packages, all their caches.
+const STDLIB_SAMPLE: &[&str] = &["json", "email", "logging", "importlib"];
+
+fn write(path: &Path, bytes: &[u8]) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, bytes).unwrap();
+}
+
+fn run_python(interp: &Interpreter, args: &[&str], cwd: &Path) -> Result<String, String> {
+    let out = python_command(&interp.executable)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Compiles the `fresh` tree: on Python 2 `.pyc` in `timestamp`, `.pyo` of `-O` in `o1` and
+/// of `-OO` in `o2`; on Python 3 every level in every invalidation mode's directory.
+fn compile(interp: &Interpreter, fresh: &Path) -> Result<(), String> {
+    let dir = |d: &str| fresh.join(d).to_str().unwrap().to_string();
+    let root = Path::new("/");
+    if interp.is_py2() {
+        for (flag, d) in [("-B", "timestamp"), ("-O", "o1"), ("-OO", "o2")] {
+            run_python(interp, &[flag, "-c", COMPILE, &dir(d), "0"], root)?;
+        }
+        return Ok(());
+    }
+    for level in ["0", "1", "2"] {
+        run_python(interp, &["-c", COMPILE, &dir(""), level], root)?;
+    }
+    Ok(())
+}
+
+fn set_mtime(path: &Path, t: FileTime) {
+    filetime::set_file_mtime(path, t).unwrap();
+}
+
+fn marker(version: &str, scenario: &str) -> Vec<u8> {
+    format!("print('{version}-{scenario}')\n").into_bytes()
+}
+
+/// One same-size replacement: writes the old module, compiles it, replaces it; returns the
+/// directory to import it from.
+fn replaced(interp: &Interpreter, root: &Path, name: &str, mtime: Option<i64>) -> PathBuf {
+    let dir = root.join("replaced").join(name).join("timestamp");
+    let source = dir.join("m.py");
+    write(&source, &marker("OLD", name));
+    if let Some(t) = mtime {
+        set_mtime(&source, FileTime::from_unix_time(t, 0));
+    }
+    let kept = FileTime::from_last_modification_time(&fs::metadata(&source).unwrap());
+    compile_default(interp, &dir);
+    write(&source, &marker("NEW", name));
+    set_mtime(&source, kept);
+    dir
+}
+
+/// The default cache only: what an import would have written.
+fn compile_default(interp: &Interpreter, dir: &Path) {
+    let code = "import py_compile, sys; py_compile.compile(sys.argv[1], doraise=True)";
+    let source = dir.join("m.py");
+    run_python(interp, &["-c", code, source.to_str().unwrap()], dir).unwrap();
+}
+
+/// A release tarball made with `tar --mtime`, extracted over the previous release.
+fn tarred(interp: &Interpreter, root: &Path) -> PathBuf {
+    let dir = root.join("replaced").join("tar").join("timestamp");
+    fs::create_dir_all(&dir).unwrap();
+    for (release, text) in [("r1", "OLD"), ("r2", "NEW")] {
+        let staging = root.join(release);
+        write(&staging.join("m.py"), &marker(text, "tar"));
+        let tarball = root.join(format!("{release}.tar"));
+        let made = Command::new("tar")
+            .args(["--mtime=@1700000000", "-cf"])
+            .arg(&tarball)
+            .arg("-C")
+            .arg(&staging)
+            .arg("m.py")
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let unpacked = Command::new("tar")
+            .arg("-xf")
+            .arg(&tarball)
+            .arg("-C")
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(unpacked.success());
+        if release == "r1" {
+            compile_default(interp, &dir);
+        }
+    }
+    dir
+}
+
+/// Builds one interpreter's tree; returns the scenario directories, each checked to run the
+/// old code.
+fn build(interp: &Interpreter, root: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut sources: Vec<(&str, &[u8])> = COMMON.to_vec();
+    if !interp.is_py2() {
+        sources.extend_from_slice(PY3);
+    }
+    let modes: &[&str] = if interp.is_py2() {
+        &["timestamp", "o1", "o2"]
+    } else {
+        &["timestamp", "checked_hash", "unchecked_hash"]
+    };
+    for mode in modes {
+        for (name, text) in &sources {
+            write(&root.join("fresh").join(mode).join(name), text);
+        }
+    }
+    compile(interp, &root.join("fresh"))?;
+    let mut dirs: Vec<PathBuf> = SCENARIOS
+        .iter()
+        .map(|(name, mtime)| replaced(interp, root, name, *mtime))
+        .collect();
+    dirs.push(tarred(interp, root));
+    for dir in &dirs {
+        let said = run_python(interp, &["-c", "import m"], dir)?;
+        if !said.starts_with("OLD-") {
+            return Err(format!("{}: the import printed {said:?}", dir.display()));
+        }
+    }
+    Ok(dirs)
+}
+
+/// The stdlib directories to sample, that exist for this interpreter.
+fn stdlib_sample(interp: &Interpreter) -> Result<Vec<PathBuf>, String> {
+    let code = "import os; print(os.path.dirname(os.__file__))";
+    let stdlib = PathBuf::from(run_python(interp, &["-c", code], Path::new("/"))?.trim());
+    Ok(STDLIB_SAMPLE
+        .iter()
+        .map(|p| stdlib.join(p))
+        .filter(|p| p.is_dir())
+        .collect())
+}
+
+/// A CPython 3.14 cache (not installed here) of a fresh source: magic 3627, a matching header.
+fn unknown_interpreter(root: &Path) -> PathBuf {
+    let dir = root.join("missing");
+    let source = dir.join("m.py");
+    write(&source, b"x = 1\n");
+    set_mtime(&source, FileTime::from_unix_time(1_700_000_000, 0));
+    let mut cache = Vec::new();
+    cache.extend_from_slice(&3627u16.to_le_bytes());
+    cache.extend_from_slice(b"\r\n");
+    cache.extend_from_slice(&0u32.to_le_bytes());
+    cache.extend_from_slice(&1_700_000_000u32.to_le_bytes());
+    cache.extend_from_slice(&6u32.to_le_bytes());
+    cache.extend_from_slice(b"\xe3\x00\x00\x00\x00");
+    write(&dir.join("__pycache__/m.cpython-314.pyc"), &cache);
+    dir
+}
+
+#[test]
+fn verify_finds_every_replacement_and_no_false_alarm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path();
+    let run = interpreters::run_each("verify", |interp, _| {
+        let root = base.join(interp.label().replace(' ', "-"));
+        let replaced = build(interp, &root)?;
+        Ok((root, replaced, stdlib_sample(interp)?))
+    });
+    assert!(run.problems.is_empty(), "{}", run.problems.join("\n"));
+    if run.results.is_empty() {
+        return;
+    }
+    let missing = unknown_interpreter(base);
+    let mut paths: Vec<PathBuf> = vec![base.to_path_buf()];
+    for (_, (_, _, sample)) in &run.results {
+        paths.extend(sample.iter().cloned());
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_pyc-audit"))
+        .args(["check", "--verify", "--all", "--no-env", "--format", "json"])
+        .args(&paths)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let records = doc["findings"].as_array().unwrap();
+    let in_dir = |dir: &Path| -> Vec<&Value> {
+        records
+            .iter()
+            .filter(|r| {
+                r["kind"] == "cache" && Path::new(r["path"].as_str().unwrap()).starts_with(dir)
+            })
+            .collect()
+    };
+    let mut problems = Vec::new();
+    for (interp, (root, replaced, sample)) in &run.results {
+        let label = interp.label();
+        for dir in replaced {
+            let found = in_dir(dir);
+            if found.is_empty() {
+                problems.push(format!("{label}: no cache in {}", dir.display()));
+            }
+            for r in found {
+                let got = (&r["status"], &r["python_action"], &r["severity"]);
+                if got != (&"diverged".into(), &"load".into(), &"error".into()) {
+                    problems.push(format!("{label}: {} {got:?}: {}", r["path"], r["reason"]));
+                }
+            }
+        }
+        let mut verified = BTreeMap::new();
+        let fresh_dirs = std::iter::once(root.join("fresh")).chain(sample.iter().cloned());
+        for dir in fresh_dirs {
+            let found = in_dir(&dir);
+            *verified
+                .entry(dir.file_name().unwrap().to_string_lossy().to_string())
+                .or_insert(0) += found.len();
+            for r in found {
+                let alarm = r["status"] == "diverged"
+                    || matches!(r["severity"].as_str(), Some("warning" | "error"));
+                let unverified =
+                    r["status"] == "fresh" && !verified_text(r["reason"].as_str().unwrap());
+                if alarm || unverified {
+                    problems.push(format!(
+                        "{label}: false alarm {} {}: {}",
+                        r["path"], r["status"], r["reason"]
+                    ));
+                }
+            }
+        }
+        eprintln!(
+            "verify: {label}: {} replaced caches diverged; verified equal: {verified:?}",
+            replaced.len()
+        );
+        if verified.get("fresh").copied().unwrap_or(0) == 0 {
+            problems.push(format!("{label}: no fresh cache verified"));
+        }
+    }
+    let skipped = in_dir(&missing);
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0]["status"], "fresh", "{:#}", skipped[0]);
+    assert!(skipped[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("not verified: CPython 3.14 is not installed"));
+    assert_eq!(
+        doc["summary"]["verify"]["not_verified"],
+        serde_json::json!({"CPython 3.14": 1}),
+        "{:#}",
+        doc["summary"]
+    );
+    assert!(
+        stderr.contains("1 cache of CPython 3.14 not verified"),
+        "{stderr}"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+fn verified_text(reason: &str) -> bool {
+    reason.contains("verified") && !reason.contains("not verified")
+}
