@@ -113,6 +113,11 @@ pub struct ExplainArgs {
     /// When to colour the text.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+
+    /// Also have the cache's interpreter compile the source and compare the code (one more
+    /// rule, verify).
+    #[arg(long)]
+    pub verify: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

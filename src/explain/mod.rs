@@ -17,6 +17,7 @@ mod targets;
 #[cfg(test)]
 mod tests;
 mod trace;
+mod verify;
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -55,7 +56,8 @@ fn lossy<S: Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
 /// Explains every FILE and prints the result.
 pub fn run(args: ExplainArgs) -> Result<ExitStatus> {
     let color = config::use_color(args.color);
-    let reports: Vec<FileReport> = args.files.iter().map(|f| explain_file(f)).collect();
+    let mut reports: Vec<FileReport> = args.files.iter().map(|f| explain_file(f)).collect();
+    let verified = args.verify.then(|| verify::verify(&mut reports));
     let records: Vec<Record> = reports
         .iter()
         .flat_map(|r| r.caches.iter().map(|e| e.record.clone()))
@@ -64,6 +66,7 @@ pub fn run(args: ExplainArgs) -> Result<ExitStatus> {
     diagnose(&reports, &records);
     let mut summary = Summary::of(&records);
     summary.errors += errors;
+    summary.verify = verified;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     match args.format {

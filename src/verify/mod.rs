@@ -79,18 +79,31 @@ pub struct Tally {
 /// Verifies every record `verdict::verify::wants`, applies the outcome to it, says on stderr
 /// which interpreters were missing, and returns the tally.
 pub fn verify_records(records: &mut [Record]) -> Tally {
+    let (outcomes, tally) = verify(records);
+    for (r, outcome) in records.iter_mut().zip(&outcomes) {
+        if let Some(outcome) = outcome {
+            rule::apply(r, outcome);
+        }
+    }
+    tally
+}
+
+/// Compares the cache of every record `verdict::verify::wants` with its source: the outcome
+/// for each record (`None` where not wanted) and the tally; says on stderr which interpreters
+/// were missing.
+pub fn verify(records: &[Record]) -> (Vec<Option<Verification>>, Tally) {
     let mut finder = Finder::default();
     let mut executables: Vec<PathBuf> = Vec::new();
     let mut index: HashMap<Wanted, Result<usize, String>> = HashMap::new();
     let mut requests: Vec<(usize, Request)> = Vec::new();
     let mut asked: Vec<usize> = Vec::new();
-    let mut tally = Tally::default();
+    let mut outcomes: Vec<Option<Verification>> = vec![None; records.len()];
     let mut missing: BTreeMap<String, usize> = BTreeMap::new();
-    for (i, r) in records.iter_mut().enumerate() {
+    for (i, r) in records.iter().enumerate() {
         if !rule::wants(r) {
             continue;
         }
-        let outcome = match request(r) {
+        outcomes[i] = Some(match request(r) {
             Ok((wanted, req)) => {
                 let exe = index.entry(wanted).or_insert_with(|| {
                     let found = finder.find(wanted).ok_or_else(|| wanted.label())?;
@@ -110,15 +123,12 @@ pub fn verify_records(records: &mut [Record]) -> Tally {
                 }
             }
             Err(why) => Verification::Error(why),
-        };
-        count(&mut tally, r, &outcome);
-        rule::apply(r, &outcome);
+        });
     }
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
     let answers = pool::run(&requests, &executables, jobs);
-    for (&i, outcome) in asked.iter().zip(&answers) {
-        count(&mut tally, &records[i], outcome);
-        rule::apply(&mut records[i], outcome);
+    for (i, outcome) in asked.into_iter().zip(answers) {
+        outcomes[i] = Some(outcome);
     }
     for (label, n) in &missing {
         diag::warning(&format!(
@@ -127,7 +137,13 @@ pub fn verify_records(records: &mut [Record]) -> Tally {
             if *n == 1 { "" } else { "s" }
         ));
     }
-    tally
+    let mut tally = Tally::default();
+    for (r, outcome) in records.iter().zip(&outcomes) {
+        if let Some(outcome) = outcome {
+            count(&mut tally, r, outcome);
+        }
+    }
+    (outcomes, tally)
 }
 
 fn count(tally: &mut Tally, r: &Record, outcome: &Verification) {
