@@ -142,20 +142,45 @@ fn marker(version: &str, scenario: &str) -> Vec<u8> {
     format!("print('{version}-{scenario}')\n").into_bytes()
 }
 
-/// One same-size replacement: writes the old module, compiles it, replaces it; returns the
-/// directory to import it from.
-fn replaced(interp: &Interpreter, root: &Path, name: &str, mtime: Option<i64>) -> PathBuf {
-    let dir = root.join("replaced").join(name).join("timestamp");
+/// Same-size edits that change the code only in what `==` or a careless comparison misses:
+/// name, old, new, and whether the code differs (`None`: only from Python 3.11, which records
+/// columns).
+const EDITS: &[(&str, &str, &str, Option<bool>)] = &[
+    ("negzero", "x = 0.0\n", "x =-0.0\n", Some(true)),
+    ("bool", "x = 1   \n", "x = True\n", Some(true)),
+    ("float", "x = (1 , 2)\n", "x = (1., 2)\n", Some(true)),
+    ("line", "a = 1\n\nb = 2\n", "a = 1\nb = 2\n\n", Some(true)),
+    (
+        "nested",
+        "def f():\n    def g():\n        return 'a'\n    return g\n",
+        "def f():\n    def g():\n        return 'b'\n    return g\n",
+        Some(true),
+    ),
+    ("column", "x = a+b \n", "x = a +b\n", None),
+    ("comment", "x = 1  # a\n", "x = 1  # b\n", Some(false)),
+    // The current source does not compile; the import still loads the old cache.
+    ("syntax", "x = 1\n", "x = (\n", Some(true)),
+];
+
+/// One same-size replacement: writes the old module, compiles it, replaces it with the old
+/// mtime kept (or both set to `mtime`); returns the directory to import it from.
+fn replaced(
+    interp: &Interpreter,
+    dir: &Path,
+    mtime: Option<i64>,
+    old: &[u8],
+    new: &[u8],
+) -> PathBuf {
     let source = dir.join("m.py");
-    write(&source, &marker("OLD", name));
+    write(&source, old);
     if let Some(t) = mtime {
         set_mtime(&source, FileTime::from_unix_time(t, 0));
     }
     let kept = FileTime::from_last_modification_time(&fs::metadata(&source).unwrap());
-    compile_default(interp, &dir);
-    write(&source, &marker("NEW", name));
+    compile_default(interp, dir);
+    write(&source, new);
     set_mtime(&source, kept);
-    dir
+    dir.to_path_buf()
 }
 
 /// The default cache only: what an import would have written.
@@ -197,6 +222,26 @@ fn tarred(interp: &Interpreter, root: &Path) -> PathBuf {
     dir
 }
 
+/// The edits of `EDITS`, each in its own directory: (directory, whether the code differs).
+fn edits(interp: &Interpreter, root: &Path) -> Vec<(PathBuf, bool)> {
+    let columns = !interp.is_py2()
+        && interp.implementation == "CPython"
+        && interp
+            .version
+            .split('.')
+            .nth(1)
+            .and_then(|m| m.parse::<u32>().ok())
+            >= Some(11);
+    EDITS
+        .iter()
+        .map(|(name, old, new, differs)| {
+            let dir = root.join("edits").join(name);
+            let dir = replaced(interp, &dir, None, old.as_bytes(), new.as_bytes());
+            (dir, differs.unwrap_or(columns))
+        })
+        .collect()
+}
+
 /// Builds one interpreter's tree; returns the scenario directories, each checked to run the
 /// old code.
 fn build(interp: &Interpreter, root: &Path) -> Result<Vec<PathBuf>, String> {
@@ -217,7 +262,16 @@ fn build(interp: &Interpreter, root: &Path) -> Result<Vec<PathBuf>, String> {
     compile(interp, &root.join("fresh"))?;
     let mut dirs: Vec<PathBuf> = SCENARIOS
         .iter()
-        .map(|(name, mtime)| replaced(interp, root, name, *mtime))
+        .map(|(name, mtime)| {
+            let dir = root.join("replaced").join(name).join("timestamp");
+            replaced(
+                interp,
+                &dir,
+                *mtime,
+                &marker("OLD", name),
+                &marker("NEW", name),
+            )
+        })
         .collect();
     dirs.push(tarred(interp, root));
     for dir in &dirs {
@@ -264,7 +318,8 @@ fn verify_finds_every_replacement_and_no_false_alarm() {
     let run = interpreters::run_each("verify", |interp, _| {
         let root = base.join(interp.label().replace(' ', "-"));
         let replaced = build(interp, &root)?;
-        Ok((root, replaced, stdlib_sample(interp)?))
+        let edits = edits(interp, &root);
+        Ok((root, replaced, stdlib_sample(interp)?, edits))
     });
     assert!(run.problems.is_empty(), "{}", run.problems.join("\n"));
     if run.results.is_empty() {
@@ -272,7 +327,7 @@ fn verify_finds_every_replacement_and_no_false_alarm() {
     }
     let missing = unknown_interpreter(base);
     let mut paths: Vec<PathBuf> = vec![base.to_path_buf()];
-    for (_, (_, _, sample)) in &run.results {
+    for (_, (_, _, sample, _)) in &run.results {
         paths.extend(sample.iter().cloned());
     }
     let out = Command::new(env!("CARGO_BIN_EXE_pyc-audit"))
@@ -292,8 +347,29 @@ fn verify_finds_every_replacement_and_no_false_alarm() {
             .collect()
     };
     let mut problems = Vec::new();
-    for (interp, (root, replaced, sample)) in &run.results {
+    for (interp, (root, replaced, sample, edits)) in &run.results {
         let label = interp.label();
+        for (dir, differs) in edits {
+            let found = in_dir(dir);
+            if found.len() != 1 {
+                problems.push(format!(
+                    "{label}: {} caches in {}",
+                    found.len(),
+                    dir.display()
+                ));
+            }
+            for r in found {
+                let want = if *differs { "diverged" } else { "fresh" };
+                let reason = r["reason"].as_str().unwrap();
+                let syntax = dir.ends_with("syntax") && !reason.contains("does not compile");
+                if r["status"] != want || syntax {
+                    problems.push(format!(
+                        "{label}: {} want {want}: {}",
+                        r["path"], r["reason"]
+                    ));
+                }
+            }
+        }
         for dir in replaced {
             let found = in_dir(dir);
             if found.is_empty() {

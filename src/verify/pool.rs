@@ -1,22 +1,20 @@
-//! Spreading verification requests over worker processes: the requests of each interpreter
-//! are cut into batches; one thread per core takes the next batch and hands it to its own
-//! worker of that batch's interpreter (started on first use and kept), so each interpreter
-//! runs at most as many workers as there are cores, each started once.
+//! Spreading verification requests over worker processes: each interpreter's requests are cut
+//! into batches, and at most one worker per core of that interpreter takes them, the next
+//! batch from a shared counter each time, so the last ones finish together.
+//!
+//! Each worker is fed by its own writer thread, a batch ahead of the answers its reader thread
+//! reads: the interpreter never waits for pyc-audit to be scheduled between two batches (on a
+//! busy machine that wait, twice per batch, cost a third of the run), and as the writer and the
+//! reader block independently, no size of batch or answer can deadlock the pipes.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::sync_channel;
 use std::sync::Mutex;
 
-use super::worker::Worker;
+use super::worker::{Feeder, Worker};
 use super::Request;
 use crate::verdict::verify::Verification;
-
-/// A run of requests of one interpreter.
-struct Batch {
-    executable: usize,
-    requests: Vec<usize>,
-}
 
 /// Verifies `requests`, each by the executable at its index in `executables`; the answers
 /// are in the order of the requests.
@@ -25,73 +23,113 @@ pub(super) fn run(
     executables: &[PathBuf],
     jobs: usize,
 ) -> Vec<Verification> {
-    let batches = batches(requests, executables.len(), jobs);
-    let next = AtomicUsize::new(0);
     let answers: Mutex<Vec<Option<Verification>>> = Mutex::new(vec![None; requests.len()]);
+    let jobs = jobs.max(1);
     std::thread::scope(|scope| {
-        for _ in 0..jobs.min(batches.len()) {
-            scope.spawn(|| {
-                let mut workers: HashMap<usize, Worker> = HashMap::new();
-                while let Some(batch) = batches.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let exe = &executables[batch.executable];
-                    let got = run_batch(&mut workers, batch, exe, requests);
-                    let mut all = answers.lock().unwrap_or_else(|e| e.into_inner());
-                    for (&i, answer) in batch.requests.iter().zip(got) {
-                        all[i] = Some(answer);
-                    }
-                }
-            });
+        for (exe, path) in executables.iter().enumerate() {
+            let mine: Vec<usize> = (0..requests.len())
+                .filter(|&i| requests[i].0 == exe)
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let size = (mine.len() / (jobs * 8)).clamp(1, 32);
+            let batches: Vec<Vec<usize>> = mine.chunks(size).map(<[usize]>::to_vec).collect();
+            let shared = Shared {
+                batches,
+                next: AtomicUsize::new(0),
+            };
+            let workers = jobs.min(shared.batches.len());
+            let (shared, answers) = (std::sync::Arc::new(shared), &answers);
+            for _ in 0..workers {
+                let shared = shared.clone();
+                scope.spawn(move || one_worker(path, &shared, requests, answers));
+            }
         }
     });
     let answers = answers.into_inner().unwrap_or_else(|e| e.into_inner());
     answers
         .into_iter()
-        .map(|a| a.unwrap_or_else(|| Verification::Error("no answer".into())))
+        .map(|a| a.unwrap_or_else(|| Verification::Error("no worker answered".into())))
         .collect()
 }
 
-/// One batch on this thread's worker of its interpreter; a worker that dies is dropped (the
-/// next batch starts a new one) and its batch's requests are errors.
-fn run_batch(
-    workers: &mut HashMap<usize, Worker>,
-    batch: &Batch,
-    exe: &Path,
-    requests: &[(usize, Request)],
-) -> Vec<Verification> {
-    let failed = |why: String| vec![Verification::Error(why); batch.requests.len()];
-    let worker = match workers.entry(batch.executable) {
-        std::collections::hash_map::Entry::Occupied(w) => w.into_mut(),
-        std::collections::hash_map::Entry::Vacant(slot) => match Worker::spawn(exe) {
-            Ok(w) => slot.insert(w),
-            Err(e) => return failed(format!("cannot run {}: {e}", exe.display())),
-        },
-    };
-    let items: Vec<&Request> = batch.requests.iter().map(|&i| &requests[i].1).collect();
-    match worker.run(&items) {
-        Ok(answers) => answers,
-        Err(e) => {
-            workers.remove(&batch.executable);
-            failed(format!("{} stopped answering: {e}", exe.display()))
-        }
+/// One interpreter's batches and the next one to take.
+struct Shared {
+    batches: Vec<Vec<usize>>,
+    next: AtomicUsize,
+}
+
+impl Shared {
+    fn take(&self) -> Option<usize> {
+        let i = self.next.fetch_add(1, Ordering::Relaxed);
+        (i < self.batches.len()).then_some(i)
     }
 }
 
-/// Batches of one interpreter's requests: small enough that every thread gets several (the
-/// last ones finish together), large enough that a pipe round trip is cheap beside them.
-fn batches(requests: &[(usize, Request)], executables: usize, jobs: usize) -> Vec<Batch> {
-    let mut by_exe: Vec<Vec<usize>> = vec![Vec::new(); executables];
-    for (i, (exe, _)) in requests.iter().enumerate() {
-        by_exe[*exe].push(i);
+/// Runs one worker until the batches run out: a writer thread feeds it, this thread reads.
+fn one_worker(
+    exe: &Path,
+    shared: &Shared,
+    requests: &[(usize, Request)],
+    answers: &Mutex<Vec<Option<Verification>>>,
+) {
+    let store = |batch: &[usize], got: Vec<Verification>| {
+        let mut all = answers.lock().unwrap_or_else(|e| e.into_inner());
+        for (&i, answer) in batch.iter().zip(got) {
+            all[i] = Some(answer);
+        }
+    };
+    let (mut feeder, mut worker) = match Worker::spawn(exe) {
+        Ok(pair) => pair,
+        Err(e) => {
+            let why = format!("cannot run {}: {e}", exe.display());
+            while let Some(b) = shared.take() {
+                let batch = &shared.batches[b];
+                store(batch, vec![Verification::Error(why.clone()); batch.len()]);
+            }
+            return;
+        }
+    };
+    // One batch in the channel, one being written: the writer stays at most two ahead.
+    let (sent, received) = sync_channel::<usize>(1);
+    std::thread::scope(|scope| {
+        scope.spawn(move || write_all(&mut feeder, shared, requests, &sent));
+        let mut dead: Option<String> = None;
+        for b in received {
+            let batch = &shared.batches[b];
+            let got = match &dead {
+                Some(why) => Err(why.clone()),
+                None => worker.read(batch.len()).map_err(|e| e.to_string()),
+            };
+            match got {
+                Ok(got) => store(batch, got),
+                Err(why) => {
+                    let why = format!("{} stopped answering: {why}", exe.display());
+                    store(batch, vec![Verification::Error(why.clone()); batch.len()]);
+                    dead = Some(why);
+                }
+            }
+        }
+    });
+}
+
+/// Takes batches and writes them to the worker, telling the reader each one written.
+fn write_all(
+    feeder: &mut Feeder,
+    shared: &Shared,
+    requests: &[(usize, Request)],
+    sent: &std::sync::mpsc::SyncSender<usize>,
+) {
+    while let Some(b) = shared.take() {
+        let items: Vec<&Request> = shared.batches[b].iter().map(|&i| &requests[i].1).collect();
+        let written = feeder.write(&items);
+        // Sent even when the write failed, so the reader marks the batch as not verified.
+        if sent.send(b).is_err() || written.is_err() {
+            break;
+        }
     }
-    let mut out = Vec::new();
-    for (executable, indices) in by_exe.into_iter().enumerate() {
-        let size = (indices.len() / (jobs * 8)).clamp(1, 64);
-        out.extend(indices.chunks(size).map(|c| Batch {
-            executable,
-            requests: c.to_vec(),
-        }));
-    }
-    out
+    feeder.close();
 }
 
 #[cfg(test)]
@@ -109,21 +147,23 @@ mod tests {
     }
 
     #[test]
-    fn batches_hold_one_interpreter_each() {
-        let requests: Vec<_> = (0..1000).map(|i| req(i % 2)).collect();
-        let got = batches(&requests, 2, 2);
-        assert!(got
-            .iter()
-            .all(|b| b.requests.iter().all(|&i| requests[i].0 == b.executable)));
-        assert_eq!(got.iter().map(|b| b.requests.len()).sum::<usize>(), 1000);
-        assert!(got.iter().all(|b| b.requests.len() <= 64));
+    fn an_interpreter_that_cannot_run_answers_errors() {
+        let requests = vec![req(0), req(0), req(1)];
+        let exes = [
+            PathBuf::from("/nonexistent/python3"),
+            PathBuf::from("/nonexistent/python2"),
+        ];
+        let got = run(&requests, &exes, 2);
+        assert_eq!(got.len(), 3);
+        assert!(got.iter().all(|v| matches!(v, Verification::Error(_))));
     }
 
     #[test]
-    fn an_interpreter_that_cannot_run_answers_errors() {
-        let requests = vec![req(0), req(0)];
-        let got = run(&requests, &[PathBuf::from("/nonexistent/python3")], 2);
-        assert_eq!(got.len(), 2);
+    fn a_worker_that_exits_answers_errors_not_a_hang() {
+        let requests: Vec<_> = (0..100).map(|_| req(0)).collect();
+        // `true` reads nothing and exits at once.
+        let got = run(&requests, &[PathBuf::from("/bin/true")], 2);
+        assert_eq!(got.len(), 100);
         assert!(got.iter().all(|v| matches!(v, Verification::Error(_))));
     }
 }

@@ -2,8 +2,8 @@
 //! requests on stdin and answers each batch on stdout, so an interpreter starts once per
 //! worker, never once per cache.
 //!
-//! A batch is written whole before its answers are read; the script reads the whole batch
-//! before it writes, so neither side can block on a full pipe while the other waits.
+//! The two ends are separate so that a writer thread and a reader thread can block on them
+//! independently (see `pool`).
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;
@@ -15,17 +15,21 @@ use crate::verdict::verify::Verification;
 
 const SCRIPT: &str = include_str!("worker.py");
 
-/// A running worker.
+/// The reading end of a running worker: its answers; dropping it waits for the process.
 pub(super) struct Worker {
     child: Child,
-    stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
+}
+
+/// The writing end of a running worker: its requests; closing it ends the script.
+pub(super) struct Feeder {
+    stdin: Option<ChildStdin>,
 }
 
 impl Worker {
     /// Starts `executable` on the script: `-S` (no site: faster, and no user code runs), `-B`
     /// (it writes no cache of its own).
-    pub(super) fn spawn(executable: &Path) -> io::Result<Worker> {
+    pub(super) fn spawn(executable: &Path) -> io::Result<(Feeder, Worker)> {
         let mut child = python_command(executable)
             .args(["-S", "-B", "-c", SCRIPT])
             .stdin(Stdio::piped())
@@ -33,30 +37,17 @@ impl Worker {
             .stderr(Stdio::null())
             .spawn()?;
         let stdin = child.stdin.take();
-        let stdout = child.stdout.take().map(BufReader::new);
-        match stdout {
-            Some(stdout) => Ok(Worker {
-                child,
-                stdin,
-                stdout,
-            }),
-            None => Err(io::Error::other("no pipe to the worker")),
-        }
+        let Some(stdout) = child.stdout.take().map(BufReader::new) else {
+            return Err(io::Error::other("no pipe to the worker"));
+        };
+        Ok((Feeder { stdin }, Worker { child, stdout }))
     }
 
-    /// Verifies one batch; `Err` when the worker died (its answers are lost).
-    pub(super) fn run(&mut self, batch: &[&Request]) -> io::Result<Vec<Verification>> {
-        let mut text = Vec::with_capacity(batch.len() * 128);
-        for r in batch {
-            write_request(&mut text, r);
-        }
-        text.push(b'\n');
-        let stdin = self.stdin.as_mut().ok_or(io::ErrorKind::BrokenPipe)?;
-        stdin.write_all(&text)?;
-        stdin.flush()?;
-        let mut answers = Vec::with_capacity(batch.len());
+    /// Reads the answers to one batch; `Err` when the worker died (its answers are lost).
+    pub(super) fn read(&mut self, n: usize) -> io::Result<Vec<Verification>> {
+        let mut answers = Vec::with_capacity(n);
         let mut line = Vec::new();
-        for _ in batch {
+        for _ in 0..n {
             line.clear();
             if self.stdout.read_until(b'\n', &mut line)? == 0 {
                 return Err(io::Error::new(
@@ -70,10 +61,28 @@ impl Worker {
     }
 }
 
+impl Feeder {
+    /// Writes one batch: its requests, then an empty line.
+    pub(super) fn write(&mut self, batch: &[&Request]) -> io::Result<()> {
+        let mut text = Vec::with_capacity(batch.len() * 128);
+        for r in batch {
+            write_request(&mut text, r);
+        }
+        text.push(b'\n');
+        let stdin = self.stdin.as_mut().ok_or(io::ErrorKind::BrokenPipe)?;
+        stdin.write_all(&text)?;
+        stdin.flush()
+    }
+
+    /// End of input: the script answers what it has and exits.
+    pub(super) fn close(&mut self) {
+        self.stdin.take();
+    }
+}
+
 impl Drop for Worker {
     fn drop(&mut self) {
-        // End of input ends the script.
-        self.stdin.take();
+        // The feeder is closed by then: the script has exited or is about to.
         let _ = self.child.wait();
     }
 }
