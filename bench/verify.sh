@@ -3,6 +3,8 @@
 # (`python3.11 -m compileall -q -f -j0`), on a real site-packages: django, sympy, numpy, pandas,
 # scipy, matplotlib, setuptools, pip and pytest installed with pip into a directory, then
 # byte-compiled with compileall. The goal: verifying every cache is no slower than recompiling.
+# Prints wall-clock and CPU time (the command and its children) of each, three rounds
+# interleaved, so a machine busy with other work shows in both alike.
 # Usage: bench/verify.sh [DIR]   (DIR: where to build the site-packages; reused if it exists;
 # default: a temporary directory removed at the end)
 set -euo pipefail
@@ -25,19 +27,22 @@ bin=target/release/pyc-audit
 echo "tree: $site ($(find "$site" -name '*.pyc' | wc -l) caches, $("$py" -V 2>&1), $(nproc) cores)"
 # Warm the page cache and the interpreter's own startup files once.
 "$bin" check --format paths --fail-on never "$site" >/dev/null
+# Wall-clock seconds, then the CPU seconds of the command and its children (user + sys).
 timed() {
-  local start end
-  start=$(date +%s.%N)
-  "$@" >/dev/null 2>&1 || true
-  end=$(date +%s.%N)
-  echo "$end - $start" | bc
+  "$py" - "$@" <<'PY'
+import os, subprocess, sys, time
+start, before = time.monotonic(), os.times()
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+after = os.times()
+cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+print("%6.2fs (cpu %6.2fs)" % (time.monotonic() - start, cpu))
+PY
 }
 for round in 1 2 3; do
   c=$(timed "$py" -m compileall -q -f -j0 "$site")
   v=$(timed "$bin" check --verify --format paths --fail-on never "$site")
   h=$(timed "$bin" check --format paths --fail-on never "$site")
-  printf 'round %d: compileall -f -j0 %6.2fs   check --verify %6.2fs   check (headers) %6.2fs\n' \
-    "$round" "$c" "$v" "$h"
+  echo "round $round: compileall -f -j0 $c   check --verify $v   check (headers) $h"
 done
 "$bin" check --verify --format json --fail-on never "$site" | "$py" -c '
 import json, sys

@@ -183,11 +183,9 @@ fn replaced(
     dir.to_path_buf()
 }
 
-/// The default cache only: what an import would have written.
+/// The default cache of `m.py` only: what an import would have written.
 fn compile_default(interp: &Interpreter, dir: &Path) {
-    let code = "import py_compile, sys; py_compile.compile(sys.argv[1], doraise=True)";
-    let source = dir.join("m.py");
-    run_python(interp, &["-c", code, source.to_str().unwrap()], dir).unwrap();
+    compile_default_named(interp, dir, "m.py");
 }
 
 /// A release tarball made with `tar --mtime`, extracted over the previous release.
@@ -432,4 +430,67 @@ fn verify_finds_every_replacement_and_no_false_alarm() {
 
 fn verified_text(reason: &str) -> bool {
     reason.contains("verified") && !reason.contains("not verified")
+}
+
+/// `explain --verify` shows the rule, `clean --verify` removes the diverged cache and nothing
+/// else, and the import then runs the new code.
+#[test]
+fn explain_and_clean_verify() {
+    let Some(interp) = interpreters::discover("verify")
+        .into_iter()
+        .find(|i| i.implementation == "CPython" && !i.is_py2())
+    else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    replaced(&interp, dir, None, b"print('OLD')\n", b"print('NEW')\n");
+    write(&dir.join("ok.py"), b"print('OK')\n");
+    compile_default_named(&interp, dir, "ok.py");
+    let bin = env!("CARGO_BIN_EXE_pyc-audit");
+    let out = Command::new(bin)
+        .args(["explain", "--verify", "--format", "json"])
+        .arg(dir.join("m.py"))
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cache = &doc["files"][0]["caches"][0];
+    assert_eq!(cache["status"], "diverged", "{cache:#}");
+    let last = cache["rules"].as_array().unwrap().last().unwrap();
+    assert_eq!(
+        (&last["rule"], &last["outcome"]),
+        (&"verify".into(), &"warning".into())
+    );
+    assert!(
+        last["detail"]
+            .as_str()
+            .unwrap()
+            .contains("'OLD' in the cache"),
+        "{last:#}"
+    );
+    assert!(cache["fix"]["command"].as_str().unwrap().starts_with("rm "));
+
+    let clean = |extra: &[&str]| {
+        let out = Command::new(bin)
+            .args(["clean", "--verify", "--format", "paths"])
+            .args(extra)
+            .arg(dir)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let listed = clean(&["--dry-run"]);
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(listed.contains("__pycache__/m."), "{listed}");
+    assert_eq!(clean(&[]), listed);
+    let caches: Vec<_> = fs::read_dir(dir.join("__pycache__")).unwrap().collect();
+    assert_eq!(caches.len(), 1, "only ok's cache is left");
+    let said = run_python(&interp, &["-c", "import m"], dir).unwrap();
+    assert_eq!(said.trim(), "NEW");
+}
+
+fn compile_default_named(interp: &Interpreter, dir: &Path, name: &str) {
+    let code = "import py_compile, sys; py_compile.compile(sys.argv[1], doraise=True)";
+    let source = dir.join(name);
+    run_python(interp, &["-c", code, source.to_str().unwrap()], dir).unwrap();
 }
