@@ -24,8 +24,9 @@
 //!   (`_fix_up_module`, `_imp._fix_co_filename`); the worker compiles with the recorded name so
 //!   that equal code marshals to equal bytes (a fast path taken for most caches), and the
 //!   name changes nothing else in a code object.
-//! - Code `==` is not used: it ignores the line table before 3.10, `co_qualname` in 3.11, and
-//!   `co_stacksize`, so a moved line or a renamed nested class would pass. Constants are
+//! - Code `==` is not used: tried on each interpreter, it ignores the line table on 2.7 to
+//!   3.10 (a line moved by a blank line compares equal) and `co_qualname` on 3.11 to 3.13 (a
+//!   method of a renamed nested class compares equal). Constants are
 //!   compared by type and value (`1`, `1.0` and `True` differ; floats and complex numbers by
 //!   their bits, so `-0.0` differs from `0.0` and a NaN equals itself), tuples element-wise,
 //!   frozensets as sets (marshal writes them in hash order, which two runs need not share),
