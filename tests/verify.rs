@@ -211,3 +211,63 @@ fn explain_and_clean_verify() {
     let said = run_python(&interp, &["-c", "import m"], dir).unwrap();
     assert_eq!(said.trim(), "NEW");
 }
+
+/// A source rewritten within the second its cache was written, at the same size, is suspect by
+/// its header; when it compiles to the same code, `--verify` makes it fresh.
+#[test]
+fn a_suspect_cache_with_the_same_code_verifies_fresh() {
+    let Some(interp) = interpreters::discover("verify")
+        .into_iter()
+        .find(|i| i.implementation == "CPython" && !i.is_py2())
+    else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let source = dir.join("m.py");
+    write(&source, b"x = 1  # a\n");
+    filetime::set_file_mtime(
+        &source,
+        filetime::FileTime::from_unix_time(1_700_000_000, 0),
+    )
+    .unwrap();
+    compile_default_named(&interp, dir, "m.py");
+    let cache = fs::read_dir(dir.join("__pycache__"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    // The cache written at .2 s, the source rewritten (a comment) at .5 s of the same second.
+    filetime::set_file_mtime(
+        &cache,
+        filetime::FileTime::from_unix_time(1_700_000_000, 200_000_000),
+    )
+    .unwrap();
+    write(&source, b"x = 1  # b\n");
+    filetime::set_file_mtime(
+        &source,
+        filetime::FileTime::from_unix_time(1_700_000_000, 500_000_000),
+    )
+    .unwrap();
+    let status = |verify: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pyc-audit"));
+        cmd.args(["--all", "--no-env", "--format", "json"]);
+        if verify {
+            cmd.arg("--verify");
+        }
+        let out = cmd.arg(dir).output().unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let r = &doc["findings"].as_array().unwrap()[0];
+        (
+            r["status"].as_str().unwrap().to_string(),
+            r["reason"].as_str().unwrap().to_string(),
+        )
+    };
+    let (before, reason) = status(false);
+    assert_eq!(before, "suspect", "{reason}");
+    assert!(reason.contains("--verify"), "{reason}");
+    let (after, reason) = status(true);
+    assert_eq!(after, "fresh", "{reason}");
+    assert!(reason.contains("verified"), "{reason}");
+}
