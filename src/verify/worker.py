@@ -126,7 +126,7 @@ def verify(level, hlen, cpath, spath):
     try:
         cached = marshal.loads(body)
     except Exception as e:
-        return "error", "cannot unmarshal the cache: %s" % e
+        return "error", "cannot unmarshal the cache (--deep judges its body): %s" % e
     if type(cached) is not CODE:
         return "error", "the cache holds a %s, not a code object" % type(cached).__name__
     # The recorded filename: only co_filename depends on it, and it makes equal bytes likely.
