@@ -56,6 +56,9 @@ pub struct Checks {
     pub depth: Depth,
     /// `SOURCE_DATE_EPOCH`, a clamp value for source mtimes.
     pub source_date_epoch: Option<i64>,
+    /// `--verify`: compare each loaded cache's code with its source's (see `crate::verify`);
+    /// the commands run it on the audit's records.
+    pub verify: bool,
 }
 
 /// Walks the plan's roots (and its part of the prefix tree), judges every cache found and adds

@@ -90,6 +90,11 @@ pub struct AuditArgs {
     #[arg(long)]
     pub deep: bool,
 
+    /// Have each loaded cache's interpreter compile its source and compare the code with the
+    /// cache's: finds sources replaced under a matching header (status diverged).
+    #[arg(long)]
+    pub verify: bool,
+
     /// Audit the caches Python keeps under DIR for the given paths (as with PYTHONPYCACHEPREFIX or -X pycache_prefix=DIR).
     #[arg(long, value_name = "DIR")]
     pub pycache_prefix: Option<PathBuf>,

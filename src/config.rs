@@ -161,6 +161,7 @@ impl Config {
             checks: Checks {
                 depth: Depth::of(args.deep || settings.deep == Some(true)),
                 source_date_epoch: environment::source_date_epoch(lookup),
+                verify: args.verify || settings.verify == Some(true),
             },
             exclude: globs(&patterns, "--exclude", &roots)?,
             roots,

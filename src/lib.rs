@@ -27,6 +27,7 @@ pub mod survey;
 mod terminal;
 pub mod tree;
 pub mod verdict;
+pub mod verify;
 pub mod walk;
 
 use std::io::{self, BufWriter, Write};
@@ -64,7 +65,11 @@ fn check(config: CheckConfig) -> Result<ExitStatus> {
     };
     let plan = audit.plan();
     audit.announce();
-    let (records, walk_errors) = audit::audit(&plan, &opts, audit.checks);
+    let (mut records, walk_errors) = audit::audit(&plan, &opts, audit.checks);
+    let verified = audit
+        .checks
+        .verify
+        .then(|| verify::verify_records(&mut records));
     for e in &walk_errors {
         diag::error(&format!("{}: {}", report::escaped_path(&e.path), e.message));
     }
@@ -75,6 +80,7 @@ fn check(config: CheckConfig) -> Result<ExitStatus> {
     summary.errors += walk_errors.len();
     summary.pycache_prefix = audit.shown_prefix();
     summary.environment = audit.environment.clone();
+    summary.verify = verified;
     let exit = exit::policy(&records, walk_errors.len(), config.fail_on);
     if diag::quiet() {
         return Ok(exit);

@@ -48,10 +48,13 @@ pub enum Status {
     Ghost,
     /// A tree whose sources' mtimes cannot tell versions apart.
     Clamped,
+    /// (`--verify`) The header matches, but the cache's code is not what its source compiles
+    /// to: the interpreter runs code the source no longer holds.
+    Diverged,
 }
 
 impl Status {
-    pub const ALL: [Status; 10] = [
+    pub const ALL: [Status; 11] = [
         Status::Fresh,
         Status::Stale,
         Status::Suspect,
@@ -62,6 +65,7 @@ impl Status {
         Status::Debris,
         Status::Ghost,
         Status::Clamped,
+        Status::Diverged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +80,7 @@ impl Status {
             Status::Debris => "debris",
             Status::Ghost => "ghost",
             Status::Clamped => "clamped",
+            Status::Diverged => "diverged",
         }
     }
 }
@@ -264,6 +269,9 @@ pub struct Summary {
     pub pycache_prefix: Option<String>,
     /// The environment variables that change what Python does with caches, as set for this run.
     pub environment: Vec<EnvVariable>,
+    /// With `--verify`: how many caches were compared with their source, and which were not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<crate::verify::Tally>,
 }
 
 impl Summary {
@@ -358,6 +366,8 @@ mod tests {
             (Ghost, Namespace, Some(Severity::Warning)),
             (Ghost, Load, Some(Severity::Error)),
             (Ghost, Fail, Some(Severity::Error)),
+            (Diverged, Load, Some(Severity::Error)),
+            (Diverged, Skip, Some(Severity::Info)),
         ];
         for (status, action, want) in table {
             assert_eq!(Severity::of(status, action), want, "{status:?} {action:?}");

@@ -27,6 +27,7 @@ pub struct Settings {
     pub extend_exclude: Option<Vec<String>>,
     pub fail_on: Option<FailOn>,
     pub deep: Option<bool>,
+    pub verify: Option<bool>,
     pub pycache_prefix: Option<PathBuf>,
     pub no_env: Option<bool>,
     pub follow: Option<bool>,

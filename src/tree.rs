@@ -308,8 +308,9 @@ fn clamped(root: &Path, caches: &[Record], epoch: Option<i64>) -> Option<Record>
     let shown: Vec<String> = values.iter().take(3).map(|&s| text::date(s)).collect();
     let reason = format!(
         "{} of {} paired with timestamp caches have clamped mtimes ({}{}): a source changed to \
-         another version of the same size keeps its old cache, and Python runs stale code. \
-         Use hash-based caches: python -m compileall --invalidation-mode checked-hash",
+         another version of the same size keeps its old cache, and Python runs stale code \
+         (--verify finds those caches). Use hash-based caches: python -m compileall \
+         --invalidation-mode checked-hash",
         hits.len(),
         text::count(total, "source"),
         shown.join(", "),

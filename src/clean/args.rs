@@ -19,7 +19,7 @@ pub struct CleanArgs {
 
     /// Remove the caches with these statuses (comma-separated); debris means leftover
     /// temporary files and empty __pycache__ directories [default:
-    /// orphan,stale,mismatch,corrupt,suspect,debris].
+    /// orphan,stale,mismatch,corrupt,suspect,diverged,debris].
     #[arg(long, value_enum, value_delimiter = ',', value_name = "STATUS")]
     pub status: Option<Vec<CleanStatus>>,
 
@@ -78,6 +78,8 @@ pub enum CleanStatus {
     Mismatch,
     Corrupt,
     Suspect,
+    /// Caches whose code is not their source's (found only with --verify).
+    Diverged,
     /// Temporary files of interrupted cache writes, and empty `__pycache__` directories.
     Debris,
 }
@@ -90,6 +92,7 @@ impl CleanStatus {
             CleanStatus::Mismatch => Status::Mismatch,
             CleanStatus::Corrupt => Status::Corrupt,
             CleanStatus::Suspect => Status::Suspect,
+            CleanStatus::Diverged => Status::Diverged,
             CleanStatus::Debris => Status::Debris,
         }
     }

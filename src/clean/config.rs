@@ -42,12 +42,14 @@ pub struct CleanConfig {
     pub color: bool,
 }
 
-const DEFAULT_STATUSES: [CleanStatus; 6] = [
+/// What `clean` removes unless told otherwise (`--status`, or the config file's `status`).
+pub(crate) const DEFAULT_STATUSES: [CleanStatus; 7] = [
     CleanStatus::Orphan,
     CleanStatus::Stale,
     CleanStatus::Mismatch,
     CleanStatus::Corrupt,
     CleanStatus::Suspect,
+    CleanStatus::Diverged,
     CleanStatus::Debris,
 ];
 
@@ -131,6 +133,7 @@ mod tests {
             Status::Mismatch,
             Status::Corrupt,
             Status::Suspect,
+            Status::Diverged,
             Status::Debris,
         ]
         .into();

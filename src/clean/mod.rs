@@ -93,12 +93,17 @@ fn clean_plan(config: &CleanConfig, plan: &Plan) -> (Vec<Row>, CleanSummary) {
         exclude: &audit.exclude,
         prune: None,
     };
-    let (records, walk_errors) = audit::audit(plan, &opts, audit.checks);
+    let (mut records, walk_errors) = audit::audit(plan, &opts, audit.checks);
+    let verified = audit
+        .checks
+        .verify
+        .then(|| crate::verify::verify_records(&mut records));
     for e in &walk_errors {
         diag::error(&format!("{}: {}", escaped_path(&e.path), e.message));
     }
     let mut audit_summary = Summary::of(&records);
     audit_summary.errors += walk_errors.len();
+    audit_summary.verify = verified;
     audit_summary.pycache_prefix = audit.shown_prefix();
     audit_summary.environment = audit.environment.clone();
     let roots = walked_roots(plan);

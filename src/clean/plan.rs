@@ -98,6 +98,7 @@ fn is_removable_status(status: Status) -> bool {
             | Status::Mismatch
             | Status::Corrupt
             | Status::Suspect
+            | Status::Diverged
             | Status::Debris
     )
 }

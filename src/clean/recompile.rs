@@ -54,7 +54,7 @@ pub fn is_candidate(row: &Row) -> bool {
         && r.kind == Kind::Cache
         && matches!(
             r.status,
-            Status::Stale | Status::Suspect | Status::Mismatch | Status::Corrupt
+            Status::Stale | Status::Suspect | Status::Mismatch | Status::Corrupt | Status::Diverged
         )
 }
 

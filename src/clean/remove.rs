@@ -203,6 +203,12 @@ fn recheck(
     if ctx.statuses.contains(&new.status) {
         return Ok(new);
     }
+    // `--verify` compared code, which the re-check does not redo: a diverged cache stays
+    // diverged while its header and its source's stat are the ones that were verified.
+    let unchanged = new.recorded == old.recorded && new.source_stat == old.source_stat;
+    if old.status == Status::Diverged && unchanged && crate::verdict::verify::wants(&new) {
+        return Ok(old);
+    }
     let why = format!(
         "judged {} on the re-check just before removal (it changed since the audit): {}",
         new.status.as_str(),

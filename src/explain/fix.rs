@@ -110,6 +110,19 @@ fn stale(
     }
 }
 
+/// For a cache `--verify` found holding other code than its source's.
+pub fn diverged(rec: &Record) -> Option<Fix> {
+    let source = rec.source.as_deref().map_or_else(String::new, display_path);
+    fix(
+        Some(format!("rm {}", quote(&rec.path))),
+        format!(
+            "the cache holds other code than {source} although its header matches: without it \
+             Python compiles the source on the next import; checked-hash caches \
+             (python -m compileall --invalidation-mode checked-hash) keep it from recurring"
+        ),
+    )
+}
+
 /// The invalidation mode to recompile with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {

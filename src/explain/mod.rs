@@ -15,6 +15,7 @@ mod render;
 mod targets;
 #[cfg(test)]
 mod tests;
+mod verify;
 mod words;
 
 use std::io::{self, BufWriter, Write};
@@ -63,11 +64,12 @@ pub fn run(args: ExplainArgs) -> Result<ExitStatus> {
             .unwrap_or(ColorChoice::Auto),
     );
     config.announce();
-    let reports: Vec<FileReport> = args
+    let mut reports: Vec<FileReport> = args
         .files
         .iter()
         .map(|f| explain_file(f, &config))
         .collect();
+    let verified = config.checks.verify.then(|| verify::verify(&mut reports));
     let records: Vec<Record> = reports
         .iter()
         .flat_map(|r| r.caches.iter().map(|e| e.record.clone()))
@@ -78,6 +80,7 @@ pub fn run(args: ExplainArgs) -> Result<ExitStatus> {
     summary.errors += errors;
     summary.pycache_prefix = config.shown_prefix();
     summary.environment = config.environment.clone();
+    summary.verify = verified;
     let status = exit::policy(&records, errors, FailOn::Info);
     if crate::diag::quiet() {
         return Ok(status);

@@ -371,6 +371,7 @@ fn explain_matches_check(root: &Path) -> usize {
     let checks = audit::Checks {
         depth: audit::Depth::Body,
         source_date_epoch: None,
+        verify: false,
     };
     let (records, errors) = audit::audit(&plan, &opts, checks);
     assert!(errors.is_empty(), "{errors:?}");

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use crate::clean::config::Keep;
+use crate::clean::config::{Keep, DEFAULT_STATUSES};
 use crate::clean::plan::{plan, Decision};
 use crate::model::{Kind, Record, Status};
 
@@ -21,15 +21,7 @@ impl Cleanable {
     /// Plans `clean` with its default statuses over `records`; the bytes are the files' sizes
     /// now (a file already gone counts none).
     pub fn of(records: &[Record], roots: &[PathBuf]) -> Cleanable {
-        let statuses: HashSet<Status> = [
-            Status::Orphan,
-            Status::Stale,
-            Status::Mismatch,
-            Status::Corrupt,
-            Status::Suspect,
-            Status::Debris,
-        ]
-        .into();
+        let statuses: HashSet<Status> = DEFAULT_STATUSES.iter().map(|s| s.status()).collect();
         let keep = Keep {
             set: globset::GlobSet::empty(),
             patterns: Vec::new(),

@@ -104,9 +104,10 @@ struct ArtifactLocation {
 }
 
 /// The statuses that can be findings, in rule-index order.
-const RULES: [Status; 9] = [
+const RULES: [Status; 10] = [
     Status::Stale,
     Status::Suspect,
+    Status::Diverged,
     Status::Orphan,
     Status::Mismatch,
     Status::Corrupt,
@@ -282,6 +283,11 @@ fn rule_text(status: Status) -> (&'static str, String) {
             "A directory that still imports because caches outlived its sources",
             "Its import gives an empty namespace package, or runs a deleted package's bytecode; \
              `pyc-audit clean` removes its orphaned caches.",
+        ),
+        Status::Diverged => (
+            "The cache holds other code than its source compiles to",
+            "Its header matches its source, but `--verify` found that the source compiles to \
+             other code: Python runs the cache's old code.",
         ),
         Status::Clamped => (
             "The sources' mtimes are clamped",

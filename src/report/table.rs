@@ -175,7 +175,32 @@ pub(super) fn context_lines(summary: &Summary) -> Vec<String> {
         .environment
         .iter()
         .map(|v| escape(&format!("{}={}: {}", v.name, v.value, v.effect)).into_owned());
-    prefix.chain(variables).collect()
+    let verify = summary.verify.iter().map(|t| {
+        let mut line = format!(
+            "--verify: {} compared with {} (by their interpreter), {} diverged",
+            text_count(t.verified, "cache"),
+            if t.verified == 1 {
+                "its source"
+            } else {
+                "their sources"
+            },
+            t.diverged
+        );
+        let skipped: Vec<String> = t
+            .not_verified
+            .iter()
+            .map(|(who, n)| format!("{} of {who}", text_count(*n, "cache")))
+            .collect();
+        if !skipped.is_empty() {
+            line.push_str(&format!("; not verified: {}", skipped.join(", ")));
+        }
+        escape(&line).into_owned()
+    });
+    prefix.chain(variables).chain(verify).collect()
+}
+
+fn text_count(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 /// `5 findings in 12 caches (1 error, 3 warnings, 1 info): 7 fresh, 2 stale, ...`

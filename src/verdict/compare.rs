@@ -186,7 +186,7 @@ fn timestamp_outcome(
                 Cause::Suspect,
                 format!(
                     "header matches (mtime {}{size_text}) but the source was modified {} after \
-                     this cache was written, within the same second",
+                     this cache was written, within the same second (--verify compares the code)",
                     text::date(i64::from(recorded)),
                     text::seconds(after)
                 ),

@@ -19,6 +19,7 @@ pub mod prefix;
 mod record;
 pub(crate) mod rule;
 pub mod text;
+pub mod verify;
 
 use std::io;
 use std::path::{Path, PathBuf};

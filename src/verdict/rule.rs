@@ -48,6 +48,9 @@ pub enum Rule {
     SameSecond,
     /// Unmarshalling the body into a code object.
     Body,
+    /// (`--verify` only, so not in `ALL`) The interpreter compiles the source and compares the
+    /// code with the cache's.
+    Verify,
 }
 
 impl Rule {
@@ -80,6 +83,7 @@ impl Rule {
             Rule::Hash => "hash",
             Rule::SameSecond => "same-second",
             Rule::Body => "body",
+            Rule::Verify => "verify",
         }
     }
 }

@@ -1,8 +1,8 @@
 //! The suites that run the real interpreters, in one test binary: this module's own
 //! differential test and its pycache-prefix half (`prefix`), the tree-wide findings (`tree`),
 //! `explain` (`explain`), the marshal validator (`marshal`), the interpreters' installed trees
-//! (`installed`) and the marshal throughput bench (`marshal_bench`, ignored), sharing the
-//! interpreter discovery and helpers in `common`.
+//! (`installed`), `--verify` (`verify`) and the marshal throughput bench (`marshal_bench`,
+//! ignored), sharing the interpreter discovery and helpers in `common`.
 //!
 //! Differential test: every `python_action` pyc-audit prints must be what the real interpreter
 //! does with that cache on `import`.
@@ -35,6 +35,7 @@ mod installed;
 mod marshal;
 mod marshal_bench;
 mod tree;
+mod verify;
 
 use common::disagreements::{assert_none, Row};
 use common::interpreters::{self, Interpreter};
