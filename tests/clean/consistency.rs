@@ -10,7 +10,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{exists, pep552, Tree, T};
+use crate::support::{exists, pep552, prefixed, Tree, T};
 
 fn outcomes(doc: &Value) -> Vec<(String, String)> {
     doc["findings"]
@@ -22,25 +22,6 @@ fn outcomes(doc: &Value) -> Vec<(String, String)> {
             (path.to_string(), r["outcome"].as_str().unwrap().to_string())
         })
         .collect()
-}
-
-/// `proj/ui.py` with a stale cache in the prefix tree `pfx/` and a fresh in-tree 3.11 one.
-fn prefixed() -> (Tree, String) {
-    let tree = Tree::new();
-    let real = fs::canonicalize(tree.dir.path()).unwrap();
-    let mirror = format!("pfx{}/proj", real.display());
-    let src = b"x = 1\n";
-    let tree = tree
-        .file("proj/ui.py", src)
-        .file(
-            "proj/__pycache__/ui.cpython-311.pyc",
-            &pep552(3495, 0, T as u32, src.len() as u32),
-        )
-        .file(
-            &format!("{mirror}/ui.cpython-312.pyc"),
-            &pep552(3531, 0, T as u32 - 5, src.len() as u32),
-        );
-    (tree, mirror)
 }
 
 #[test]

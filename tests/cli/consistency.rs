@@ -3,12 +3,11 @@
 //! the pipe, pre-release magic numbers under a release tag, sources that cannot be resolved,
 //! and the words of the reports.
 
-use std::fs;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::support::{pep552, record, Tree, T};
+use crate::support::{pep552, prefixed, record, Tree, T};
 
 /// `myapp/flag.py` edited within the second its cache was written (same size): Python ran the
 /// old value. `myapp/other.py` has a stale cache; `myapp/gone.py` left one behind.
@@ -57,25 +56,6 @@ fn a_source_argument_audits_its_caches() {
     assert_eq!(run.json()["summary"]["caches"], 0);
     // A source that neither exists nor left a cache is a path that could not be read.
     t.run(&["myapp/nothing.py"]).expect(2);
-}
-
-/// `proj/ui.py` with an in-tree 3.11 cache and a stale 3.12 cache in the prefix tree `pfx/`.
-fn prefixed() -> (Tree, String) {
-    let tree = Tree::new();
-    let real = fs::canonicalize(tree.dir.path()).unwrap();
-    let mirror = format!("pfx{}/proj", real.display());
-    let src = b"x = 1\n";
-    let tree = tree
-        .file("proj/ui.py", src)
-        .file(
-            "proj/__pycache__/ui.cpython-311.pyc",
-            &pep552(3495, 0, T as u32, src.len() as u32),
-        )
-        .file(
-            &format!("{mirror}/ui.cpython-312.pyc"),
-            &pep552(3531, 0, T as u32 - 5, src.len() as u32),
-        );
-    (tree, mirror)
 }
 
 #[test]

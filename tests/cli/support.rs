@@ -168,3 +168,23 @@ pub fn record<'a>(doc: &'a serde_json::Value, path: &str) -> &'a serde_json::Val
 pub fn exists(p: &Path) -> bool {
     p.symlink_metadata().is_ok()
 }
+
+/// `proj/ui.py` with a fresh in-tree 3.11 cache and a stale 3.12 cache in the pycache-prefix
+/// tree `pfx/`; also the prefix tree's directory that mirrors `proj`.
+pub fn prefixed() -> (Tree, String) {
+    let tree = Tree::new();
+    let real = std::fs::canonicalize(tree.dir.path()).unwrap();
+    let mirror = format!("pfx{}/proj", real.display());
+    let src = b"x = 1\n";
+    let tree = tree
+        .file("proj/ui.py", src)
+        .file(
+            "proj/__pycache__/ui.cpython-311.pyc",
+            &pep552(3495, 0, T as u32, src.len() as u32),
+        )
+        .file(
+            &format!("{mirror}/ui.cpython-312.pyc"),
+            &pep552(3531, 0, T as u32 - 5, src.len() as u32),
+        );
+    (tree, mirror)
+}
