@@ -91,6 +91,7 @@ pub fn audit<'p>(
         (walked, prefix_errors)
     });
     let mut records = records.into_inner().unwrap_or_else(|e| e.into_inner());
+    crate::lookup::apply(&mut records, &walked.survey);
     let found = tree::findings(
         &plan.roots,
         &walked.survey,

@@ -17,6 +17,7 @@ pub mod judge;
 mod orphan;
 pub mod prefix;
 mod record;
+pub(crate) mod resolution;
 pub(crate) mod rule;
 pub mod text;
 
