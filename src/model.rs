@@ -14,7 +14,7 @@ use crate::pyc::header::Invalidation;
 use crate::pyc::magic::Implementation;
 use crate::source::SourceStat;
 
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// What a record is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -63,6 +63,21 @@ impl Status {
         Status::Ghost,
         Status::Clamped,
     ];
+
+    /// The statuses `clean` removes (by default, all of them): a ghost is a directory of
+    /// caches listed on their own, and fresh caches, clamped trees and unreadable entries are
+    /// never removed.
+    pub fn is_removable(self) -> bool {
+        matches!(
+            self,
+            Status::Orphan
+                | Status::Stale
+                | Status::Mismatch
+                | Status::Corrupt
+                | Status::Suspect
+                | Status::Debris
+        )
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -177,6 +192,9 @@ pub struct Record {
     pub opt_level: Option<u8>,
     pub invalidation: Option<Invalidation>,
     pub flags: Option<u32>,
+    /// The cache file's size on disk; null for records that are not caches, or when it
+    /// could not be read.
+    pub bytes: Option<u64>,
     pub status: Status,
     pub python_action: Action,
     pub severity: Option<Severity>,
@@ -211,6 +229,7 @@ impl Record {
             opt_level: None,
             invalidation: None,
             flags: None,
+            bytes: None,
             status,
             python_action: action,
             severity: Severity::of(status, action),
@@ -238,6 +257,7 @@ impl Record {
             opt_level: Some(0),
             invalidation: Some(Invalidation::Timestamp),
             flags: Some(0),
+            bytes: None,
             status: Status::Fresh,
             python_action: Action::Load,
             severity: None,
@@ -260,6 +280,11 @@ pub struct Summary {
     pub by_severity: BTreeMap<&'static str, usize>,
     /// Entries that could not be read (rows with status `unreadable`, unreadable directories).
     pub errors: usize,
+    /// The bytes the caches take, in all and by status.
+    pub bytes: u64,
+    pub bytes_by_status: BTreeMap<&'static str, u64>,
+    /// The bytes `clean`'s default selection would remove.
+    pub reclaimable_bytes: u64,
     /// The pycache prefix the audit assumed Python runs with (absolute), if any.
     pub pycache_prefix: Option<String>,
     /// The environment variables that change what Python does with caches, as set for this run.
@@ -274,12 +299,22 @@ impl Summary {
         };
         for status in Status::ALL {
             summary.by_status.insert(status.as_str(), 0);
+            summary.bytes_by_status.insert(status.as_str(), 0);
         }
         for severity in [Severity::Error, Severity::Warning, Severity::Info] {
             summary.by_severity.insert(severity.as_str(), 0);
         }
         for record in records {
             *summary.by_status.entry(record.status.as_str()).or_default() += 1;
+            let bytes = record.bytes.unwrap_or(0);
+            summary.bytes += bytes;
+            *summary
+                .bytes_by_status
+                .entry(record.status.as_str())
+                .or_default() += bytes;
+            if record.status.is_removable() {
+                summary.reclaimable_bytes += bytes;
+            }
             if let Some(severity) = record.severity {
                 summary.findings += 1;
                 *summary.by_severity.entry(severity.as_str()).or_default() += 1;

@@ -32,6 +32,7 @@ pub(super) fn skeleton(ev: &Evidence) -> Record {
         },
         invalidation: None,
         flags: None,
+        bytes: ev.cache.ok().map(|c| c.len),
         status: Status::Fresh,
         python_action: Action::Skip,
         severity: None,

@@ -16,7 +16,7 @@ fn mixed() -> Tree {
         )
 }
 
-const FIELDS: [&str; 19] = [
+const FIELDS: [&str; 20] = [
     "path",
     "path_bytes_hex",
     "kind",
@@ -30,6 +30,7 @@ const FIELDS: [&str; 19] = [
     "opt_level",
     "invalidation",
     "flags",
+    "bytes",
     "status",
     "python_action",
     "severity",
@@ -40,10 +41,11 @@ const FIELDS: [&str; 19] = [
 
 #[test]
 fn json_document_carries_the_contract() {
-    let run = mixed().run(&["--format", "json"]);
+    let tree = mixed();
+    let run = tree.run(&["--format", "json"]);
     run.expect(1);
     let doc = run.json();
-    assert_eq!(doc["schema_version"], 2);
+    assert_eq!(doc["schema_version"], 3);
     assert_eq!(doc["tool"]["name"], "pyc-audit");
     let findings = doc["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 2, "fresh caches are not findings");
@@ -69,6 +71,11 @@ fn json_document_carries_the_contract() {
     );
     let stale = record(&doc, "__pycache__/stale.cpython-311.pyc");
     assert_eq!(stale["status"], "stale");
+    let size = std::fs::metadata(tree.path("__pycache__/stale.cpython-311.pyc"));
+    assert_eq!(stale["bytes"], size.unwrap().len());
+    let summary = &doc["summary"];
+    assert!(summary["reclaimable_bytes"].as_u64().unwrap() > 0);
+    assert!(summary["bytes"].as_u64() >= summary["reclaimable_bytes"].as_u64());
     assert_eq!(stale["python_action"], "recompile");
     assert_eq!(stale["severity"], "warning");
     assert_eq!(stale["source"], "stale.py");
