@@ -79,6 +79,12 @@ pub struct AuditArgs {
     #[arg(long, value_name = "DIR")]
     pub pycache_prefix: Option<PathBuf>,
 
+    /// An interpreter that runs this tree (a version such as 3.12 or pypy3.9, or an
+    /// executable); repeatable. Caches whose tag none of them uses are `leftover`, and legacy
+    /// files are judged by each of them.
+    #[arg(long = "python", value_name = "VERSION|EXECUTABLE")]
+    pub pythons: Vec<String>,
+
     /// Ignore the environment: PYTHONPYCACHEPREFIX, PYTHONDONTWRITEBYTECODE and
     /// SOURCE_DATE_EPOCH are neither honoured nor reported.
     #[arg(long)]

@@ -13,6 +13,7 @@ use crate::audit::{Checks, Depth};
 use crate::cli::{AuditArgs, CheckArgs, ColorChoice, FailOn, Format};
 use crate::environment::{self, EnvVariable};
 use crate::prefix::{Plan, PrefixPlan};
+use crate::pythons::{self, Running};
 use crate::settings::{self, Choice, Settings};
 use crate::source_caches;
 use crate::{diag, report};
@@ -38,6 +39,8 @@ pub struct Config {
     pub settings: Settings,
     /// The current directory, absolute (Python mirrors sources by absolute path).
     pub cwd: PathBuf,
+    /// The interpreters that run the tree (`--python`, else the config file's `python`).
+    pub running: Vec<Running>,
 }
 
 /// Everything a check run needs.
@@ -154,6 +157,11 @@ impl Config {
         };
         patterns.extend(settings.extend_exclude.iter().flatten().cloned());
         patterns.extend(args.extend_exclude.iter().cloned());
+        let specs = match (&args.pythons[..], &settings.python) {
+            ([], Some(file)) => file.clone(),
+            (given, _) => given.to_vec(),
+        };
+        let running = pythons::resolve_all(&specs).map_err(anyhow::Error::msg)?;
         Ok(Config {
             prefix,
             environment,
@@ -164,6 +172,7 @@ impl Config {
             },
             exclude: globs(&patterns, "--exclude", &roots)?,
             roots,
+            running,
             settings,
             cwd,
         })
@@ -172,6 +181,13 @@ impl Config {
     /// What to walk: the roots (a source argument stands for its caches) and, with a prefix,
     /// the part of the prefix tree that mirrors them.
     pub fn plan(&self) -> Plan {
+        Plan {
+            running: self.running.clone(),
+            ..self.walked()
+        }
+    }
+
+    fn walked(&self) -> Plan {
         let prefix = self.prefix.as_ref().map(|p| p.dir.as_path());
         if self.roots.is_empty() {
             return Plan::new(&[], prefix, &self.cwd);

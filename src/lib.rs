@@ -18,6 +18,7 @@ pub mod naming;
 mod open;
 pub mod prefix;
 pub mod pyc;
+pub mod pythons;
 pub mod report;
 pub mod settings;
 pub mod source;

@@ -38,6 +38,8 @@ pub enum Status {
     Stale,
     Suspect,
     Orphan,
+    /// A cache whose tag no interpreter that runs the tree uses (`--python`): never read.
+    Leftover,
     Mismatch,
     Corrupt,
     Unreadable,
@@ -51,11 +53,12 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 10] = [
+    pub const ALL: [Status; 11] = [
         Status::Fresh,
         Status::Stale,
         Status::Suspect,
         Status::Orphan,
+        Status::Leftover,
         Status::Mismatch,
         Status::Corrupt,
         Status::Unreadable,
@@ -71,6 +74,7 @@ impl Status {
         matches!(
             self,
             Status::Orphan
+                | Status::Leftover
                 | Status::Stale
                 | Status::Mismatch
                 | Status::Corrupt
@@ -85,6 +89,7 @@ impl Status {
             Status::Stale => "stale",
             Status::Suspect => "suspect",
             Status::Orphan => "orphan",
+            Status::Leftover => "leftover",
             Status::Mismatch => "mismatch",
             Status::Corrupt => "corrupt",
             Status::Unreadable => "unreadable",
@@ -148,7 +153,7 @@ impl Severity {
     pub fn of(status: Status, action: Action) -> Option<Severity> {
         match (status, action) {
             (Status::Fresh, _) => None,
-            (Status::Debris | Status::Clamped, _) => Some(Severity::Info),
+            (Status::Debris | Status::Clamped | Status::Leftover, _) => Some(Severity::Info),
             (Status::Unreadable, Action::Fail) => Some(Severity::Error),
             (Status::Unreadable, _) => Some(Severity::Warning),
             // A sound code object followed by stray bytes: it runs, but the file is damaged.
@@ -159,6 +164,14 @@ impl Severity {
             (_, Action::Recompile | Action::Namespace) => Some(Severity::Warning),
         }
     }
+}
+
+/// What one running interpreter does with a cache.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ByPython {
+    /// `CPython 3.12`.
+    pub python: String,
+    pub python_action: Action,
 }
 
 /// The compared values on one side: what the header records, or what the source has.
@@ -201,6 +214,8 @@ pub struct Record {
     pub reason: String,
     pub recorded: Values,
     pub actual: Option<Values>,
+    /// With `--python`, what each running interpreter does with the file, when they differ.
+    pub by_python: Option<Vec<ByPython>>,
     /// The source's exact mtime and size, for the tree-wide checks (not in the contract).
     #[serde(skip)]
     pub source_stat: Option<SourceStat>,
@@ -236,6 +251,7 @@ impl Record {
             reason,
             recorded: Values::default(),
             actual: None,
+            by_python: None,
             source_stat: None,
         }
     }
@@ -264,6 +280,7 @@ impl Record {
             reason: String::new(),
             recorded: Values::default(),
             actual: None,
+            by_python: None,
             source_stat: None,
         }
     }

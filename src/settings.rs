@@ -33,6 +33,8 @@ pub struct Settings {
     pub format: Option<Format>,
     pub color: Option<ColorChoice>,
     pub all: Option<bool>,
+    /// `python = ["3.12", "pypy3.9"]`: the interpreters that run the tree (`--python`).
+    pub python: Option<Vec<String>>,
     #[serde(default)]
     pub clean: CleanSettings,
 }

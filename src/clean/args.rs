@@ -72,6 +72,8 @@ pub enum CleanStatus {
     Suspect,
     /// Temporary files of interrupted cache writes, and empty `__pycache__` directories.
     Debris,
+    /// Caches whose tag no interpreter given with `--python` uses (removed by default then).
+    Leftover,
 }
 
 impl CleanStatus {
@@ -83,6 +85,7 @@ impl CleanStatus {
             CleanStatus::Corrupt => Status::Corrupt,
             CleanStatus::Suspect => Status::Suspect,
             CleanStatus::Debris => Status::Debris,
+            CleanStatus::Leftover => Status::Leftover,
         }
     }
 }

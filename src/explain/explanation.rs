@@ -15,6 +15,7 @@ use crate::audit::{read_head, stat_source};
 use crate::model::{display_path, Action, Record};
 use crate::naming::CacheName;
 use crate::pyc::magic::{self, MagicId};
+use crate::pythons::Running;
 use crate::verdict::prefix::{self as prefix_rule, Place};
 use crate::verdict::resolution;
 use crate::verdict::rule::Rule;
@@ -90,7 +91,12 @@ pub(super) fn judge(found: &Found, name: &CacheName) -> Judged {
 
 /// Explains one cache (a path whose name ends in `.pyc` or `.pyo`); `place` says where it was
 /// found when a pycache prefix is in effect, as for `check`.
-pub fn explain(found: &Found, name: &CacheName, place: Option<Place>) -> Explanation {
+pub fn explain(
+    found: &Found,
+    name: &CacheName,
+    place: Option<Place>,
+    running: &[Running],
+) -> Explanation {
     let Judged {
         source,
         head,
@@ -101,6 +107,8 @@ pub fn explain(found: &Found, name: &CacheName, place: Option<Place>) -> Explana
         Some(place) => with_prefix(record, &mut facts, name, place),
         None => record,
     };
+    // As `check`: the running interpreters, then the directory lookup.
+    let (record, cause) = with_running(record, cause, &mut facts, name, running);
     let record = with_resolution(record, &mut facts, name);
     let on_import = on_import(&record, cause, &facts, name);
     let fix = fix::suggest(&record, name, cause, &facts);
@@ -141,6 +149,32 @@ fn with_prefix(record: Record, facts: &mut Facts, name: &CacheName, place: Place
         facts.never_read = Some(why);
     }
     record
+}
+
+/// The verdict for the interpreters that run the tree (`--python`), as `check` applies it; a
+/// sourceless legacy file one of them cannot read is one whose import raises.
+fn with_running(
+    mut record: Record,
+    cause: Cause,
+    facts: &mut Facts,
+    name: &CacheName,
+    running: &[Running],
+) -> (Record, Cause) {
+    let before = record.python_action;
+    verdict::running::apply(&mut record, name, running);
+    let after = record.python_action;
+    if after == before {
+        return (record, cause);
+    }
+    let cause = match after {
+        Action::Skip => {
+            facts.never_read = Some(record.reason.clone());
+            cause
+        }
+        Action::Fail if record.source.is_none() => Cause::OrphanRaises,
+        _ => cause,
+    };
+    (record, cause)
 }
 
 /// The verdict after the import's directory lookup, as `check` applies it: the module's

@@ -388,7 +388,7 @@ fn explain_matches_check(root: &Path) -> usize {
         // The whole record: status, action, severity and reason, and every value.
         assert_eq!(&judged.verdict.record, checked, "{ctx}");
         tells_the_story(&judged.facts.steps, judged.verdict.cause, checked, &ctx);
-        let explained = explanation::explain(&found, &name, None);
+        let explained = explanation::explain(&found, &name, None, &[]);
         assert_eq!(&explained.record, checked, "{ctx}");
     }
     records.len()

@@ -19,6 +19,7 @@ pub mod prefix;
 mod record;
 pub(crate) mod resolution;
 pub(crate) mod rule;
+pub(crate) mod running;
 pub mod text;
 
 use std::io;

@@ -60,10 +60,19 @@ pub(super) fn orphan(
     };
     match raises {
         None => {
-            let reason = format!(
+            let mut reason = format!(
                 "no source ({wanted}) but this legacy cache is importable: {} runs its bytecode",
                 accept::who(judge)
             );
+            if judge
+                .interpreter
+                .and_then(|i| i.python)
+                .is_some_and(|p| p.major == 2)
+            {
+                reason.push_str(
+                    " (any Python 3 imports it too, and raises ImportError: bad magic number)",
+                );
+            }
             finish(
                 rec,
                 Status::Orphan,

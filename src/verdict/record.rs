@@ -39,6 +39,7 @@ pub(super) fn skeleton(ev: &Evidence) -> Record {
         reason: String::new(),
         recorded: Values::default(),
         actual: None,
+        by_python: None,
         source_stat: match ev.source {
             SourceState::Present { stat, .. } => Some(*stat),
             _ => None,

@@ -16,7 +16,7 @@ fn mixed() -> Tree {
         )
 }
 
-const FIELDS: [&str; 20] = [
+const FIELDS: [&str; 21] = [
     "path",
     "path_bytes_hex",
     "kind",
@@ -37,6 +37,7 @@ const FIELDS: [&str; 20] = [
     "reason",
     "recorded",
     "actual",
+    "by_python",
 ];
 
 #[test]
