@@ -34,6 +34,7 @@ mod explain;
 mod installed;
 mod marshal;
 mod marshal_bench;
+mod running;
 mod tree;
 
 use common::disagreements::{assert_none, Row};
