@@ -24,6 +24,7 @@ use crate::prefix::Plan;
 use crate::pythons::Running;
 use crate::source::SourceStat;
 use crate::tree;
+use crate::verdict::optimize::Optimize;
 use crate::verdict::prefix::{self as prefix_rule, Place};
 use crate::verdict::{
     self, CacheError, CacheRead, Disk, Evidence, SourceBytes, SourceState, HEAD_LEN,
@@ -82,6 +83,7 @@ pub fn audit<'p>(
                     place,
                     depth,
                     running: &plan.running,
+                    optimize: plan.optimize,
                 };
                 let judged = judge_named(batch, how);
                 records
@@ -130,6 +132,7 @@ pub fn judge_batch(batch: Vec<Found>, depth: Depth) -> Vec<Record> {
         place: None,
         depth,
         running: &[],
+        optimize: Optimize::default(),
     };
     judge_named(name_batch(batch), how)
 }
@@ -141,6 +144,7 @@ struct How<'a> {
     place: Option<Place<'a>>,
     depth: Depth,
     running: &'a [Running],
+    optimize: Optimize,
 }
 
 /// How the audit of `plan` names and places a cache: in the prefix tree, paired with the source
@@ -208,6 +212,7 @@ pub fn judge_held(
         place,
         depth,
         running: &plan.running,
+        optimize: plan.optimize,
     };
     judge_group(&[(found, name)], how, open).pop()
 }
@@ -238,13 +243,14 @@ fn judge_group(
                 cache: cache.as_ref(),
                 source: &source,
                 deep: how.depth == Depth::Body,
+                optimize: how.optimize,
             };
             let record = verdict::judge(&ev, &mut Disk::new(file, &content));
             let mut record = match how.place {
                 Some(place) => prefix_rule::apply(record, name, place),
                 None => record,
             };
-            verdict::running::apply(&mut record, name, how.running);
+            verdict::running::apply(&mut record, name, how.running, how.optimize);
             record
         })
         .collect()

@@ -85,6 +85,11 @@ pub struct AuditArgs {
     #[arg(long = "python", value_name = "VERSION|EXECUTABLE")]
     pub pythons: Vec<String>,
 
+    /// The optimisation level Python runs at, as with -O (1) or -OO (2): the import then reads
+    /// opt-N caches (.pyo before 3.5) and not the plain ones. Overrides PYTHONOPTIMIZE.
+    #[arg(long, value_name = "LEVEL", value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub optimize: Option<u8>,
+
     /// Ignore the environment: PYTHONPYCACHEPREFIX, PYTHONDONTWRITEBYTECODE and
     /// SOURCE_DATE_EPOCH are neither honoured nor reported.
     #[arg(long)]

@@ -16,6 +16,7 @@ use crate::prefix::{Plan, PrefixPlan};
 use crate::pythons::{self, Running};
 use crate::settings::{self, Choice, Settings};
 use crate::source_caches;
+use crate::verdict::optimize::Optimize;
 use crate::{diag, report};
 
 /// What every command audits and how: the shared options resolved once, with the config file
@@ -41,6 +42,9 @@ pub struct Config {
     pub cwd: PathBuf,
     /// The interpreters that run the tree (`--python`, else the config file's `python`).
     pub running: Vec<Running>,
+    /// The optimisation level Python runs at: `--optimize`, else the config file's
+    /// `optimize`, else `PYTHONOPTIMIZE` (unless `--no-env`).
+    pub optimize: Optimize,
 }
 
 /// Everything a check run needs.
@@ -162,6 +166,19 @@ impl Config {
             (given, _) => given.to_vec(),
         };
         let running = pythons::resolve_all(&specs).map_err(anyhow::Error::msg)?;
+        let optimize = match args.optimize.or(settings.optimize) {
+            Some(level) => {
+                for var in environment
+                    .iter_mut()
+                    .filter(|v| v.name == environment::OPTIMIZE)
+                {
+                    var.effect
+                        .push_str(&format!(" (this audit uses level {level} instead)"));
+                }
+                Optimize::flag(level)
+            }
+            None => environment::optimize(lookup),
+        };
         Ok(Config {
             prefix,
             environment,
@@ -173,6 +190,7 @@ impl Config {
             exclude: globs(&patterns, "--exclude", &roots)?,
             roots,
             running,
+            optimize,
             settings,
             cwd,
         })
@@ -183,6 +201,7 @@ impl Config {
     pub fn plan(&self) -> Plan {
         Plan {
             running: self.running.clone(),
+            optimize: self.optimize,
             ..self.walked()
         }
     }

@@ -25,6 +25,8 @@ pub struct Plan {
     pub prefix: Option<PrefixPlan>,
     /// The interpreters that run the tree (`--python`); empty: each cache's own.
     pub running: Vec<crate::pythons::Running>,
+    /// The optimisation level Python runs at (`--optimize`, `PYTHONOPTIMIZE`).
+    pub optimize: crate::verdict::optimize::Optimize,
 }
 
 /// The prefix and the parts of its tree to walk.

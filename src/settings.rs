@@ -35,6 +35,8 @@ pub struct Settings {
     pub all: Option<bool>,
     /// `python = ["3.12", "pypy3.9"]`: the interpreters that run the tree (`--python`).
     pub python: Option<Vec<String>>,
+    /// `optimize = 1`: the level Python runs at (`--optimize`).
+    pub optimize: Option<u8>,
     #[serde(default)]
     pub clean: CleanSettings,
 }

@@ -16,6 +16,7 @@ use crate::model::{display_path, Action, Record};
 use crate::naming::CacheName;
 use crate::pyc::magic::{self, MagicId};
 use crate::pythons::Running;
+use crate::verdict::optimize::Optimize;
 use crate::verdict::prefix::{self as prefix_rule, Place};
 use crate::verdict::resolution;
 use crate::verdict::rule::Rule;
@@ -59,7 +60,7 @@ pub(super) struct Judged {
 }
 
 /// Reads and judges one cache exactly as `check --deep` does, recording the rules.
-pub(super) fn judge(found: &Found, name: &CacheName) -> Judged {
+pub(super) fn judge(found: &Found, name: &CacheName, optimize: Optimize) -> Judged {
     let source = stat_source(&name.sources);
     let content = SourceBytes::new(match &source {
         SourceState::Present { path, .. } => Some(path.as_path()),
@@ -78,6 +79,7 @@ pub(super) fn judge(found: &Found, name: &CacheName) -> Judged {
         cache: head.as_ref(),
         source: &source,
         deep: true,
+        optimize,
     };
     let mut recorder = Recorder::new(name);
     let verdict = verdict::judge_with(&ev, &mut Disk::new(file, &content), &mut recorder);
@@ -96,19 +98,20 @@ pub fn explain(
     name: &CacheName,
     place: Option<Place>,
     running: &[Running],
+    optimize: Optimize,
 ) -> Explanation {
     let Judged {
         source,
         head,
         verdict: Verdict { record, cause },
         mut facts,
-    } = judge(found, name);
+    } = judge(found, name, optimize);
     let record = match place {
         Some(place) => with_prefix(record, &mut facts, name, place),
         None => record,
     };
     // As `check`: the running interpreters, then the directory lookup.
-    let (record, cause) = with_running(record, cause, &mut facts, name, running);
+    let (record, cause) = with_running(record, cause, &mut facts, name, (running, optimize));
     let record = with_resolution(record, &mut facts, name);
     let on_import = on_import(&record, cause, &facts, name);
     let fix = fix::suggest(&record, name, cause, &facts);
@@ -158,10 +161,10 @@ fn with_running(
     cause: Cause,
     facts: &mut Facts,
     name: &CacheName,
-    running: &[Running],
+    (running, optimize): (&[Running], Optimize),
 ) -> (Record, Cause) {
     let before = record.python_action;
-    verdict::running::apply(&mut record, name, running);
+    verdict::running::apply(&mut record, name, running, optimize);
     let after = record.python_action;
     if after == before {
         return (record, cause);

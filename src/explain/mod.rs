@@ -101,7 +101,7 @@ pub fn explain_file(file: &Path, config: &Config) -> FileReport {
                 (Some(p), Where::Tree) => Some(Place::InTree { prefix: p }),
                 (Some(_), Where::PrefixTree) => Some(Place::PrefixTree),
             };
-            explanation::explain(found, name, place, &config.running)
+            explanation::explain(found, name, place, &config.running, config.optimize)
         })
         .collect();
     FileReport {

@@ -26,7 +26,7 @@ pub(super) fn orphan(
         .sources
         .first()
         .map_or_else(String::new, |p| display_path(p));
-    let importable = judge::importable_without_source(ev.name);
+    let importable = judge::importable_without_source(ev.name, judge, ev.optimize);
     let seen = Seen::Lookup {
         never_read: None,
         has_source: false,

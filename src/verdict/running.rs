@@ -13,16 +13,18 @@ use crate::model::{display_path, Action, ByPython, Record, Severity, Status};
 use crate::naming::{CacheName, Layout};
 use crate::pythons::Running;
 
-use super::judge::importable_without_source;
+use super::judge::{importable_without_source, never_read, Fit, Judge};
+use super::optimize::Optimize;
+use crate::pyc::interp::Interpreter;
 
 /// Adjusts a verdict for the running interpreters; nothing changes when none was given.
-pub fn apply(rec: &mut Record, name: &CacheName, running: &[Running]) {
+pub fn apply(rec: &mut Record, name: &CacheName, running: &[Running], optimize: Optimize) {
     if running.is_empty() {
         return;
     }
     match name.layout {
         Layout::Pycache | Layout::Pytest | Layout::Prefix => leftover(rec, name, running),
-        Layout::Legacy => legacy(rec, name, running),
+        Layout::Legacy => legacy(rec, name, running, optimize),
     }
 }
 
@@ -41,12 +43,24 @@ fn leftover(rec: &mut Record, name: &CacheName, running: &[Running]) {
 
 /// What one running interpreter does with a legacy file, and why when it differs from the
 /// file's own judge.
-fn legacy_action(rec: &Record, name: &CacheName, r: &Running) -> (Action, Option<String>) {
+fn legacy_action(
+    rec: &Record,
+    name: &CacheName,
+    r: &Running,
+    optimize: Optimize,
+) -> (Action, Option<String>) {
     let sourceless = rec.source.is_none();
+    let judge = Judge {
+        interpreter: Some(Interpreter {
+            implementation: r.implementation,
+            python: Some(r.python),
+        }),
+        fit: Fit::Consistent,
+    };
     let opens = if sourceless {
-        importable_without_source(name)
+        importable_without_source(name, &judge, optimize)
     } else {
-        r.python.major == 2
+        r.python.major == 2 && never_read(name, &judge, optimize).is_none()
     };
     if !opens {
         return (Action::Skip, None);
@@ -73,11 +87,11 @@ fn legacy_action(rec: &Record, name: &CacheName, r: &Running) -> (Action, Option
     }
 }
 
-fn legacy(rec: &mut Record, name: &CacheName, running: &[Running]) {
+fn legacy(rec: &mut Record, name: &CacheName, running: &[Running], optimize: Optimize) {
     let each: Vec<(&Running, Action, Option<String>)> = running
         .iter()
         .map(|r| {
-            let (action, why) = legacy_action(rec, name, r);
+            let (action, why) = legacy_action(rec, name, r, optimize);
             (r, action, why)
         })
         .collect();
