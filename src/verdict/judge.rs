@@ -188,7 +188,7 @@ pub(super) fn version_tuple(version: &str) -> (u32, u32, u32) {
 /// Why the judge never opens this file at the optimisation level it runs at, if it does not.
 pub fn never_read(name: &CacheName, judge: &Judge, optimize: Optimize) -> Option<String> {
     let python = judge.interpreter.and_then(|i| i.python);
-    let level = optimize.level(python);
+    let level = optimize.level(judge.interpreter);
     if let Some(why) = optimised_name(name, python, level) {
         return Some(why);
     }
@@ -254,7 +254,7 @@ pub fn importable_without_source(name: &CacheName, judge: &Judge, optimize: Opti
         .is_some_and(|stem| !stem.as_encoded_bytes().contains(&b'.'));
     let python = judge.interpreter.and_then(|i| i.python);
     let suffix_read = match optimize::uses_pyo(python) {
-        true => name.is_pyo == (optimize.level(python) > 0),
+        true => name.is_pyo == (optimize.level(judge.interpreter) > 0),
         false => !name.is_pyo,
     };
     name.layout == Layout::Legacy && suffix_read && dotless
@@ -359,7 +359,7 @@ mod tests {
         assert!(importable_without_source(&name, &j, o1));
         let (name, j) = judge("util.pyo", 3495);
         assert!(!importable_without_source(&name, &j, o1));
-        // PYTHONOPTIMIZE=0 is -O for Python 2 only.
+        // PYTHONOPTIMIZE=0 is -O for Python 2 (and 3.6, PyPy), not for CPython 3.7+.
         let env0 = Optimize::from_env("0");
         let (name, j) = judge("util.pyo", 62211);
         assert!(importable_without_source(&name, &j, env0));

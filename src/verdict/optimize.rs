@@ -3,25 +3,28 @@
 //! sourceless legacy `.pyc` at any level), Python 2 and 3.0–3.4 read `.pyo` files; neither
 //! reads the plain ones then.
 //!
-//! `PYTHONOPTIMIZE` is read differently by each major version: Python 3 takes an integer as
-//! the level (`0` is 0) and any other non-empty value as 1; Python 2 takes `atoi` of it and
-//! any non-empty value that gives 0 as 1.
+//! `PYTHONOPTIMIZE` is read in two ways (checked on each interpreter): CPython 3.7+ takes an
+//! integer as the level (`0` is 0) and any other non-empty value as 1; Python 2, CPython 3.6
+//! and PyPy take `atoi` of it, and any non-empty value that gives 0 as 1 (`0` is `-O`).
 
-use crate::pyc::magic::PyVersion;
+use crate::pyc::interp::Interpreter;
+use crate::pyc::magic::{Implementation, PyVersion};
 
-/// The level for each major version; both are the same unless `PYTHONOPTIMIZE` set them.
+/// The level for each way of reading `PYTHONOPTIMIZE`; the same unless the variable set them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Optimize {
-    pub python2: u8,
-    pub python3: u8,
+    /// Python 2, CPython 3.6 and older, PyPy: `atoi`, 0 meaning 1.
+    pub atoi: u8,
+    /// CPython 3.7+: an integer as is.
+    pub integer: u8,
 }
 
 impl Optimize {
     /// `--optimize N`: the same level for every interpreter.
     pub fn flag(level: u8) -> Optimize {
         Optimize {
-            python2: level,
-            python3: level,
+            atoi: level,
+            integer: level,
         }
     }
 
@@ -31,7 +34,7 @@ impl Optimize {
             return Optimize::default();
         }
         let clamp = |n: i64| u8::try_from(n.clamp(0, 255)).unwrap_or(u8::MAX);
-        let python3 = value.trim().parse::<i64>().map_or(1, clamp);
+        let integer = value.trim().parse::<i64>().map_or(1, clamp);
         let digits: String = value
             .trim_start()
             .chars()
@@ -39,18 +42,24 @@ impl Optimize {
             .take_while(|(i, c)| c.is_ascii_digit() || (*i == 0 && (*c == '-' || *c == '+')))
             .map(|(_, c)| c)
             .collect();
-        let python2 = match digits.parse::<i64>().unwrap_or(0) {
+        let atoi = match digits.parse::<i64>().unwrap_or(0) {
             0 => 1,
             n => clamp(n),
         };
-        Optimize { python2, python3 }
+        Optimize { atoi, integer }
     }
 
-    /// The level an interpreter of this version runs at (unknown: Python 3).
-    pub fn level(self, python: Option<PyVersion>) -> u8 {
-        match python {
-            Some(p) if p.major == 2 => self.python2,
-            _ => self.python3,
+    /// The level an interpreter runs at (unknown: a current CPython).
+    pub fn level(self, interpreter: Option<Interpreter>) -> u8 {
+        let Some(i) = interpreter else {
+            return self.integer;
+        };
+        let integer = i.implementation == Implementation::CPython
+            && i.python.is_none_or(|p| p >= PyVersion::new(3, 7));
+        if integer {
+            self.integer
+        } else {
+            self.atoi
         }
     }
 
@@ -77,7 +86,7 @@ mod tests {
     fn pythonoptimize_as_each_version_reads_it() {
         let at = |v: &str| {
             let o = Optimize::from_env(v);
-            (o.python2, o.python3)
+            (o.atoi, o.integer)
         };
         assert_eq!(at(""), (0, 0));
         assert_eq!(at("0"), (1, 0));

@@ -34,6 +34,7 @@ mod explain;
 mod installed;
 mod marshal;
 mod marshal_bench;
+mod optimize;
 mod running;
 mod tree;
 
