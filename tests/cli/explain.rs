@@ -249,7 +249,7 @@ fn the_screen_shows_verdict_rules_and_fix_and_colours_only_when_asked() {
         "    ✗ mtime        recorded 1699999995",
         "    · body         not reached\n",
         "  fix        python3.11 -m py_compile m.py\n",
-        "1 finding in 1 cache (1 warning): 1 stale\n",
+        "1 finding in 1 cache (1 warning): 1 stale; ",
     ] {
         assert!(plain.contains(line), "no {line:?} in\n{plain}");
     }

@@ -171,7 +171,7 @@ fn table_lists_findings_then_a_summary() {
     assert!(lines[2].contains("recorded size 6 B, source 7 B"), "{out}");
     assert_eq!(
         lines.last().unwrap(),
-        &"2 findings in 3 caches (2 warnings): 1 fresh, 1 stale, 1 orphan"
+        &"2 findings in 3 caches (2 warnings): 1 fresh, 1 stale, 1 orphan; 339 B in caches, 226 B reclaimable"
     );
     assert!(!out.contains('\x1b'), "NO_COLOR is set");
     assert!(
