@@ -107,9 +107,18 @@ pub fn audit<'p>(
         checks.source_date_epoch,
     );
     records.extend(found);
+    let git_rows = match plan.git {
+        true => crate::git::apply(&plan.roots, &mut records),
+        false => Vec::new(),
+    };
     records.par_sort_by_cached_key(|r| tree_key(&r.path));
     // A cache reached twice (two spellings of one root) is still one record.
     records.dedup_by(|a, b| a.path == b.path && a.kind == b.kind);
+    for row in git_rows {
+        let key = tree_key(&row.path);
+        let at = records.partition_point(|r| tree_key(&r.path) <= key);
+        records.insert(at, row);
+    }
     let mut errors = walked.errors;
     errors.extend(prefix_errors);
     (records, errors)

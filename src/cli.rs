@@ -90,6 +90,10 @@ pub struct AuditArgs {
     #[arg(long, value_name = "LEVEL", value_parser = clap::value_parser!(u8).range(0..=2))]
     pub optimize: Option<u8>,
 
+    /// Do not ask git which caches it tracks or ignores.
+    #[arg(long)]
+    pub no_git: bool,
+
     /// Ignore the environment: PYTHONPYCACHEPREFIX, PYTHONDONTWRITEBYTECODE and
     /// SOURCE_DATE_EPOCH are neither honoured nor reported.
     #[arg(long)]

@@ -45,6 +45,8 @@ pub struct Config {
     /// The optimisation level Python runs at: `--optimize`, else the config file's
     /// `optimize`, else `PYTHONOPTIMIZE` (unless `--no-env`).
     pub optimize: Optimize,
+    /// Ask git about the caches (`--no-git` or the config file's `no-git` say no).
+    pub git: bool,
 }
 
 /// Everything a check run needs.
@@ -191,6 +193,7 @@ impl Config {
             roots,
             running,
             optimize,
+            git: !(args.no_git || settings.no_git == Some(true)),
             settings,
             cwd,
         })
@@ -202,6 +205,7 @@ impl Config {
         Plan {
             running: self.running.clone(),
             optimize: self.optimize,
+            git: self.git,
             ..self.walked()
         }
     }

@@ -11,6 +11,7 @@ pub mod diag;
 pub mod environment;
 pub mod exit;
 pub mod explain;
+pub(crate) mod git;
 pub(crate) mod lookup;
 pub mod mirror;
 pub mod model;

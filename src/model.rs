@@ -50,10 +50,14 @@ pub enum Status {
     Ghost,
     /// A tree whose sources' mtimes cannot tell versions apart.
     Clamped,
+    /// (kind `tree`) a git repository that tracks caches.
+    Tracked,
+    /// (kind `tree`) a git repository whose untracked caches are not ignored.
+    Unignored,
 }
 
 impl Status {
-    pub const ALL: [Status; 11] = [
+    pub const ALL: [Status; 13] = [
         Status::Fresh,
         Status::Stale,
         Status::Suspect,
@@ -65,6 +69,8 @@ impl Status {
         Status::Debris,
         Status::Ghost,
         Status::Clamped,
+        Status::Tracked,
+        Status::Unignored,
     ];
 
     /// The statuses `clean` removes (by default, all of them): a ghost is a directory of
@@ -96,6 +102,8 @@ impl Status {
             Status::Debris => "debris",
             Status::Ghost => "ghost",
             Status::Clamped => "clamped",
+            Status::Tracked => "tracked",
+            Status::Unignored => "unignored",
         }
     }
 }
@@ -153,7 +161,10 @@ impl Severity {
     pub fn of(status: Status, action: Action) -> Option<Severity> {
         match (status, action) {
             (Status::Fresh, _) => None,
-            (Status::Debris | Status::Clamped | Status::Leftover, _) => Some(Severity::Info),
+            (Status::Debris | Status::Clamped | Status::Leftover | Status::Unignored, _) => {
+                Some(Severity::Info)
+            }
+            (Status::Tracked, _) => Some(Severity::Warning),
             (Status::Unreadable, Action::Fail) => Some(Severity::Error),
             (Status::Unreadable, _) => Some(Severity::Warning),
             // A sound code object followed by stray bytes: it runs, but the file is damaged.
@@ -216,6 +227,8 @@ pub struct Record {
     pub actual: Option<Values>,
     /// With `--python`, what each running interpreter does with the file, when they differ.
     pub by_python: Option<Vec<ByPython>>,
+    /// Whether git tracks the cache; null outside a git work tree or with `--no-git`.
+    pub tracked: Option<bool>,
     /// The source's exact mtime and size, for the tree-wide checks (not in the contract).
     #[serde(skip)]
     pub source_stat: Option<SourceStat>,
@@ -252,6 +265,7 @@ impl Record {
             recorded: Values::default(),
             actual: None,
             by_python: None,
+            tracked: None,
             source_stat: None,
         }
     }
@@ -281,6 +295,7 @@ impl Record {
             recorded: Values::default(),
             actual: None,
             by_python: None,
+            tracked: None,
             source_stat: None,
         }
     }

@@ -27,6 +27,8 @@ pub struct Plan {
     pub running: Vec<crate::pythons::Running>,
     /// The optimisation level Python runs at (`--optimize`, `PYTHONOPTIMIZE`).
     pub optimize: crate::verdict::optimize::Optimize,
+    /// Ask git which caches it tracks (not with `--no-git`).
+    pub git: bool,
 }
 
 /// The prefix and the parts of its tree to walk.

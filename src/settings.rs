@@ -37,6 +37,7 @@ pub struct Settings {
     pub python: Option<Vec<String>>,
     /// `optimize = 1`: the level Python runs at (`--optimize`).
     pub optimize: Option<u8>,
+    pub no_git: Option<bool>,
     #[serde(default)]
     pub clean: CleanSettings,
 }

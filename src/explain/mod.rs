@@ -63,11 +63,18 @@ pub fn run(args: ExplainArgs) -> Result<ExitStatus> {
             .unwrap_or(ColorChoice::Auto),
     );
     config.announce();
-    let reports: Vec<FileReport> = args
+    let mut reports: Vec<FileReport> = args
         .files
         .iter()
         .map(|f| explain_file(f, &config))
         .collect();
+    if config.git {
+        let mut cached: Vec<&mut Record> = reports
+            .iter_mut()
+            .flat_map(|r| r.caches.iter_mut().map(|e| &mut e.record))
+            .collect();
+        crate::git::mark(&mut cached);
+    }
     let records: Vec<Record> = reports
         .iter()
         .flat_map(|r| r.caches.iter().map(|e| e.record.clone()))

@@ -40,6 +40,7 @@ pub(super) fn skeleton(ev: &Evidence) -> Record {
         recorded: Values::default(),
         actual: None,
         by_python: None,
+        tracked: None,
         source_stat: match ev.source {
             SourceState::Present { stat, .. } => Some(*stat),
             _ => None,

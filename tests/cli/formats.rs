@@ -16,7 +16,7 @@ fn mixed() -> Tree {
         )
 }
 
-const FIELDS: [&str; 21] = [
+const FIELDS: [&str; 22] = [
     "path",
     "path_bytes_hex",
     "kind",
@@ -38,6 +38,7 @@ const FIELDS: [&str; 21] = [
     "recorded",
     "actual",
     "by_python",
+    "tracked",
 ];
 
 #[test]
