@@ -1,7 +1,8 @@
 //! Magic numbers: which implementation and Python version wrote a cache.
 //!
 //! Every cache starts with a 16-bit little-endian number followed by `\r\n`. CPython's numbers
-//! come from its own comment list (`data/cpython-magic.csv`, one row per line of that comment);
+//! come from its own comment list (`data/cpython-magic.csv`, one row per line of that comment,
+//! plus 1.3 and 1.4, which predate it and are confirmed by files those releases wrote);
 //! PyPy and GraalPy use numbers of their own, listed here from their sources. A number that no
 //! table knows is never an error: it is reported as unknown with the nearest known version, and
 //! CPython numbers past the table are placed by CPython's own scheme (3.n starts at 2900 + 50n).
@@ -337,6 +338,13 @@ mod tests {
         assert!(u.unicode_flag);
         assert_eq!(u.label, "2.7 -U");
         assert_eq!(known(&[0x02, 0x99, 0x99, 0x00]).label, "1.0");
+        // 1.3 and 1.4 are in no CPython comment; pycdc's compiled test files confirm them.
+        let v13 = known(&[0x89, 0x2e, 0x0d, 0x0a]);
+        assert_eq!(
+            (v13.label.as_str(), v13.python),
+            ("1.3", Some(PyVersion::new(1, 3)))
+        );
+        assert_eq!(known(&[0x04, 0x17, 0x0d, 0x0a]).label, "1.4");
         assert_eq!(
             known(&Magic(3700).word().to_le_bytes()).label,
             "3.16 (inferred)"
