@@ -3,14 +3,11 @@
 //! Reading happens here exactly as `check` reads (the head, then the body through the same
 //! disk inputs); judging is the verdict's alone, once per cache.
 
-use std::ffi::OsString;
-use std::fs;
-use std::path::Path;
-
 use serde::Serialize;
 
 use super::fix::{self, Fix};
 use super::record::{Facts, Outcome, Recorder, Step};
+use super::resolve;
 use crate::audit::{read_head, stat_source};
 use crate::model::{display_path, Action, Record};
 use crate::naming::CacheName;
@@ -18,7 +15,6 @@ use crate::pyc::magic::{self, MagicId};
 use crate::pythons::Running;
 use crate::verdict::optimize::Optimize;
 use crate::verdict::prefix::{self as prefix_rule, Place};
-use crate::verdict::resolution;
 use crate::verdict::rule::Rule;
 use crate::verdict::{
     self, CacheError, CacheRead, Cause, Disk, Evidence, SourceBytes, SourceState, Unread, Verdict,
@@ -112,7 +108,7 @@ pub fn explain(
     };
     // As `check`: the running interpreters, then the directory lookup.
     let (record, cause) = with_running(record, cause, &mut facts, name, (running, optimize));
-    let record = with_resolution(record, &mut facts, name);
+    let record = resolve::with_resolution(record, &mut facts, name);
     let on_import = on_import(&record, cause, &facts, name);
     let fix = fix::suggest(&record, name, cause, &facts);
     let head = head.as_ref().ok();
@@ -178,53 +174,6 @@ fn with_running(
         _ => cause,
     };
     (record, cause)
-}
-
-/// The verdict after the import's directory lookup, as `check` applies it: the module's
-/// directory is listed here (one file, so no walk noted its names).
-fn with_resolution(mut record: Record, facts: &mut Facts, name: &CacheName) -> Record {
-    let Some((dir, module)) = resolution::module_of(name) else {
-        return record;
-    };
-    let list = |d: &Path| -> Vec<OsString> {
-        fs::read_dir(d).map_or_else(
-            |_| Vec::new(),
-            |it| it.filter_map(|e| Some(e.ok()?.file_name())).collect(),
-        )
-    };
-    let package = dir.join(module);
-    let inits: Vec<OsString> = list(&package)
-        .into_iter()
-        .filter(|n| n.as_encoded_bytes().starts_with(b"__init__."))
-        .collect();
-    let extensions: Vec<OsString> = list(if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    })
-    .into_iter()
-    .filter(|n| {
-        let n = n.as_encoded_bytes();
-        n.ends_with(b".so") || n.ends_with(b".pyd")
-    })
-    .collect();
-    let around = resolution::Neighbours {
-        package_inits: package.is_dir().then_some(&inits[..]),
-        extensions: &extensions,
-    };
-    let before = record.python_action;
-    resolution::apply(&mut record, name, around);
-    if record.python_action != before {
-        if let Some(step) = facts.steps.iter_mut().find(|s| s.rule == Rule::Lookup) {
-            step.outcome = Outcome::Fail;
-            step.detail = format!(
-                "{}: the file is never opened (the rules below are how it would fare)",
-                record.reason
-            );
-        }
-        facts.never_read = Some(record.reason.clone());
-    }
-    record
 }
 
 fn header_hex(read: &CacheRead, facts: &Facts) -> String {

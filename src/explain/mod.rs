@@ -12,6 +12,7 @@ mod explanation;
 mod fix;
 mod record;
 mod render;
+mod resolve;
 mod targets;
 #[cfg(test)]
 mod tests;

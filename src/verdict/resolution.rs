@@ -131,19 +131,23 @@ pub fn apply(rec: &mut Record, name: &CacheName, around: Neighbours) {
     if rec.python_action == Action::Skip {
         return;
     }
-    let Some(interpreter) = interpreter_of(rec) else {
+    let Some(found) = found(rec, name, around) else {
         return;
     };
-    let Some((dir, module)) = module_of(name) else {
-        return;
-    };
-    let Some(found) = ahead(interpreter, dir, module, around) else {
+    let Some((interpreter, (dir, module))) = interpreter_of(rec).zip(module_of(name)) else {
         return;
     };
     let wanted = dir.join(module).with_extension("py");
     rec.reason = shadowed_reason(rec, interpreter, &wanted, module, &found);
     rec.python_action = Action::Skip;
     rec.severity = Severity::of(rec.status, Action::Skip);
+}
+
+/// What the record's interpreter finds ahead of the cache's module, whatever the verdict.
+pub fn found(rec: &Record, name: &CacheName, around: Neighbours) -> Option<Ahead> {
+    let interpreter = interpreter_of(rec)?;
+    let (dir, module) = module_of(name)?;
+    ahead(interpreter, dir, module, around)
 }
 
 /// Why a shadowed cache is never read, after what the verdict found without the lookup.

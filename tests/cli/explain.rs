@@ -292,7 +292,7 @@ fn explain_agrees_with_check_on_the_demo() {
         for (field, value) in record.as_object().unwrap() {
             assert_eq!(&cache[field], value, "{field} of {}", record["path"]);
         }
-        assert_eq!(cache["rules"].as_array().unwrap().len(), 12);
+        assert_eq!(cache["rules"].as_array().unwrap().len(), 13);
     }
 }
 
