@@ -36,7 +36,7 @@ pub use explanation::Explanation;
 pub use targets::TargetKind;
 
 /// The version of the explain JSON document.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One FILE argument, explained.
 #[derive(Debug, Serialize)]
