@@ -88,7 +88,7 @@ pub enum MagicId {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KnownMagic {
     pub implementation: Implementation,
-    /// The Python language version; `None` for GraalPy, whose numbers span several.
+    /// The Python language version; `None` where a number spans several (most of GraalPy's).
     pub python: Option<PyVersion>,
     /// A human label: `3.11`, `3.14a7`, `2.7 -U`, `PyPy 3.9`, `3.16 (inferred)`.
     pub label: String,
@@ -236,17 +236,20 @@ fn pypy(num: u16) -> Option<KnownMagic> {
 
 /// GraalPy: 21000 + 10 × its bytecode version; one number spans several Python versions.
 fn graalpy(num: u16) -> Option<KnownMagic> {
-    let release = match num {
-        21150 | 21260 => "GraalPy",
-        21280 => "GraalPy 23.1-24.0",
-        21290 => "GraalPy 24.1-25.0",
-        21320 => "GraalPy 25.1",
-        21330 => "GraalPy 25.2+",
+    // Only 21280 names one Python version: GraalPy 23.1 and 24.0 are Python 3.10 (their
+    // release notes); 21290 spans 24.1-24.2 (3.11) and 25.0 (3.12), the later numbers 3.12
+    // and 3.13 releases.
+    let (release, python) = match num {
+        21150 | 21260 => ("GraalPy", None),
+        21280 => ("GraalPy 23.1-24.0", Some(PyVersion::new(3, 10))),
+        21290 => ("GraalPy 24.1-25.0", None),
+        21320 => ("GraalPy 25.1", None),
+        21330 => ("GraalPy 25.2+", None),
         _ => return None,
     };
     Some(KnownMagic {
         implementation: Implementation::GraalPy,
-        python: None,
+        python,
         label: release.to_string(),
         unicode_flag: false,
     })
@@ -334,6 +337,8 @@ mod tests {
         assert_eq!(known(&[0x50, 0x01, 0x0D, 0x0A]).label, "PyPy 3.9");
         assert_eq!(known(&Magic(62218).word().to_le_bytes()).label, "PyPy 2.7");
         assert_eq!(known(&Magic(21290).word().to_le_bytes()).python, None);
+        let graal = known(&Magic(21280).word().to_le_bytes());
+        assert_eq!(graal.python, Some(PyVersion::new(3, 10)));
         let u = known(&Magic(62212).word().to_le_bytes());
         assert!(u.unicode_flag);
         assert_eq!(u.label, "2.7 -U");
