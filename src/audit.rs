@@ -21,8 +21,10 @@ use crate::model::Record;
 use crate::naming::{self, CacheName};
 use crate::open::open_regular;
 use crate::prefix::Plan;
+use crate::pythons::Running;
 use crate::source::SourceStat;
 use crate::tree;
+use crate::verdict::optimize::Optimize;
 use crate::verdict::prefix::{self as prefix_rule, Place};
 use crate::verdict::{
     self, CacheError, CacheRead, Disk, Evidence, SourceBytes, SourceState, HEAD_LEN,
@@ -80,7 +82,13 @@ pub fn audit<'p>(
         let judge = |batch: Vec<(Found, CacheName)>, place: Option<Place<'p>>| {
             let records = &records;
             scope.spawn(move |_| {
-                let judged = judge_named(batch, place, depth);
+                let how = How {
+                    place,
+                    depth,
+                    running: &plan.running,
+                    optimize: plan.optimize,
+                };
+                let judged = judge_named(batch, how);
                 records
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -94,6 +102,7 @@ pub fn audit<'p>(
         (walked, prefix_errors)
     });
     let mut records = records.into_inner().unwrap_or_else(|e| e.into_inner());
+    crate::lookup::apply(&mut records, &walked.survey);
     let found = tree::findings(
         &plan.roots,
         &walked.survey,
@@ -101,9 +110,18 @@ pub fn audit<'p>(
         checks.source_date_epoch,
     );
     records.extend(found);
+    let git_rows = match plan.git {
+        true => crate::git::apply(&plan.roots, &mut records),
+        false => Vec::new(),
+    };
     records.par_sort_by_cached_key(|r| tree_key(&r.path));
     // A cache reached twice (two spellings of one root) is still one record.
     records.dedup_by(|a, b| a.path == b.path && a.kind == b.kind);
+    for row in git_rows {
+        let key = tree_key(&row.path);
+        let at = records.partition_point(|r| tree_key(&r.path) <= key);
+        records.insert(at, row);
+    }
     let mut errors = walked.errors;
     errors.extend(prefix_errors);
     (records, errors)
@@ -122,7 +140,23 @@ fn tree_key(path: &Path) -> Vec<u8> {
 
 /// Judges one directory's caches, grouped by the source they pair with.
 pub fn judge_batch(batch: Vec<Found>, depth: Depth) -> Vec<Record> {
-    judge_named(name_batch(batch), None, depth)
+    let how = How {
+        place: None,
+        depth,
+        running: &[],
+        optimize: Optimize::default(),
+    };
+    judge_named(name_batch(batch), how)
+}
+
+/// How the audit judges: where the caches were found (with a pycache prefix), how deep, and
+/// for which running interpreters (`--python`).
+#[derive(Clone, Copy)]
+struct How<'a> {
+    place: Option<Place<'a>>,
+    depth: Depth,
+    running: &'a [Running],
+    optimize: Optimize,
 }
 
 /// How the audit of `plan` names and places a cache: in the prefix tree, paired with the source
@@ -156,7 +190,7 @@ fn name_batch(batch: Vec<Found>) -> Vec<(Found, CacheName)> {
 
 /// Judges named caches, grouped by the source they pair with; `place` says where they were
 /// found when a pycache prefix is in effect.
-fn judge_named(batch: Vec<(Found, CacheName)>, place: Option<Place>, depth: Depth) -> Vec<Record> {
+fn judge_named(batch: Vec<(Found, CacheName)>, how: How) -> Vec<Record> {
     // Keyed by the source's bytes: hashing a `Path` walks its components, a cost that showed.
     let mut groups: HashMap<OsString, Vec<(Found, CacheName)>> = HashMap::new();
     for (f, name) in batch {
@@ -169,7 +203,7 @@ fn judge_named(batch: Vec<(Found, CacheName)>, place: Option<Place>, depth: Dept
     }
     groups
         .values()
-        .flat_map(|g| judge_group(g, place, depth, read_head))
+        .flat_map(|g| judge_group(g, how, read_head))
         .collect()
 }
 
@@ -186,13 +220,18 @@ pub fn judge_held(
     let (name, place) = placed_name(&found, plan)?;
     let held = RefCell::new(Some(read_head_from(file, meta)));
     let open = |found: &Found| held.borrow_mut().take().unwrap_or_else(|| read_head(found));
-    judge_group(&[(found, name)], place, depth, open).pop()
+    let how = How {
+        place,
+        depth,
+        running: &plan.running,
+        optimize: plan.optimize,
+    };
+    judge_group(&[(found, name)], how, open).pop()
 }
 
 fn judge_group(
     group: &[(Found, CacheName)],
-    place: Option<Place>,
-    depth: Depth,
+    how: How,
     open: impl Fn(&Found) -> Result<(CacheRead, File), CacheError>,
 ) -> Vec<Record> {
     let source = stat_source(&group[0].1.sources);
@@ -215,13 +254,16 @@ fn judge_group(
                 name,
                 cache: cache.as_ref(),
                 source: &source,
-                deep: depth == Depth::Body,
+                deep: how.depth == Depth::Body,
+                optimize: how.optimize,
             };
             let record = verdict::judge(&ev, &mut Disk::new(file, &content));
-            match place {
+            let mut record = match how.place {
                 Some(place) => prefix_rule::apply(record, name, place),
                 None => record,
-            }
+            };
+            verdict::running::apply(&mut record, name, how.running, how.optimize);
+            record
         })
         .collect()
 }

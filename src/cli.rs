@@ -99,6 +99,21 @@ pub struct AuditArgs {
     #[arg(long, value_name = "DIR")]
     pub pycache_prefix: Option<PathBuf>,
 
+    /// An interpreter that runs this tree (a version such as 3.12 or pypy3.9, or an
+    /// executable); repeatable. Caches whose tag none of them uses are `leftover`, and legacy
+    /// files are judged by each of them.
+    #[arg(long = "python", value_name = "VERSION|EXECUTABLE")]
+    pub pythons: Vec<String>,
+
+    /// The optimisation level Python runs at, as with -O (1) or -OO (2): the import then reads
+    /// opt-N caches (.pyo before 3.5) and not the plain ones. Overrides PYTHONOPTIMIZE.
+    #[arg(long, value_name = "LEVEL", value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub optimize: Option<u8>,
+
+    /// Do not ask git which caches it tracks or ignores.
+    #[arg(long)]
+    pub no_git: bool,
+
     /// Ignore the environment: PYTHONPYCACHEPREFIX, PYTHONDONTWRITEBYTECODE and
     /// SOURCE_DATE_EPOCH are neither honoured nor reported.
     #[arg(long)]

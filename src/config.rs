@@ -13,8 +13,10 @@ use crate::audit::{Checks, Depth};
 use crate::cli::{AuditArgs, CheckArgs, ColorChoice, FailOn, Format};
 use crate::environment::{self, EnvVariable};
 use crate::prefix::{Plan, PrefixPlan};
+use crate::pythons::{self, Running};
 use crate::settings::{self, Choice, Settings};
 use crate::source_caches;
+use crate::verdict::optimize::Optimize;
 use crate::{diag, report};
 
 /// What every command audits and how: the shared options resolved once, with the config file
@@ -38,6 +40,13 @@ pub struct Config {
     pub settings: Settings,
     /// The current directory, absolute (Python mirrors sources by absolute path).
     pub cwd: PathBuf,
+    /// The interpreters that run the tree (`--python`, else the config file's `python`).
+    pub running: Vec<Running>,
+    /// The optimisation level Python runs at: `--optimize`, else the config file's
+    /// `optimize`, else `PYTHONOPTIMIZE` (unless `--no-env`).
+    pub optimize: Optimize,
+    /// Ask git about the caches (`--no-git` or the config file's `no-git` say no).
+    pub git: bool,
 }
 
 /// Everything a check run needs.
@@ -154,6 +163,24 @@ impl Config {
         };
         patterns.extend(settings.extend_exclude.iter().flatten().cloned());
         patterns.extend(args.extend_exclude.iter().cloned());
+        let specs = match (&args.pythons[..], &settings.python) {
+            ([], Some(file)) => file.clone(),
+            (given, _) => given.to_vec(),
+        };
+        let running = pythons::resolve_all(&specs).map_err(anyhow::Error::msg)?;
+        let optimize = match args.optimize.or(settings.optimize) {
+            Some(level) => {
+                for var in environment
+                    .iter_mut()
+                    .filter(|v| v.name == environment::OPTIMIZE)
+                {
+                    var.effect
+                        .push_str(&format!(" (this audit uses level {level} instead)"));
+                }
+                Optimize::flag(level)
+            }
+            None => environment::optimize(lookup),
+        };
         Ok(Config {
             prefix,
             environment,
@@ -165,6 +192,9 @@ impl Config {
             },
             exclude: globs(&patterns, "--exclude", &roots)?,
             roots,
+            running,
+            optimize,
+            git: !(args.no_git || settings.no_git == Some(true)),
             settings,
             cwd,
         })
@@ -173,6 +203,15 @@ impl Config {
     /// What to walk: the roots (a source argument stands for its caches) and, with a prefix,
     /// the part of the prefix tree that mirrors them.
     pub fn plan(&self) -> Plan {
+        Plan {
+            running: self.running.clone(),
+            optimize: self.optimize,
+            git: self.git,
+            ..self.walked()
+        }
+    }
+
+    fn walked(&self) -> Plan {
         let prefix = self.prefix.as_ref().map(|p| p.dir.as_path());
         if self.roots.is_empty() {
             return Plan::new(&[], prefix, &self.cwd);

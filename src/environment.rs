@@ -11,6 +11,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::verdict::optimize::Optimize;
+
 /// One variable that is set, with what it does to caches.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct EnvVariable {
@@ -21,13 +23,26 @@ pub struct EnvVariable {
 }
 
 pub const PYCACHE_PREFIX: &str = "PYTHONPYCACHEPREFIX";
+pub const OPTIMIZE: &str = "PYTHONOPTIMIZE";
+
+/// The optimisation level `PYTHONOPTIMIZE` sets, as each Python version reads it.
+pub fn optimize(lookup: &dyn Fn(&str) -> Option<OsString>) -> Optimize {
+    lookup(OPTIMIZE).map_or_else(Optimize::default, |v| {
+        Optimize::from_env(&v.to_string_lossy())
+    })
+}
 
 /// The variables, in report order, with their effect when set to a non-empty value.
-const VARIABLES: [(&str, &str); 3] = [
+const VARIABLES: [(&str, &str); 4] = [
     (
         "PYTHONDONTWRITEBYTECODE",
         "imports never rewrite a cache, so a stale one is recompiled on every run \
          (py_compile and compileall still write)",
+    ),
+    (
+        OPTIMIZE,
+        "imports run as under -O: they read opt-N caches (.pyo before Python 3.5) and not the \
+         plain ones",
     ),
     (
         PYCACHE_PREFIX,
@@ -95,6 +110,7 @@ mod tests {
             ("PYTHONPYCACHEPREFIX", "rel/pfx"),
             ("PYTHONDONTWRITEBYTECODE", "1"),
             ("PYTHONOPTIMIZE", "1"),
+            ("PYTHONVERBOSE", "1"),
         ]);
         assert_eq!(pycache_prefix(&lookup), Some(PathBuf::from("rel/pfx")));
         let names: Vec<&str> = report(&lookup).iter().map(|v| v.name).collect();
@@ -102,11 +118,12 @@ mod tests {
             names,
             [
                 "PYTHONDONTWRITEBYTECODE",
+                "PYTHONOPTIMIZE",
                 "PYTHONPYCACHEPREFIX",
                 "SOURCE_DATE_EPOCH"
             ]
         );
-        assert_eq!(report(&lookup)[1].value, "rel/pfx");
+        assert_eq!(report(&lookup)[2].value, "rel/pfx");
     }
 
     #[test]

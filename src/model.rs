@@ -14,7 +14,7 @@ use crate::pyc::header::Invalidation;
 use crate::pyc::magic::Implementation;
 use crate::source::SourceStat;
 
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// What a record is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -38,6 +38,8 @@ pub enum Status {
     Stale,
     Suspect,
     Orphan,
+    /// A cache whose tag no interpreter that runs the tree uses (`--python`): never read.
+    Leftover,
     Mismatch,
     Corrupt,
     Unreadable,
@@ -51,14 +53,19 @@ pub enum Status {
     /// (`--verify`) The header matches, but the cache's code is not what its source compiles
     /// to: the interpreter runs code the source no longer holds.
     Diverged,
+    /// (kind `tree`) a git repository that tracks caches.
+    Tracked,
+    /// (kind `tree`) a git repository whose untracked caches are not ignored.
+    Unignored,
 }
 
 impl Status {
-    pub const ALL: [Status; 11] = [
+    pub const ALL: [Status; 14] = [
         Status::Fresh,
         Status::Stale,
         Status::Suspect,
         Status::Orphan,
+        Status::Leftover,
         Status::Mismatch,
         Status::Corrupt,
         Status::Unreadable,
@@ -66,7 +73,26 @@ impl Status {
         Status::Ghost,
         Status::Clamped,
         Status::Diverged,
+        Status::Tracked,
+        Status::Unignored,
     ];
+
+    /// The statuses `clean` removes (by default, all of them): a ghost is a directory of
+    /// caches listed on their own, and fresh caches, clamped trees and unreadable entries are
+    /// never removed.
+    pub fn is_removable(self) -> bool {
+        matches!(
+            self,
+            Status::Orphan
+                | Status::Leftover
+                | Status::Stale
+                | Status::Mismatch
+                | Status::Corrupt
+                | Status::Suspect
+                | Status::Diverged
+                | Status::Debris
+        )
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -74,6 +100,7 @@ impl Status {
             Status::Stale => "stale",
             Status::Suspect => "suspect",
             Status::Orphan => "orphan",
+            Status::Leftover => "leftover",
             Status::Mismatch => "mismatch",
             Status::Corrupt => "corrupt",
             Status::Unreadable => "unreadable",
@@ -81,6 +108,8 @@ impl Status {
             Status::Ghost => "ghost",
             Status::Clamped => "clamped",
             Status::Diverged => "diverged",
+            Status::Tracked => "tracked",
+            Status::Unignored => "unignored",
         }
     }
 }
@@ -138,7 +167,10 @@ impl Severity {
     pub fn of(status: Status, action: Action) -> Option<Severity> {
         match (status, action) {
             (Status::Fresh, _) => None,
-            (Status::Debris | Status::Clamped, _) => Some(Severity::Info),
+            (Status::Debris | Status::Clamped | Status::Leftover | Status::Unignored, _) => {
+                Some(Severity::Info)
+            }
+            (Status::Tracked, _) => Some(Severity::Warning),
             (Status::Unreadable, Action::Fail) => Some(Severity::Error),
             (Status::Unreadable, _) => Some(Severity::Warning),
             // A sound code object followed by stray bytes: it runs, but the file is damaged.
@@ -149,6 +181,14 @@ impl Severity {
             (_, Action::Recompile | Action::Namespace) => Some(Severity::Warning),
         }
     }
+}
+
+/// What one running interpreter does with a cache.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ByPython {
+    /// `CPython 3.12`.
+    pub python: String,
+    pub python_action: Action,
 }
 
 /// The compared values on one side: what the header records, or what the source has.
@@ -182,12 +222,19 @@ pub struct Record {
     pub opt_level: Option<u8>,
     pub invalidation: Option<Invalidation>,
     pub flags: Option<u32>,
+    /// The cache file's size on disk; null for records that are not caches, or when it
+    /// could not be read.
+    pub bytes: Option<u64>,
     pub status: Status,
     pub python_action: Action,
     pub severity: Option<Severity>,
     pub reason: String,
     pub recorded: Values,
     pub actual: Option<Values>,
+    /// With `--python`, what each running interpreter does with the file, when they differ.
+    pub by_python: Option<Vec<ByPython>>,
+    /// Whether git tracks the cache; null outside a git work tree or with `--no-git`.
+    pub tracked: Option<bool>,
     /// The source's exact mtime and size, for the tree-wide checks (not in the contract).
     #[serde(skip)]
     pub source_stat: Option<SourceStat>,
@@ -216,12 +263,15 @@ impl Record {
             opt_level: None,
             invalidation: None,
             flags: None,
+            bytes: None,
             status,
             python_action: action,
             severity: Severity::of(status, action),
             reason,
             recorded: Values::default(),
             actual: None,
+            by_python: None,
+            tracked: None,
             source_stat: None,
         }
     }
@@ -243,12 +293,15 @@ impl Record {
             opt_level: Some(0),
             invalidation: Some(Invalidation::Timestamp),
             flags: Some(0),
+            bytes: None,
             status: Status::Fresh,
             python_action: Action::Load,
             severity: None,
             reason: String::new(),
             recorded: Values::default(),
             actual: None,
+            by_python: None,
+            tracked: None,
             source_stat: None,
         }
     }
@@ -265,6 +318,11 @@ pub struct Summary {
     pub by_severity: BTreeMap<&'static str, usize>,
     /// Entries that could not be read (rows with status `unreadable`, unreadable directories).
     pub errors: usize,
+    /// The bytes the caches take, in all and by status.
+    pub bytes: u64,
+    pub bytes_by_status: BTreeMap<&'static str, u64>,
+    /// The bytes `clean`'s default selection would remove.
+    pub reclaimable_bytes: u64,
     /// The pycache prefix the audit assumed Python runs with (absolute), if any.
     pub pycache_prefix: Option<String>,
     /// The environment variables that change what Python does with caches, as set for this run.
@@ -282,12 +340,22 @@ impl Summary {
         };
         for status in Status::ALL {
             summary.by_status.insert(status.as_str(), 0);
+            summary.bytes_by_status.insert(status.as_str(), 0);
         }
         for severity in [Severity::Error, Severity::Warning, Severity::Info] {
             summary.by_severity.insert(severity.as_str(), 0);
         }
         for record in records {
             *summary.by_status.entry(record.status.as_str()).or_default() += 1;
+            let bytes = record.bytes.unwrap_or(0);
+            summary.bytes += bytes;
+            *summary
+                .bytes_by_status
+                .entry(record.status.as_str())
+                .or_default() += bytes;
+            if record.status.is_removable() {
+                summary.reclaimable_bytes += bytes;
+            }
             if let Some(severity) = record.severity {
                 summary.findings += 1;
                 *summary.by_severity.entry(severity.as_str()).or_default() += 1;

@@ -23,6 +23,12 @@ pub struct Plan {
     /// Paths walked for in-tree caches.
     pub roots: Vec<PathBuf>,
     pub prefix: Option<PrefixPlan>,
+    /// The interpreters that run the tree (`--python`); empty: each cache's own.
+    pub running: Vec<crate::pythons::Running>,
+    /// The optimisation level Python runs at (`--optimize`, `PYTHONOPTIMIZE`).
+    pub optimize: crate::verdict::optimize::Optimize,
+    /// Ask git which caches it tracks (not with `--no-git`).
+    pub git: bool,
 }
 
 /// The prefix and the parts of its tree to walk.
@@ -54,14 +60,11 @@ impl Plan {
         let Some(prefix) = prefix else {
             return Plan {
                 roots: without_overlaps(roots),
-                prefix: None,
+                ..Plan::default()
             };
         };
         let canonical = fs::canonicalize(prefix).ok();
-        let mut plan = Plan {
-            roots: Vec::new(),
-            prefix: None,
-        };
+        let mut plan = Plan::default();
         let mut trees = Vec::new();
         if roots.is_empty() {
             trees.push(MirrorTree {

@@ -34,6 +34,11 @@ pub struct Settings {
     pub format: Option<Format>,
     pub color: Option<ColorChoice>,
     pub all: Option<bool>,
+    /// `python = ["3.12", "pypy3.9"]`: the interpreters that run the tree (`--python`).
+    pub python: Option<Vec<String>>,
+    /// `optimize = 1`: the level Python runs at (`--optimize`).
+    pub optimize: Option<u8>,
+    pub no_git: Option<bool>,
     #[serde(default)]
     pub clean: CleanSettings,
 }

@@ -1,11 +1,13 @@
 //! What the walk notices besides caches, for the checks that look at a whole directory or
 //! tree: which directories hold sources (their own, or anywhere below), which hold an
-//! `__init__` source, how many entries each has, and leftover temporary files.
+//! `__init__` source, how many entries each has, and leftover temporary files; and for the
+//! import's directory lookup (`verdict::resolution`), each directory's `__init__` files and
+//! extension modules, which can shadow a module's source and caches.
 //!
 //! The walk visits entries depth-first; a directory is complete once an entry at its depth
 //! or above arrives, so this costs no extra system call: only a look at each name.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 /// What the walk saw in one directory.
@@ -20,6 +22,11 @@ pub struct DirFacts {
     pub sources_below: bool,
     /// An `__init__` source or extension module directly inside: a regular package.
     pub init_source: bool,
+    /// The `__init__` files directly inside (source, legacy cache or extension module): what
+    /// makes this directory a regular package, for the interpreters that accept that suffix.
+    pub inits: Vec<OsString>,
+    /// The extension modules (`.so`, `.pyd`) directly inside, by file name.
+    pub extensions: Vec<OsString>,
 }
 
 /// Every directory walked, in walk order, and the temporary files found.
@@ -48,6 +55,8 @@ impl Surveyor {
                 sources: false,
                 sources_below: false,
                 init_source: false,
+                inits: Vec::new(),
+                extensions: Vec::new(),
             };
             self.open.push((depth, facts));
         } else if is_debris_name(name) {
@@ -71,6 +80,9 @@ impl Surveyor {
                 parent.sources_below = true;
                 parent.init_source |= is_init(name);
             }
+            if !is_dir {
+                note_module(parent, name);
+            }
         }
     }
 
@@ -93,6 +105,20 @@ impl Surveyor {
     pub fn finish(mut self) -> Survey {
         self.end_root();
         self.survey
+    }
+}
+
+/// Keeps the names the import's directory lookup needs: `__init__` files and extension modules.
+fn note_module(dir: &mut DirFacts, name: &OsStr) {
+    let bytes = name.as_encoded_bytes();
+    let init = is_init(name)
+        && [&b".py"[..], b".pyc", b".pyo", b".so", b".pyd"]
+            .iter()
+            .any(|ext| bytes.ends_with(ext));
+    if init {
+        dir.inits.push(name.to_owned());
+    } else if bytes.ends_with(b".so") || bytes.ends_with(b".pyd") {
+        dir.extensions.push(name.to_owned());
     }
 }
 

@@ -121,6 +121,7 @@ fn ghosts(dirs: &[DirFacts], caches: &[Record]) -> Vec<Record> {
         })
         .map(|d| dir_key(&d.path))
         .collect();
+    let by_path: HashMap<&[u8], &DirFacts> = dirs.iter().map(|d| (dir_key(&d.path), d)).collect();
     let mut sorted: Vec<&DirFacts> = dirs.iter().collect();
     // Byte order puts every directory after its ancestors, and is far cheaper than Path's.
     sorted.sort_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
@@ -139,7 +140,8 @@ fn ghosts(dirs: &[DirFacts], caches: &[Record]) -> Vec<Record> {
         let Some(found) = index.get(dir_key(&dir.path)) else {
             continue;
         };
-        if let Some(rec) = ghost(dir, &module_name(&dir.path, &packages), found) {
+        let beside = module_beside(&dir.path, &by_path);
+        if let Some(rec) = ghost(dir, &module_name(&dir.path, &packages), found, beside) {
             reported.insert(dir_key(&dir.path));
             out.push(rec);
         }
@@ -171,7 +173,28 @@ fn own_name(path: &Path) -> String {
         )
 }
 
-fn ghost(dir: &DirFacts, name: &str, found: &DirCaches) -> Option<Record> {
+/// Whether a module of the directory's name sits beside it (`NAME.py`, a legacy `NAME.pyc`,
+/// an extension module): Python 3's import finds that module, not a namespace package.
+fn module_beside(dir: &Path, by_path: &HashMap<&[u8], &DirFacts>) -> bool {
+    let (Some(parent), Some(own)) = (dir.parent(), dir.file_name()) else {
+        return false;
+    };
+    let file = |ext: &str| {
+        let mut path = dir.as_os_str().to_owned();
+        path.push(ext);
+        fs::metadata(path).is_ok_and(|m| m.is_file())
+    };
+    let own = own.as_encoded_bytes();
+    let extension = by_path.get(dir_key(parent)).is_some_and(|p| {
+        p.extensions.iter().any(|e| {
+            let e = e.as_encoded_bytes();
+            e.starts_with(own) && e.get(own.len()) == Some(&b'.')
+        })
+    });
+    extension || file(".py") || file(".pyc")
+}
+
+fn ghost(dir: &DirFacts, name: &str, found: &DirCaches, beside: bool) -> Option<Record> {
     let inits: Vec<&&Record> = found
         .pycache
         .iter()
@@ -184,6 +207,8 @@ fn ghost(dir: &DirFacts, name: &str, found: &DirCaches) -> Option<Record> {
         .and_then(|init| legacy_package(name, init));
     let (action, reason) = match legacy {
         Some(found) => found,
+        // A namespace portion loses to a module of the same name beside it.
+        _ if beside => return None,
         _ if !dir.sources_below && !found.pycache.is_empty() => (
             Action::Namespace,
             format!(

@@ -82,6 +82,8 @@ pub enum CleanStatus {
     Diverged,
     /// Temporary files of interrupted cache writes, and empty `__pycache__` directories.
     Debris,
+    /// Caches whose tag no interpreter given with `--python` uses (removed by default then).
+    Leftover,
 }
 
 impl CleanStatus {
@@ -94,6 +96,7 @@ impl CleanStatus {
             CleanStatus::Suspect => Status::Suspect,
             CleanStatus::Diverged => Status::Diverged,
             CleanStatus::Debris => Status::Debris,
+            CleanStatus::Leftover => Status::Leftover,
         }
     }
 }

@@ -53,6 +53,16 @@ pub(crate) const DEFAULT_STATUSES: [CleanStatus; 7] = [
     CleanStatus::Debris,
 ];
 
+/// The default selection; with `--python`, leftovers too (nothing that runs the tree reads
+/// them).
+fn default_statuses(audit: &Config) -> Vec<CleanStatus> {
+    let mut statuses = DEFAULT_STATUSES.to_vec();
+    if !audit.running.is_empty() {
+        statuses.push(CleanStatus::Leftover);
+    }
+    statuses
+}
+
 impl CleanConfig {
     /// Resolves the arguments: the shared ones with the config file and the environment, then
     /// clean's own (command line, then `[tool.pyc-audit.clean]`, then the default; `--keep`
@@ -72,7 +82,7 @@ impl CleanConfig {
         let statuses = args
             .status
             .or_else(|| s.clean.status.clone())
-            .unwrap_or_else(|| DEFAULT_STATUSES.to_vec());
+            .unwrap_or_else(|| default_statuses(&audit));
         let mut keep = s.clean.keep.clone().unwrap_or_default();
         keep.extend(args.keep);
         let (keep_set, keep_patterns) = globs_of(&keep, "--keep", &audit.roots)?;

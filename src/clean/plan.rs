@@ -80,27 +80,12 @@ fn decide(record: &Record, statuses: &HashSet<Status>) -> Option<Decision> {
         (_, Status::Unreadable) => Some(Decision::Fail(record.reason.clone())),
         (Kind::Directory, Status::Ghost) => Some(Decision::RemoveIfEmptied),
         (Kind::Cache | Kind::File | Kind::Directory, status)
-            if is_removable_status(status) && statuses.contains(&status) =>
+            if status.is_removable() && statuses.contains(&status) =>
         {
             Some(Decision::Remove)
         }
         _ => None,
     }
-}
-
-/// The statuses `clean` ever removes: a ghost is a directory of caches listed on their own,
-/// and fresh caches, clamped trees and unreadable entries are never removed.
-fn is_removable_status(status: Status) -> bool {
-    matches!(
-        status,
-        Status::Orphan
-            | Status::Stale
-            | Status::Mismatch
-            | Status::Corrupt
-            | Status::Suspect
-            | Status::Diverged
-            | Status::Debris
-    )
 }
 
 /// The `--keep` glob that protects `path`: one matching the name of `path` or of a directory

@@ -7,10 +7,13 @@ use serde::Serialize;
 
 use super::fix::{self, Fix};
 use super::record::{Facts, Outcome, Recorder, Step};
+use super::resolve;
 use crate::audit::{read_head, stat_source};
 use crate::model::{display_path, Action, Record};
 use crate::naming::CacheName;
 use crate::pyc::magic::{self, MagicId};
+use crate::pythons::Running;
+use crate::verdict::optimize::Optimize;
 use crate::verdict::prefix::{self as prefix_rule, Place};
 use crate::verdict::rule::Rule;
 use crate::verdict::{
@@ -53,7 +56,7 @@ pub(super) struct Judged {
 }
 
 /// Reads and judges one cache exactly as `check --deep` does, recording the rules.
-pub(super) fn judge(found: &Found, name: &CacheName) -> Judged {
+pub(super) fn judge(found: &Found, name: &CacheName, optimize: Optimize) -> Judged {
     let source = stat_source(&name.sources);
     let content = SourceBytes::new(match &source {
         SourceState::Present { path, .. } => Some(path.as_path()),
@@ -72,6 +75,7 @@ pub(super) fn judge(found: &Found, name: &CacheName) -> Judged {
         cache: head.as_ref(),
         source: &source,
         deep: true,
+        optimize,
     };
     let mut recorder = Recorder::new(name);
     let verdict = verdict::judge_with(&ev, &mut Disk::new(file, &content), &mut recorder);
@@ -85,17 +89,26 @@ pub(super) fn judge(found: &Found, name: &CacheName) -> Judged {
 
 /// Explains one cache (a path whose name ends in `.pyc` or `.pyo`); `place` says where it was
 /// found when a pycache prefix is in effect, as for `check`.
-pub fn explain(found: &Found, name: &CacheName, place: Option<Place>) -> Explanation {
+pub fn explain(
+    found: &Found,
+    name: &CacheName,
+    place: Option<Place>,
+    running: &[Running],
+    optimize: Optimize,
+) -> Explanation {
     let Judged {
         source,
         head,
         verdict: Verdict { record, cause },
         mut facts,
-    } = judge(found, name);
+    } = judge(found, name, optimize);
     let record = match place {
         Some(place) => with_prefix(record, &mut facts, name, place),
         None => record,
     };
+    // As `check`: the running interpreters, then the directory lookup.
+    let (record, cause) = with_running(record, cause, &mut facts, name, (running, optimize));
+    let record = resolve::with_resolution(record, &mut facts, name);
     let on_import = on_import(&record, cause, &facts, name);
     let fix = fix::suggest(&record, name, cause, &facts);
     let head = head.as_ref().ok();
@@ -135,6 +148,32 @@ fn with_prefix(record: Record, facts: &mut Facts, name: &CacheName, place: Place
         facts.never_read = Some(why);
     }
     record
+}
+
+/// The verdict for the interpreters that run the tree (`--python`), as `check` applies it; a
+/// sourceless legacy file one of them cannot read is one whose import raises.
+fn with_running(
+    mut record: Record,
+    cause: Cause,
+    facts: &mut Facts,
+    name: &CacheName,
+    (running, optimize): (&[Running], Optimize),
+) -> (Record, Cause) {
+    let before = record.python_action;
+    verdict::running::apply(&mut record, name, running, optimize);
+    let after = record.python_action;
+    if after == before {
+        return (record, cause);
+    }
+    let cause = match after {
+        Action::Skip => {
+            facts.never_read = Some(record.reason.clone());
+            cause
+        }
+        Action::Fail if record.source.is_none() => Cause::OrphanRaises,
+        _ => cause,
+    };
+    (record, cause)
 }
 
 fn header_hex(read: &CacheRead, facts: &Facts) -> String {

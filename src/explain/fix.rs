@@ -15,7 +15,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::record::{Facts, TimestampCheck};
-use crate::model::{display_path, Action, Record};
+use crate::model::{display_path, Action, Record, Status};
 use crate::naming::{CacheName, Layout, OptLevel};
 use crate::pyc::header::{Era, Invalidation};
 use crate::pyc::interp::Interpreter;
@@ -42,6 +42,9 @@ fn fix(command: Option<String>, note: impl Into<String>) -> Option<Fix> {
 pub fn suggest(rec: &Record, name: &CacheName, cause: Cause, facts: &Facts) -> Option<Fix> {
     rec.severity?;
     let rm = Some(format!("rm {}", quote(&rec.path)));
+    if rec.status == Status::Leftover {
+        return fix(rm, "no interpreter that runs this tree reads it");
+    }
     match cause {
         Cause::Fresh => None,
         Cause::Unreadable(unread, kind) => unreadable(rec, unread, kind, rm),

@@ -12,6 +12,7 @@ mod explanation;
 mod fix;
 mod record;
 mod render;
+mod resolve;
 mod targets;
 #[cfg(test)]
 mod tests;
@@ -36,7 +37,7 @@ pub use explanation::Explanation;
 pub use targets::TargetKind;
 
 /// The version of the explain JSON document.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One FILE argument, explained.
 #[derive(Debug, Serialize)]
@@ -69,6 +70,13 @@ pub fn run(args: ExplainArgs) -> Result<ExitStatus> {
         .iter()
         .map(|f| explain_file(f, &config))
         .collect();
+    if config.git {
+        let mut cached: Vec<&mut Record> = reports
+            .iter_mut()
+            .flat_map(|r| r.caches.iter_mut().map(|e| &mut e.record))
+            .collect();
+        crate::git::mark(&mut cached);
+    }
     let verified = config.checks.verify.then(|| verify::verify(&mut reports));
     let records: Vec<Record> = reports
         .iter()
@@ -108,7 +116,7 @@ pub fn explain_file(file: &Path, config: &Config) -> FileReport {
                 (Some(p), Where::Tree) => Some(Place::InTree { prefix: p }),
                 (Some(_), Where::PrefixTree) => Some(Place::PrefixTree),
             };
-            explanation::explain(found, name, place)
+            explanation::explain(found, name, place, &config.running, config.optimize)
         })
         .collect();
     FileReport {

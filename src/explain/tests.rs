@@ -195,6 +195,7 @@ fn agree(path: &str, whole: &[u8], source: Option<SourceStat>, ctx: &str) -> Vec
             cache,
             source: &source,
             deep: true,
+            optimize: Default::default(),
         };
         let rest = &whole[head.len()..];
         let checked = verdict::judge(&ev, &mut Memory::new(rest, Some(SRC)));
@@ -317,6 +318,7 @@ fn explain_body(body: &[u8]) -> (Verdict, Facts) {
         cache: Ok(&read),
         source: &source,
         deep: true,
+        optimize: Default::default(),
     };
     let mut recorder = Recorder::new(&name);
     let mut inputs = Memory::new(&whole[HEAD_LEN..], Some(SRC));
@@ -384,12 +386,12 @@ fn explain_matches_check(root: &Path) -> usize {
             kind: EntryKind::File,
         };
         let name = naming::parse(&found.path).unwrap();
-        let judged = explanation::judge(&found, &name);
+        let judged = explanation::judge(&found, &name, Default::default());
         let ctx = format!("{}: {}", checked.path.display(), checked.reason);
         // The whole record: status, action, severity and reason, and every value.
         assert_eq!(&judged.verdict.record, checked, "{ctx}");
         tells_the_story(&judged.facts.steps, judged.verdict.cause, checked, &ctx);
-        let explained = explanation::explain(&found, &name, None);
+        let explained = explanation::explain(&found, &name, None, &[], Default::default());
         assert_eq!(&explained.record, checked, "{ctx}");
     }
     records.len()

@@ -1,7 +1,8 @@
 //! Magic numbers: which implementation and Python version wrote a cache.
 //!
 //! Every cache starts with a 16-bit little-endian number followed by `\r\n`. CPython's numbers
-//! come from its own comment list (`data/cpython-magic.csv`, one row per line of that comment);
+//! come from its own comment list (`data/cpython-magic.csv`, one row per line of that comment,
+//! plus 1.3 and 1.4, which predate it and are confirmed by files those releases wrote);
 //! PyPy and GraalPy use numbers of their own, listed here from their sources. A number that no
 //! table knows is never an error: it is reported as unknown with the nearest known version, and
 //! CPython numbers past the table are placed by CPython's own scheme (3.n starts at 2900 + 50n).
@@ -87,7 +88,7 @@ pub enum MagicId {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KnownMagic {
     pub implementation: Implementation,
-    /// The Python language version; `None` for GraalPy, whose numbers span several.
+    /// The Python language version; `None` where a number spans several (most of GraalPy's).
     pub python: Option<PyVersion>,
     /// A human label: `3.11`, `3.14a7`, `2.7 -U`, `PyPy 3.9`, `3.16 (inferred)`.
     pub label: String,
@@ -235,17 +236,20 @@ fn pypy(num: u16) -> Option<KnownMagic> {
 
 /// GraalPy: 21000 + 10 × its bytecode version; one number spans several Python versions.
 fn graalpy(num: u16) -> Option<KnownMagic> {
-    let release = match num {
-        21150 | 21260 => "GraalPy",
-        21280 => "GraalPy 23.1-24.0",
-        21290 => "GraalPy 24.1-25.0",
-        21320 => "GraalPy 25.1",
-        21330 => "GraalPy 25.2+",
+    // Only 21280 names one Python version: GraalPy 23.1 and 24.0 are Python 3.10 (their
+    // release notes); 21290 spans 24.1-24.2 (3.11) and 25.0 (3.12), the later numbers 3.12
+    // and 3.13 releases.
+    let (release, python) = match num {
+        21150 | 21260 => ("GraalPy", None),
+        21280 => ("GraalPy 23.1-24.0", Some(PyVersion::new(3, 10))),
+        21290 => ("GraalPy 24.1-25.0", None),
+        21320 => ("GraalPy 25.1", None),
+        21330 => ("GraalPy 25.2+", None),
         _ => return None,
     };
     Some(KnownMagic {
         implementation: Implementation::GraalPy,
-        python: None,
+        python,
         label: release.to_string(),
         unicode_flag: false,
     })
@@ -333,10 +337,19 @@ mod tests {
         assert_eq!(known(&[0x50, 0x01, 0x0D, 0x0A]).label, "PyPy 3.9");
         assert_eq!(known(&Magic(62218).word().to_le_bytes()).label, "PyPy 2.7");
         assert_eq!(known(&Magic(21290).word().to_le_bytes()).python, None);
+        let graal = known(&Magic(21280).word().to_le_bytes());
+        assert_eq!(graal.python, Some(PyVersion::new(3, 10)));
         let u = known(&Magic(62212).word().to_le_bytes());
         assert!(u.unicode_flag);
         assert_eq!(u.label, "2.7 -U");
         assert_eq!(known(&[0x02, 0x99, 0x99, 0x00]).label, "1.0");
+        // 1.3 and 1.4 are in no CPython comment; pycdc's compiled test files confirm them.
+        let v13 = known(&[0x89, 0x2e, 0x0d, 0x0a]);
+        assert_eq!(
+            (v13.label.as_str(), v13.python),
+            ("1.3", Some(PyVersion::new(1, 3)))
+        );
+        assert_eq!(known(&[0x04, 0x17, 0x0d, 0x0a]).label, "1.4");
         assert_eq!(
             known(&Magic(3700).word().to_le_bytes()).label,
             "3.16 (inferred)"

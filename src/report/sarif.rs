@@ -104,17 +104,20 @@ struct ArtifactLocation {
 }
 
 /// The statuses that can be findings, in rule-index order.
-const RULES: [Status; 10] = [
+const RULES: [Status; 13] = [
     Status::Stale,
     Status::Suspect,
     Status::Diverged,
     Status::Orphan,
+    Status::Leftover,
     Status::Mismatch,
     Status::Corrupt,
     Status::Unreadable,
     Status::Debris,
     Status::Ghost,
     Status::Clamped,
+    Status::Tracked,
+    Status::Unignored,
 ];
 
 /// Writes the log for the findings of `report`; `cwd` is the directory paths are relative to.
@@ -289,17 +292,28 @@ fn rule_text(status: Status) -> (&'static str, String) {
             "Its header matches its source, but `--verify` found that the source compiles to \
              other code: Python runs the cache's old code.",
         ),
+        Status::Leftover => (
+            "No interpreter that runs this tree reads this cache",
+            "Its tag names an interpreter none of `--python` is: it is never read, only disk \
+             wasted.",
+        ),
+        Status::Tracked => (
+            "The repository tracks bytecode caches",
+            "A checkout stamps them with the checkout time, so they look fresh whatever the \
+             sources say: `git rm --cached` them and ignore `__pycache__/` and `*.py[cod]`.",
+        ),
+        Status::Unignored => (
+            "Untracked caches are not ignored",
+            "They may be committed by accident: add `__pycache__/` and `*.py[cod]` to \
+             `.gitignore`.",
+        ),
         Status::Clamped => (
             "The sources' mtimes are clamped",
             "Timestamp caches cannot tell one version of a source from the next; use \
              `python -m compileall --invalidation-mode checked-hash`.",
         ),
     };
-    let removable = !matches!(
-        status,
-        Status::Fresh | Status::Unreadable | Status::Ghost | Status::Clamped
-    );
-    let clean = if removable {
+    let clean = if status.is_removable() {
         "`pyc-audit clean` removes it; "
     } else {
         ""

@@ -10,6 +10,7 @@ use tabled::grid::util::string::get_text_width;
 use tabled::settings::Style;
 
 use super::{escape, escaped_path, Report};
+use crate::clean::report::human_bytes;
 use crate::model::{Record, Severity, Status, Summary};
 
 const RESET: &str = "\x1b[0m";
@@ -235,6 +236,13 @@ pub(super) fn summary_line(summary: &Summary, color: bool) -> String {
         .collect();
     if !statuses.is_empty() {
         line.push_str(&format!(": {}", statuses.join(", ")));
+    }
+    if summary.bytes > 0 {
+        line.push_str(&format!(
+            "; {} in caches, {} reclaimable",
+            human_bytes(summary.bytes),
+            human_bytes(summary.reclaimable_bytes)
+        ));
     }
     let walk_errors = summary.errors - summary.by_status.get("unreadable").copied().unwrap_or(0);
     if walk_errors > 0 {

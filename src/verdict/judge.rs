@@ -6,6 +6,7 @@
 //! settings (an `opt-N` or `.pyo` name, a legacy file beside its source under 3.2+, an unknown
 //! tag) is still judged against its source, but its action is `skip`.
 
+use super::optimize::{self, Optimize};
 use crate::naming::{CacheName, Layout, OptLevel, PytestVersion, TagClaim};
 use crate::pyc::header::Era;
 use crate::pyc::interp::{tag_accepts, Interpreter};
@@ -184,15 +185,12 @@ pub(super) fn version_tuple(version: &str) -> (u32, u32, u32) {
     )
 }
 
-/// Why the judge never opens this file under default settings, if it does not.
-pub fn never_read(name: &CacheName, judge: &Judge) -> Option<String> {
-    if name.is_pyo {
-        return Some("default settings never read a .pyo".into());
-    }
-    match &name.opt {
-        OptLevel::Level(0) => {}
-        OptLevel::Level(n) => return Some(format!("read only under -{}", "O".repeat(*n as usize))),
-        OptLevel::Other(s) => return Some(format!("no interpreter writes opt-{s} by default")),
+/// Why the judge never opens this file at the optimisation level it runs at, if it does not.
+pub fn never_read(name: &CacheName, judge: &Judge, optimize: Optimize) -> Option<String> {
+    let python = judge.interpreter.and_then(|i| i.python);
+    let level = optimize.level(judge.interpreter);
+    if let Some(why) = optimised_name(name, python, level) {
+        return Some(why);
     }
     match name.layout {
         Layout::Pycache | Layout::Pytest | Layout::Prefix if name.claim().is_none() => {
@@ -210,8 +208,43 @@ pub fn never_read(name: &CacheName, judge: &Judge) -> Option<String> {
     }
 }
 
-/// Returns true if and only if this orphan is a file the judge imports without a source.
-pub fn importable_without_source(name: &CacheName) -> bool {
+/// Why a name is not the one read at `level`: `opt-N` and `.pyo` names are read only under
+/// `-O`, and under `-O` the plain ones are not (pytest keeps its own names).
+fn optimised_name(name: &CacheName, python: Option<PyVersion>, level: u8) -> Option<String> {
+    if name.layout == Layout::Pytest {
+        return None;
+    }
+    let pyo_era = optimize::uses_pyo(python);
+    if name.is_pyo {
+        return match (pyo_era, level) {
+            (true, 0) => Some("default settings never read a .pyo".into()),
+            (true, _) => None,
+            (false, _) => Some("Python 3.5+ never reads a .pyo".into()),
+        };
+    }
+    let n = match &name.opt {
+        OptLevel::Level(n) => *n,
+        OptLevel::Other(s) => return Some(format!("no interpreter writes opt-{s} by default")),
+    };
+    let flag = optimize::flag_text(level);
+    match (n, level) {
+        (0, 0) => None,
+        (0, _) if pyo_era => Some(format!("under {flag} Python reads the .pyo, not this file")),
+        (0, _) => Some(format!(
+            "under {flag} Python reads the opt-{level} cache, not this one"
+        )),
+        (n, 0) => Some(format!("read only under {}", optimize::flag_text(n))),
+        (n, level) if n == level => None,
+        (n, _) => Some(format!(
+            "read only under {}, and Python runs under {flag}",
+            optimize::flag_text(n)
+        )),
+    }
+}
+
+/// Returns true if and only if this orphan is a file the judge imports without a source at
+/// the level it runs at: a legacy `.pyc` (a `.pyo` under `-O` before 3.5).
+pub fn importable_without_source(name: &CacheName, judge: &Judge, optimize: Optimize) -> bool {
     // The finder looks a module up by the last part of its dotted name: a file whose stem
     // holds a dot (`m.cpython-312.pyc` in a pycache-prefix tree) is no module's.
     let dotless = name
@@ -219,7 +252,12 @@ pub fn importable_without_source(name: &CacheName) -> bool {
         .first()
         .and_then(|s| s.file_stem())
         .is_some_and(|stem| !stem.as_encoded_bytes().contains(&b'.'));
-    name.layout == Layout::Legacy && !name.is_pyo && dotless
+    let python = judge.interpreter.and_then(|i| i.python);
+    let suffix_read = match optimize::uses_pyo(python) {
+        true => name.is_pyo == (optimize.level(judge.interpreter) > 0),
+        false => !name.is_pyo,
+    };
+    name.layout == Layout::Legacy && suffix_read && dotless
 }
 
 /// The judge's version for display, `None` when unknown.
@@ -262,9 +300,9 @@ mod tests {
     fn legacy_files_are_judged_by_their_magic() {
         let (name, j) = judge("m.pyc", 62211);
         assert_eq!(j.interpreter.unwrap().python, Some(PyVersion::new(2, 7)));
-        assert_eq!(never_read(&name, &j), None);
+        assert_eq!(never_read(&name, &j, Optimize::default()), None);
         let (name, j) = judge("m.pyc", 3495);
-        assert!(never_read(&name, &j)
+        assert!(never_read(&name, &j, Optimize::default())
             .unwrap()
             .contains("imports the source"));
         let (_, j) = judge("m.pyc", 62212);
@@ -282,7 +320,7 @@ mod tests {
         assert_eq!(j.fit, Fit::BadBytes);
         assert_eq!(j.interpreter.unwrap().python, Some(PyVersion::new(2, 7)));
         assert_eq!(
-            never_read(&name, &j),
+            never_read(&name, &j, Optimize::default()),
             None,
             "Python 2.7 reads legacy files beside sources"
         );
@@ -303,10 +341,42 @@ mod tests {
     }
 
     #[test]
+    fn the_optimisation_level_picks_the_names_read() {
+        let o1 = Optimize::flag(1);
+        let (name, j) = judge("__pycache__/m.cpython-311.opt-1.pyc", 3495);
+        assert_eq!(never_read(&name, &j, o1), None);
+        let (name, j) = judge("__pycache__/m.cpython-311.pyc", 3495);
+        assert!(never_read(&name, &j, o1).unwrap().contains("opt-1"));
+        let (name, j) = judge("__pycache__/m.cpython-311.opt-2.pyc", 3495);
+        assert!(never_read(&name, &j, o1).unwrap().contains("-OO"));
+        let (name, j) = judge("util.pyo", 62211);
+        assert!(importable_without_source(&name, &j, o1));
+        assert!(!importable_without_source(&name, &j, Optimize::default()));
+        let (name, j) = judge("util.pyc", 62211);
+        assert!(!importable_without_source(&name, &j, o1));
+        // 3.5+ imports a sourceless legacy .pyc at any level, never a .pyo.
+        let (name, j) = judge("util.pyc", 3495);
+        assert!(importable_without_source(&name, &j, o1));
+        let (name, j) = judge("util.pyo", 3495);
+        assert!(!importable_without_source(&name, &j, o1));
+        // PYTHONOPTIMIZE=0 is -O for Python 2 (and 3.6, PyPy), not for CPython 3.7+.
+        let env0 = Optimize::from_env("0");
+        let (name, j) = judge("util.pyo", 62211);
+        assert!(importable_without_source(&name, &j, env0));
+        let (name, j) = judge("__pycache__/m.cpython-311.pyc", 3495);
+        assert_eq!(never_read(&name, &j, env0), None);
+    }
+
+    #[test]
     fn optimised_names_are_never_read_by_default() {
         let (name, j) = judge("__pycache__/m.cpython-311.opt-2.pyc", 3495);
-        assert_eq!(never_read(&name, &j).unwrap(), "read only under -OO");
+        assert_eq!(
+            never_read(&name, &j, Optimize::default()).unwrap(),
+            "read only under -OO"
+        );
         let (name, j) = judge("__pycache__/m.weird-1.pyc", 3495);
-        assert!(never_read(&name, &j).unwrap().contains("weird-1"));
+        assert!(never_read(&name, &j, Optimize::default())
+            .unwrap()
+            .contains("weird-1"));
     }
 }

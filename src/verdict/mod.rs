@@ -14,10 +14,13 @@ mod body;
 pub(crate) mod compare;
 pub(crate) mod inputs;
 pub mod judge;
+pub mod optimize;
 mod orphan;
 pub mod prefix;
 mod record;
+pub(crate) mod resolution;
 pub(crate) mod rule;
+pub(crate) mod running;
 pub mod text;
 pub mod verify;
 
@@ -34,6 +37,7 @@ pub use body::{BodyCheck, Broken};
 use compare::{compare, source_values};
 pub use inputs::{CacheError, Disk, Inputs, Memory, SourceBytes};
 pub use judge::{Fit, Judge};
+use optimize::Optimize;
 use orphan::orphan;
 pub(crate) use record::settle;
 use record::{describe_writer, record_header, skeleton};
@@ -80,6 +84,8 @@ pub struct Evidence<'a> {
     pub source: &'a SourceState,
     /// Walk the whole body of a cache whose header is accepted, not just its first byte.
     pub deep: bool,
+    /// The optimisation level Python runs at (`-O`, `PYTHONOPTIMIZE`).
+    pub optimize: Optimize,
 }
 
 /// Why the verdict came out as it did: what `explain`'s sentences and fixes switch on.
@@ -174,7 +180,7 @@ pub fn judge_with(ev: &Evidence, inputs: &mut impl Inputs, obs: &mut impl Observ
             return finish(rec, Status::Unreadable, Action::Skip, reason, cause);
         }
     };
-    let never_read = judge::never_read(ev.name, &judge);
+    let never_read = judge::never_read(ev.name, &judge, ev.optimize);
     let lookup = Seen::Lookup {
         never_read: never_read.as_deref(),
         has_source: true,
@@ -260,11 +266,13 @@ fn unreadable_cache(
     // With its source present, the tag's interpreter tries to read a default-named cache,
     // fails, and compiles the source; nothing reads a legacy file beside a source under
     // Python 3, or an opt-N/.pyo/unknown-tag name by default.
-    let tries = ev.name.layout != Layout::Legacy && ev.name.is_default_name();
+    let tries = ev.name.layout != Layout::Legacy
+        && ev.name.claim().is_some()
+        && judge::never_read(ev.name, &judge, ev.optimize).is_none();
     let present = matches!(ev.source, SourceState::Present { .. });
     if !matches!(ev.source, SourceState::Unreadable { .. }) {
-        let never_read = judge::never_read(ev.name, &judge);
-        let importable = judge::importable_without_source(ev.name);
+        let never_read = judge::never_read(ev.name, &judge, ev.optimize);
+        let importable = judge::importable_without_source(ev.name, &judge, ev.optimize);
         let seen = Seen::Lookup {
             never_read: never_read.as_deref(),
             has_source: present,

@@ -26,7 +26,7 @@ pub(super) fn orphan(
         .sources
         .first()
         .map_or_else(String::new, |p| display_path(p));
-    let importable = judge::importable_without_source(ev.name);
+    let importable = judge::importable_without_source(ev.name, judge, ev.optimize);
     let seen = Seen::Lookup {
         never_read: None,
         has_source: false,
@@ -60,10 +60,19 @@ pub(super) fn orphan(
     };
     match raises {
         None => {
-            let reason = format!(
+            let mut reason = format!(
                 "no source ({wanted}) but this legacy cache is importable: {} runs its bytecode",
                 accept::who(judge)
             );
+            if judge
+                .interpreter
+                .and_then(|i| i.python)
+                .is_some_and(|p| p.major == 2)
+            {
+                reason.push_str(
+                    " (any Python 3 imports it too, and raises ImportError: bad magic number)",
+                );
+            }
             finish(
                 rec,
                 Status::Orphan,

@@ -33,6 +33,10 @@ pub enum Rule {
     Judge,
     /// The source the cache pairs with.
     Source,
+    /// What `import NAME` finds first in the module's directory: a package with an `__init__`
+    /// or an extension module shadows the module's source and caches (applied once the walk
+    /// has seen the directory, see `resolution`).
+    Resolution,
     /// Whether the import opens this file at all under default settings.
     Lookup,
     /// Reading the file.
@@ -54,9 +58,10 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 12] = [
+    pub const ALL: [Rule; 13] = [
         Rule::Judge,
         Rule::Source,
+        Rule::Resolution,
         Rule::Lookup,
         Rule::Read,
         Rule::Magic,
@@ -73,6 +78,7 @@ impl Rule {
         match self {
             Rule::Judge => "judge",
             Rule::Source => "source",
+            Rule::Resolution => "resolution",
             Rule::Lookup => "lookup",
             Rule::Read => "read",
             Rule::Magic => "magic",

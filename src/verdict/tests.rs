@@ -97,6 +97,7 @@ impl Case {
             cache: Ok(&read),
             source: &source,
             deep: self.deep,
+            optimize: Default::default(),
         };
         // A few bytes at a time, fewer than asked, to exercise reading in chunks.
         let mut inputs = Memory::new(&self.rest, Some(content));
@@ -483,6 +484,7 @@ fn unreadable_inputs_keep_their_kind_in_the_cause() {
             cache: Ok(&read),
             source: &source,
             deep: true,
+            optimize: Default::default(),
         };
         judge_with(&ev, &mut Failing(io::ErrorKind::PermissionDenied), &mut ())
     };

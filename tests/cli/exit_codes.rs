@@ -9,7 +9,10 @@ fn clean_tree_exits_zero_and_says_so() {
         .fresh_311("pkg/__init__", b"");
     let run = t.run(&[]);
     run.expect(0);
-    assert_eq!(run.stdout(), "0 findings in 2 caches: 2 fresh\n");
+    assert_eq!(
+        run.stdout(),
+        "0 findings in 2 caches: 2 fresh; 226 B in caches, 0 B reclaimable\n"
+    );
     assert_eq!(run.stderr(), "");
 }
 

@@ -249,7 +249,7 @@ fn the_screen_shows_verdict_rules_and_fix_and_colours_only_when_asked() {
         "    ✗ mtime        recorded 1699999995",
         "    · body         not reached\n",
         "  fix        python3.11 -m py_compile m.py\n",
-        "1 finding in 1 cache (1 warning): 1 stale\n",
+        "1 finding in 1 cache (1 warning): 1 stale; ",
     ] {
         assert!(plain.contains(line), "no {line:?} in\n{plain}");
     }
@@ -292,7 +292,7 @@ fn explain_agrees_with_check_on_the_demo() {
         for (field, value) in record.as_object().unwrap() {
             assert_eq!(&cache[field], value, "{field} of {}", record["path"]);
         }
-        assert_eq!(cache["rules"].as_array().unwrap().len(), 12);
+        assert_eq!(cache["rules"].as_array().unwrap().len(), 13);
     }
 }
 

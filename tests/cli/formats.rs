@@ -16,7 +16,7 @@ fn mixed() -> Tree {
         )
 }
 
-const FIELDS: [&str; 19] = [
+const FIELDS: [&str; 22] = [
     "path",
     "path_bytes_hex",
     "kind",
@@ -30,20 +30,24 @@ const FIELDS: [&str; 19] = [
     "opt_level",
     "invalidation",
     "flags",
+    "bytes",
     "status",
     "python_action",
     "severity",
     "reason",
     "recorded",
     "actual",
+    "by_python",
+    "tracked",
 ];
 
 #[test]
 fn json_document_carries_the_contract() {
-    let run = mixed().run(&["--format", "json"]);
+    let tree = mixed();
+    let run = tree.run(&["--format", "json"]);
     run.expect(1);
     let doc = run.json();
-    assert_eq!(doc["schema_version"], 2);
+    assert_eq!(doc["schema_version"], 3);
     assert_eq!(doc["tool"]["name"], "pyc-audit");
     let findings = doc["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 2, "fresh caches are not findings");
@@ -69,6 +73,11 @@ fn json_document_carries_the_contract() {
     );
     let stale = record(&doc, "__pycache__/stale.cpython-311.pyc");
     assert_eq!(stale["status"], "stale");
+    let size = std::fs::metadata(tree.path("__pycache__/stale.cpython-311.pyc"));
+    assert_eq!(stale["bytes"], size.unwrap().len());
+    let summary = &doc["summary"];
+    assert!(summary["reclaimable_bytes"].as_u64().unwrap() > 0);
+    assert!(summary["bytes"].as_u64() >= summary["reclaimable_bytes"].as_u64());
     assert_eq!(stale["python_action"], "recompile");
     assert_eq!(stale["severity"], "warning");
     assert_eq!(stale["source"], "stale.py");
@@ -163,7 +172,7 @@ fn table_lists_findings_then_a_summary() {
     assert!(lines[2].contains("recorded size 6 B, source 7 B"), "{out}");
     assert_eq!(
         lines[lines.len() - 2],
-        "2 findings in 3 caches (2 warnings): 1 fresh, 1 stale, 1 orphan"
+        "2 findings in 3 caches (2 warnings): 1 fresh, 1 stale, 1 orphan; 339 B in caches, 226 B reclaimable"
     );
     assert!(lines.last().unwrap().starts_with("Next: "), "{out}");
     assert!(!out.contains('\x1b'), "NO_COLOR is set");

@@ -10,6 +10,7 @@ mod consistency;
 mod exit_codes;
 mod explain;
 mod formats;
+mod git;
 mod hostile;
 mod prefix;
 mod support;

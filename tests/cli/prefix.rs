@@ -248,11 +248,17 @@ fn the_summary_reports_the_environment_python_runs_in() {
     assert!(vars[1]["effect"].as_str().unwrap().contains("checked-hash"));
     let table = tree.run_in("", &[], &env);
     let lines: Vec<String> = table.stdout().lines().map(str::to_string).collect();
-    assert_eq!(lines[0], "0 findings in 1 cache: 1 fresh");
+    assert_eq!(
+        lines[0],
+        "0 findings in 1 cache: 1 fresh; 113 B in caches, 0 B reclaimable"
+    );
     assert!(lines[1].starts_with("PYTHONDONTWRITEBYTECODE=1: imports never rewrite a cache"));
     assert!(lines[2].starts_with("SOURCE_DATE_EPOCH=0: py_compile and compileall"));
     let quiet = tree.run_in("", &["--no-env"], &env);
-    assert_eq!(quiet.stdout(), "0 findings in 1 cache: 1 fresh\n");
+    assert_eq!(
+        quiet.stdout(),
+        "0 findings in 1 cache: 1 fresh; 113 B in caches, 0 B reclaimable\n"
+    );
 }
 
 #[test]

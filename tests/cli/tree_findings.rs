@@ -85,7 +85,7 @@ fn the_summary_counts_only_caches_as_caches() {
     let table = t.run(&[]).stdout();
     assert!(
         table.contains(
-            "\n4 findings in 2 caches (2 warnings, 2 info): 1 fresh, 1 orphan, 2 debris, 1 ghost\n"
+            "\n4 findings in 2 caches (2 warnings, 2 info): 1 fresh, 1 orphan, 2 debris, 1 ghost; 226 B in caches, 113 B reclaimable\n"
         ),
         "{table}"
     );

@@ -34,6 +34,8 @@ mod explain;
 mod installed;
 mod marshal;
 mod marshal_bench;
+mod optimize;
+mod running;
 mod tree;
 mod verify;
 

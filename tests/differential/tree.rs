@@ -158,6 +158,9 @@ fn observed(obs: &Value) -> String {
 fn judge(case: &Case) -> Vec<Issue> {
     let first = case.imports.first().copied().unwrap_or(&Value::Null);
     let mut out = scenario(case);
+    if text(case.spec, "check") == "shadowed" {
+        out.extend(shadowed_cache(case, first));
+    }
     let kind = case.spec["kind"].as_str();
     let want_path = match text(case.spec, "check") {
         "clamped" => case.root.clone(),
@@ -266,6 +269,18 @@ fn clamped_cache(case: &Case, first: &Value) -> Option<Issue> {
     match case.record_at(&cache) {
         Some(r) if text(r, "status") == "fresh" && text(r, "python_action") == "load" => {
             (!stale_code_ran).then(|| (tool(r), "old code did not run".into(), observed(first)))
+        }
+        Some(r) => Some((tool(r), text(r, "reason").into(), observed(first))),
+        None => Some(("no record".into(), case.shown(&cache), observed(first))),
+    }
+}
+
+/// A shadowed case's cache must be `skip`, its reason naming what the import finds instead.
+fn shadowed_cache(case: &Case, first: &Value) -> Option<Issue> {
+    let cache = case.target();
+    match case.record_at(&cache) {
+        Some(r) if text(r, "python_action") == "skip" && text(r, "reason").contains("finds") => {
+            None
         }
         Some(r) => Some((tool(r), text(r, "reason").into(), observed(first))),
         None => Some(("no record".into(), case.shown(&cache), observed(first))),

@@ -54,6 +54,7 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "differential"))
 import harness as core  # noqa: E402
+import moves  # noqa: E402
 
 PY2 = core.PY2
 HAS_PYCACHE = core.HAS_PYCACHE
@@ -522,6 +523,7 @@ def cmd_build(root):
     build_healthy(b)
     build_debris(b)
     build_clamped(b)
+    moves.build_moves(b, import_all)
     with open(os.path.join(b.root, "cases.json"), "w") as handle:
         json.dump(b.cases, handle, indent=1, sort_keys=True)
     print("built %d cases in %s" % (len(b.cases), b.root))
@@ -625,7 +627,9 @@ def observe_import(root, case, spec):
     lines = [line for line in out.splitlines() if line.startswith("{")]
     result = json.loads(lines[-1]) if lines else {"ok": False, "error": "exit %d" % status}
     source_value = core.read_v(source) if source else None
-    if check == "debris":
+    if check == "shadowed":
+        observed, evidence = moves.by_shadow(cwd, target, result, err)
+    elif check == "debris":
         observed, evidence = by_debris(cwd, target, result, err, source_value, changed)
     elif check in ("clamped", "unclamped"):
         observed, evidence = by_cache(cwd, result, err, cache, changed)

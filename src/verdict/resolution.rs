@@ -1,0 +1,234 @@
+//! The import's directory lookup: what `import NAME` finds in a directory before a module's
+//! source and caches.
+//!
+//! CPython 3's `FileFinder` (PyPy's too) first takes a directory `NAME/` holding an `__init__`
+//! with one of its suffixes (a regular package), then `NAME` plus each extension-module suffix
+//! of that version, then `NAME.py` (whose `__pycache__` it reads), then a sourceless
+//! `NAME.pyc`; a directory without `__init__` is a namespace portion, which any module in the
+//! same directory shadows. Python 2.7's `imp` takes a package (`__init__.py` or `.pyc`) first,
+//! then `NAME.so` and `NAMEmodule.so`, then `NAME.py`, then `NAME.pyc`. A cache whose module is
+//! found behind a package or an extension module is never read: it keeps its status, its
+//! action becomes `skip`, and its reason names what the import finds instead.
+//!
+//! The lookup runs once the walk is done, from the names the walk noted (`survey`): like the
+//! pycache-prefix rule (`prefix`), it adjusts a settled verdict, so that judging one directory's
+//! caches need not wait for its siblings.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+
+use crate::model::{display_path, Action, Record, Severity, Status};
+use crate::naming::CacheName;
+use crate::pyc::interp::Interpreter;
+use crate::pyc::magic::{Implementation, PyVersion};
+
+/// What the walk saw around a module: the `__init__` files of a directory of its name (if
+/// there is one) and the extension modules beside it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Neighbours<'a> {
+    /// `Some` when `NAME/` is a directory: the names of the `__init__` files it holds.
+    pub package_inits: Option<&'a [OsString]>,
+    /// Every extension module's file name in the module's directory.
+    pub extensions: &'a [OsString],
+}
+
+/// What the import finds ahead of a module's source and caches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ahead {
+    /// A regular package: the directory and the `__init__` that makes it one.
+    Package { dir: PathBuf, init: PathBuf },
+    /// An extension module.
+    Extension(PathBuf),
+}
+
+impl Ahead {
+    pub fn describe(&self) -> String {
+        match self {
+            Ahead::Package { dir, init } => format!(
+                "the package {}/ (its {})",
+                display_path(dir),
+                display_path(init)
+            ),
+            Ahead::Extension(path) => format!("the extension module {}", display_path(path)),
+        }
+    }
+}
+
+/// The module a cache belongs to: its directory and name, `None` for an `__init__` (the
+/// package itself, which the lookup finds first) or a name with no module.
+pub fn module_of(name: &CacheName) -> Option<(&Path, &OsStr)> {
+    let source = name.sources.first()?;
+    let stem = source.file_stem()?;
+    if stem == "__init__" || stem.as_encoded_bytes().contains(&b'.') {
+        return None;
+    }
+    Some((source.parent()?, stem))
+}
+
+/// What `interpreter`'s import finds ahead of the module `module` in `dir`, if anything.
+pub fn ahead(
+    interpreter: Interpreter,
+    dir: &Path,
+    module: &OsStr,
+    around: Neighbours,
+) -> Option<Ahead> {
+    if let Some(inits) = around.package_inits {
+        let package = dir.join(module);
+        let init = inits.iter().find(|i| init_accepted(interpreter, i));
+        if let Some(init) = init {
+            let init = package.join(init);
+            return Some(Ahead::Package { dir: package, init });
+        }
+    }
+    around
+        .extensions
+        .iter()
+        .find(|e| extension_of(interpreter, module, e))
+        .map(|e| Ahead::Extension(dir.join(e)))
+}
+
+/// Whether the interpreter takes this `__init__` file as making its directory a package.
+fn init_accepted(interpreter: Interpreter, init: &OsStr) -> bool {
+    let suffix = &init.as_encoded_bytes()["__init__".len()..];
+    match suffix {
+        b".py" | b".pyc" => true,
+        _ => extension_suffix(interpreter, suffix),
+    }
+}
+
+/// Whether `file` is the module `module` as an extension module this interpreter loads.
+fn extension_of(interpreter: Interpreter, module: &OsStr, file: &OsStr) -> bool {
+    let (module, file) = (module.as_encoded_bytes(), file.as_encoded_bytes());
+    file.strip_prefix(module)
+        .is_some_and(|suffix| extension_suffix(interpreter, suffix))
+}
+
+/// The extension-module suffixes of each interpreter (`importlib.machinery.EXTENSION_SUFFIXES`,
+/// `imp.get_suffixes()` on Python 2), by their form rather than the build's platform name.
+fn extension_suffix(interpreter: Interpreter, suffix: &[u8]) -> bool {
+    let python = interpreter.python.unwrap_or(PyVersion::new(3, 99));
+    let tagged = |prefix: &str| {
+        suffix.starts_with(prefix.as_bytes())
+            && (suffix.ends_with(b".so") || suffix.ends_with(b".pyd"))
+    };
+    let (major, minor) = (python.major, python.minor);
+    match (interpreter.implementation, major) {
+        (_, 2) => matches!(suffix, b".so" | b"module.so" | b".pyd"),
+        (Implementation::PyPy, _) => tagged(&format!(".pypy{major}{minor}-")),
+        (Implementation::CPython, _) => {
+            matches!(suffix, b".so" | b".abi3.so" | b".pyd")
+                || tagged(&format!(".cpython-{major}{minor}-"))
+                || tagged(&format!(".cpython-{major}{minor}m-"))
+                || tagged(&format!(".cp{major}{minor}-"))
+        }
+        _ => matches!(suffix, b".so" | b".pyd"),
+    }
+}
+
+/// Adjusts a verdict for the directory lookup: a cache whose module the judging interpreter
+/// finds behind a package or an extension module is never read.
+pub fn apply(rec: &mut Record, name: &CacheName, around: Neighbours) {
+    if rec.python_action == Action::Skip {
+        return;
+    }
+    let Some(found) = found(rec, name, around) else {
+        return;
+    };
+    let Some((interpreter, (dir, module))) = interpreter_of(rec).zip(module_of(name)) else {
+        return;
+    };
+    let wanted = dir.join(module).with_extension("py");
+    rec.reason = shadowed_reason(rec, interpreter, &wanted, module, &found);
+    rec.python_action = Action::Skip;
+    rec.severity = Severity::of(rec.status, Action::Skip);
+}
+
+/// What the record's interpreter finds ahead of the cache's module, whatever the verdict.
+pub fn found(rec: &Record, name: &CacheName, around: Neighbours) -> Option<Ahead> {
+    let interpreter = interpreter_of(rec)?;
+    let (dir, module) = module_of(name)?;
+    ahead(interpreter, dir, module, around)
+}
+
+/// Why a shadowed cache is never read, after what the verdict found without the lookup.
+pub fn shadowed_reason(
+    rec: &Record,
+    interpreter: Interpreter,
+    wanted: &Path,
+    module: &OsStr,
+    found: &Ahead,
+) -> String {
+    let import = format!(
+        "`import {}` finds {} first",
+        module.to_string_lossy(),
+        found.describe()
+    );
+    match (rec.status, &rec.source) {
+        (Status::Orphan, _) | (_, None) => format!(
+            "no source ({}), and {import}: {interpreter} never opens this cache",
+            display_path(wanted)
+        ),
+        _ => format!(
+            "{}; but {import}: {interpreter} never reads this cache",
+            rec.reason
+        ),
+    }
+}
+
+/// The interpreter that judged the record, as the record names it.
+fn interpreter_of(rec: &Record) -> Option<Interpreter> {
+    Some(Interpreter {
+        implementation: rec.implementation?,
+        python: rec.python.as_deref().and_then(PyVersion::parse_prefix),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
+    }
+
+    fn cpython(minor: u8) -> Interpreter {
+        Interpreter {
+            implementation: Implementation::CPython,
+            python: Some(PyVersion::new(if minor == 27 { 2 } else { 3 }, minor % 20)),
+        }
+    }
+
+    #[test]
+    fn a_package_with_an_init_shadows_the_module() {
+        let inits = names(&["__init__.py"]);
+        let around = Neighbours {
+            package_inits: Some(&inits),
+            extensions: &[],
+        };
+        let found = ahead(cpython(12), Path::new("d"), OsStr::new("foo"), around);
+        assert!(matches!(found, Some(Ahead::Package { .. })), "{found:?}");
+        let empty = names(&[]);
+        let namespace = Neighbours {
+            package_inits: Some(&empty),
+            extensions: &[],
+        };
+        assert_eq!(
+            ahead(cpython(12), Path::new("d"), OsStr::new("foo"), namespace),
+            None
+        );
+    }
+
+    #[test]
+    fn extension_suffixes_are_each_versions() {
+        let exts = names(&["foo.cpython-311-x86_64-linux-gnu.so", "barmodule.so"]);
+        let around = Neighbours {
+            package_inits: None,
+            extensions: &exts,
+        };
+        let at = |i, m: &str| ahead(i, Path::new("d"), OsStr::new(m), around).is_some();
+        assert!(at(cpython(11), "foo"));
+        assert!(!at(cpython(12), "foo"));
+        assert!(at(cpython(27), "bar"));
+        assert!(!at(cpython(12), "bar"));
+    }
+}

@@ -1,0 +1,155 @@
+//! The interpreters that run the tree (`--python`): which caches any of them reads.
+//!
+//! A `__pycache__`, pytest or prefix-tree cache is read only by the interpreter whose tag it
+//! carries: when none of the running ones has that tag, the file is a `leftover` (never read,
+//! disk wasted; pip leaves these behind on every upgrade). A legacy `NAME.pyc` is opened by
+//! every running interpreter whose import reaches it: any of them when there is no source (a
+//! sourceless import), only Python 2 beside a source. Each checks the magic against its own:
+//! a foreign one raises `ImportError: bad magic number` without a source and is recompiled
+//! beside one. When the running interpreters treat a file differently, the record lists each
+//! (`by_python`) and the worst decides.
+
+use crate::model::{display_path, Action, ByPython, Record, Severity, Status};
+use crate::naming::{CacheName, Layout};
+use crate::pythons::Running;
+
+use super::judge::{importable_without_source, never_read, Fit, Judge};
+use super::optimize::Optimize;
+use crate::pyc::interp::Interpreter;
+
+/// Adjusts a verdict for the running interpreters; nothing changes when none was given.
+pub fn apply(rec: &mut Record, name: &CacheName, running: &[Running], optimize: Optimize) {
+    if running.is_empty() {
+        return;
+    }
+    match name.layout {
+        Layout::Pycache | Layout::Pytest | Layout::Prefix => leftover(rec, name, running),
+        Layout::Legacy => legacy(rec, name, running, optimize),
+    }
+}
+
+fn leftover(rec: &mut Record, name: &CacheName, running: &[Running]) {
+    let tag = name.tag.as_ref().map_or("", |t| t.text.as_str());
+    if running.iter().any(|r| r.tag.as_deref() == Some(tag)) {
+        return;
+    }
+    let names: Vec<String> = running.iter().map(Running::label).collect();
+    let reason = format!(
+        "no interpreter that runs this tree ({}) uses the tag {tag}: never read, disk wasted",
+        names.join(", ")
+    );
+    settle(rec, Status::Leftover, Action::Skip, reason);
+}
+
+/// What one running interpreter does with a legacy file, and why when it differs from the
+/// file's own judge.
+fn legacy_action(
+    rec: &Record,
+    name: &CacheName,
+    r: &Running,
+    optimize: Optimize,
+) -> (Action, Option<String>) {
+    let sourceless = rec.source.is_none();
+    let judge = Judge {
+        interpreter: Some(Interpreter {
+            implementation: r.implementation,
+            python: Some(r.python),
+        }),
+        fit: Fit::Consistent,
+    };
+    let opens = if sourceless {
+        importable_without_source(name, &judge, optimize)
+    } else {
+        r.python.major == 2 && never_read(name, &judge, optimize).is_none()
+    };
+    if !opens {
+        return (Action::Skip, None);
+    }
+    let own = rec.magic == Some(r.magic);
+    match (own, sourceless) {
+        (true, _) => (rec.python_action, None),
+        (false, true) => (
+            Action::Fail,
+            Some(format!(
+                "{} raises ImportError: bad magic number (the file has magic {}, it reads {})",
+                r.label(),
+                rec.magic.map_or_else(|| "none".into(), |m| m.to_string()),
+                r.magic
+            )),
+        ),
+        (false, false) => (
+            Action::Recompile,
+            Some(format!(
+                "{} finds a foreign magic and recompiles the source",
+                r.label()
+            )),
+        ),
+    }
+}
+
+fn legacy(rec: &mut Record, name: &CacheName, running: &[Running], optimize: Optimize) {
+    let each: Vec<(&Running, Action, Option<String>)> = running
+        .iter()
+        .map(|r| {
+            let (action, why) = legacy_action(rec, name, r, optimize);
+            (r, action, why)
+        })
+        .collect();
+    let Some(worst) = each.iter().map(|(_, a, _)| *a).max_by_key(|a| rank(*a)) else {
+        return;
+    };
+    let whys: Vec<&str> = each
+        .iter()
+        .filter(|(_, a, _)| *a == worst)
+        .filter_map(|(_, _, why)| why.as_deref())
+        .collect();
+    let why = (!whys.is_empty()).then(|| whys.join("; "));
+    if each.iter().any(|(_, a, _)| *a != worst) {
+        rec.by_python = Some(
+            each.iter()
+                .map(|(r, a, _)| ByPython {
+                    python: r.label(),
+                    python_action: *a,
+                })
+                .collect(),
+        );
+    }
+    let status = match (worst, rec.source.is_some(), &why) {
+        (Action::Recompile, true, Some(_)) => Status::Mismatch,
+        _ => rec.status,
+    };
+    let reason = match (worst, &why) {
+        (_, Some(why)) if rec.source.is_none() => {
+            let wanted = name
+                .sources
+                .first()
+                .map_or_else(String::new, |p| display_path(p));
+            format!("no source ({wanted}): {why}")
+        }
+        (_, Some(why)) => why.clone(),
+        (Action::Skip, None) => format!(
+            "{}; no interpreter that runs this tree opens it",
+            rec.reason
+        ),
+        (_, None) => rec.reason.clone(),
+    };
+    settle(rec, status, worst, reason);
+}
+
+/// How much an action matters: the worst one decides.
+fn rank(action: Action) -> u8 {
+    match action {
+        Action::Skip => 0,
+        Action::Recompile => 1,
+        Action::Namespace => 2,
+        Action::Load => 3,
+        Action::Fail => 4,
+    }
+}
+
+fn settle(rec: &mut Record, status: Status, action: Action, reason: String) {
+    rec.status = status;
+    rec.python_action = action;
+    rec.severity = Severity::of(status, action);
+    rec.reason = reason;
+}
