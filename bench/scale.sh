@@ -4,8 +4,9 @@
 #
 # The tree: django, sympy, numpy, pandas, scipy, matplotlib, setuptools, pip and pytest installed
 # with `pip install --target`, compiled with `python3.11 -m compileall`, then copied ten times
-# with hard links (about 74k caches). Building it downloads a few hundred MB; give a directory to
-# keep it, and the next run reuses it.
+# with hard links (about 74k caches), the last copy's sources rewritten (a tenth stale).
+# Building it downloads a few hundred MB; give a directory to keep it, and the next run reuses
+# it.
 #
 # Usage: bench/scale.sh [DIR] [RUNS]
 #   DIR   where the tree is (built there if DIR/tree is missing; default: a temporary directory,
@@ -52,6 +53,21 @@ build_tree() {
   mv "$tree.part" "$tree"
 }
 [ -d "$tree" ] || build_tree
+
+# A tenth of the caches made stale: every source of the last copy gets an inode of its own (the
+# other copies keep theirs) with a new mtime, so there are findings to sort, report and clean.
+if [ ! -e "$work/stale-done" ]; then
+  "$py" - "$tree/copy9" <<'EOF'
+import os, shutil, sys
+for top, dirs, files in os.walk(sys.argv[1]):
+    for f in files:
+        if f.endswith(".py"):
+            p = os.path.join(top, f)
+            shutil.copyfile(p, p + ".new")
+            os.replace(p + ".new", p)
+EOF
+  touch "$work/stale-done"
+fi
 
 if [ -n "${PYC_AUDIT:-}" ]; then
   bin=$PYC_AUDIT

@@ -35,7 +35,7 @@ use anyhow::Result;
 use crate::cli::{Cli, Command};
 use crate::config::CheckConfig;
 use crate::exit::ExitStatus;
-use crate::model::{Status, Summary};
+use crate::model::Status;
 use crate::report::{RenderOptions, Report};
 use crate::walk::WalkOptions;
 
@@ -59,14 +59,21 @@ fn check(config: CheckConfig) -> Result<ExitStatus> {
     };
     let plan = audit.plan();
     audit.announce();
-    let (records, walk_errors) = audit::audit(&plan, &opts, audit.checks);
+    // Without --all only findings are printed: the fresh records are counted, not kept.
+    let keep = if config.all {
+        audit::Keep::All
+    } else {
+        audit::Keep::Findings
+    };
+    let audited = audit::collect(&plan, &opts, audit.checks, keep);
+    let (records, walk_errors) = (audited.records, audited.errors);
     for e in &walk_errors {
         diag::error(&format!("{}: {}", report::escaped_path(&e.path), e.message));
     }
     for r in records.iter().filter(|r| r.status == Status::Unreadable) {
         diag::warning(&format!("{}: {}", report::escaped_path(&r.path), r.reason));
     }
-    let mut summary = Summary::of(&records);
+    let mut summary = audited.summary;
     summary.errors += walk_errors.len();
     summary.pycache_prefix = audit.shown_prefix();
     summary.environment = audit.environment.clone();

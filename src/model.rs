@@ -268,27 +268,50 @@ pub struct Summary {
 
 impl Summary {
     pub fn of(records: &[Record]) -> Summary {
-        let mut summary = Summary {
-            caches: records.iter().filter(|r| r.kind == Kind::Cache).count(),
-            ..Summary::default()
-        };
+        let mut summary = Summary::zero();
+        records.iter().for_each(|r| summary.add(r));
+        summary
+    }
+
+    /// No record counted yet, every status and severity listed at zero.
+    pub fn zero() -> Summary {
+        let mut summary = Summary::default();
         for status in Status::ALL {
             summary.by_status.insert(status.as_str(), 0);
         }
         for severity in [Severity::Error, Severity::Warning, Severity::Info] {
             summary.by_severity.insert(severity.as_str(), 0);
         }
-        for record in records {
-            *summary.by_status.entry(record.status.as_str()).or_default() += 1;
-            if let Some(severity) = record.severity {
-                summary.findings += 1;
-                *summary.by_severity.entry(severity.as_str()).or_default() += 1;
-            }
-            if record.status == Status::Unreadable {
-                summary.errors += 1;
-            }
-        }
         summary
+    }
+
+    /// Counts one record: the audit counts every record as it is judged, and keeps only those
+    /// it prints (memory stays flat in the number of fresh caches).
+    pub fn add(&mut self, record: &Record) {
+        if record.kind == Kind::Cache {
+            self.caches += 1;
+        }
+        *self.by_status.entry(record.status.as_str()).or_default() += 1;
+        if let Some(severity) = record.severity {
+            self.findings += 1;
+            *self.by_severity.entry(severity.as_str()).or_default() += 1;
+        }
+        if record.status == Status::Unreadable {
+            self.errors += 1;
+        }
+    }
+
+    /// Adds the counts of another summary (of other records).
+    pub fn merge(&mut self, other: &Summary) {
+        self.caches += other.caches;
+        self.findings += other.findings;
+        self.errors += other.errors;
+        for (k, n) in &other.by_status {
+            *self.by_status.entry(k).or_default() += n;
+        }
+        for (k, n) in &other.by_severity {
+            *self.by_severity.entry(k).or_default() += n;
+        }
     }
 }
 

@@ -28,7 +28,7 @@ use anyhow::{bail, Result};
 use crate::audit;
 use crate::diag;
 use crate::exit::ExitStatus;
-use crate::model::{Action, Kind, Status, Summary};
+use crate::model::{Action, Kind, Status};
 use crate::prefix::Plan;
 use crate::report::escaped_path;
 use crate::walk::WalkOptions;
@@ -90,11 +90,13 @@ fn clean_plan(config: &CleanConfig, plan: &Plan) -> (Vec<Row>, CleanSummary) {
         exclude: &audit.exclude,
         prune: None,
     };
-    let (records, walk_errors) = audit::audit(plan, &opts, audit.checks);
+    // clean never acts on a fresh cache: those are counted, not kept.
+    let audited = audit::collect(plan, &opts, audit.checks, audit::Keep::Findings);
+    let (records, walk_errors) = (audited.records, audited.errors);
     for e in &walk_errors {
         diag::error(&format!("{}: {}", escaped_path(&e.path), e.message));
     }
-    let mut audit_summary = Summary::of(&records);
+    let mut audit_summary = audited.summary;
     audit_summary.errors += walk_errors.len();
     audit_summary.pycache_prefix = audit.shown_prefix();
     audit_summary.environment = audit.environment.clone();
