@@ -21,6 +21,7 @@ use crate::model::{Record, Summary};
 use crate::naming::{self, CacheName};
 use crate::open::open_regular;
 use crate::prefix::Plan;
+use crate::progress::Counts;
 use crate::pyc::header::SourceHash;
 use crate::source::{source_file_hash, HashVariant, SourceStat};
 use crate::tree;
@@ -118,14 +119,21 @@ impl Gathered {
 /// Walks the plan's roots (and its part of the prefix tree), judges every cache found and adds
 /// the findings about temporary files, directories and whole trees; records are sorted by path.
 pub fn audit(plan: &Plan, opts: &WalkOptions, checks: Checks) -> (Vec<Record>, Vec<WalkError>) {
-    let audited = collect(plan, opts, checks, Keep::All);
+    let audited = collect(plan, opts, checks, Keep::All, &Counts::default());
     (audited.records, audited.errors)
 }
 
 /// [`audit`], keeping only the records `keep` asks for: each batch's records are counted and
 /// indexed for the tree-wide checks as they are judged, so that memory grows with what is
-/// kept, not with the caches judged. Only the kept records are sorted.
-pub fn collect(plan: &Plan, opts: &WalkOptions, checks: Checks, keep: Keep) -> Audited {
+/// kept, not with the caches judged. Only the kept records are sorted. `counts` follows the
+/// progress, for a progress line.
+pub fn collect(
+    plan: &Plan,
+    opts: &WalkOptions,
+    checks: Checks,
+    keep: Keep,
+    counts: &Counts,
+) -> Audited {
     let depth = checks.depth;
     let roots = &plan.roots;
     let gathered = Mutex::new(Gathered::new(roots.len()));
@@ -140,13 +148,13 @@ pub fn collect(plan: &Plan, opts: &WalkOptions, checks: Checks, keep: Keep) -> A
         let walked = walk::walk(roots, &in_tree, |batch| {
             scope.spawn(move |_| {
                 let judged = judge_named(name_batch(batch), in_tree_place, depth);
-                gather(gathered, judged, keep, roots);
+                gather(gathered, judged, keep, roots, counts);
             });
         });
         let prefix_errors = plan.walk_prefix(opts, |batch| {
             scope.spawn(move |_| {
                 let judged = judge_named(batch, Some(Place::PrefixTree), depth);
-                gather(gathered, judged, keep, roots);
+                gather(gathered, judged, keep, roots, counts);
             });
         });
         (walked, prefix_errors)
@@ -174,7 +182,15 @@ pub fn collect(plan: &Plan, opts: &WalkOptions, checks: Checks, keep: Keep) -> A
 
 /// Counts, indexes and keeps one batch's records, then merges them into the audit's, under the
 /// lock for the merge only.
-fn gather(into: &Mutex<Gathered>, judged: Vec<Record>, keep: Keep, roots: &[PathBuf]) {
+fn gather(
+    into: &Mutex<Gathered>,
+    judged: Vec<Record>,
+    keep: Keep,
+    roots: &[PathBuf],
+    counts: &Counts,
+) {
+    let findings = judged.iter().filter(|r| r.severity.is_some()).count();
+    counts.add(judged.len(), findings);
     let mut part = Gathered::new(roots.len());
     part.take(judged, keep, roots);
     into.lock().unwrap_or_else(|e| e.into_inner()).merge(part);

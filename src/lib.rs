@@ -16,6 +16,7 @@ pub mod model;
 pub mod naming;
 mod open;
 pub mod prefix;
+pub mod progress;
 pub mod pyc;
 pub mod report;
 pub mod settings;
@@ -65,7 +66,10 @@ fn check(config: CheckConfig) -> Result<ExitStatus> {
     } else {
         audit::Keep::Findings
     };
-    let audited = audit::collect(&plan, &opts, audit.checks, keep);
+    let counts = progress::Counts::default();
+    let audited = progress::while_running(&counts, || {
+        audit::collect(&plan, &opts, audit.checks, keep, &counts)
+    });
     let (records, walk_errors) = (audited.records, audited.errors);
     for e in &walk_errors {
         diag::error(&format!("{}: {}", report::escaped_path(&e.path), e.message));

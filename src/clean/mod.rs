@@ -91,7 +91,10 @@ fn clean_plan(config: &CleanConfig, plan: &Plan) -> (Vec<Row>, CleanSummary) {
         prune: None,
     };
     // clean never acts on a fresh cache: those are counted, not kept.
-    let audited = audit::collect(plan, &opts, audit.checks, audit::Keep::Findings);
+    let counts = crate::progress::Counts::default();
+    let audited = crate::progress::while_running(&counts, || {
+        audit::collect(plan, &opts, audit.checks, audit::Keep::Findings, &counts)
+    });
     let (records, walk_errors) = (audited.records, audited.errors);
     for e in &walk_errors {
         diag::error(&format!("{}: {}", escaped_path(&e.path), e.message));
