@@ -54,3 +54,15 @@ fn the_same_bytes_with_one_thread_or_many() {
         }
     }
 }
+
+#[test]
+fn the_summary_counts_every_record_whether_kept_or_not() {
+    // Without --all the fresh records are counted and dropped; with it they are kept.
+    let t = mixed_tree();
+    let findings = t.run(&["--format", "json", "."]).json();
+    let all = t.run(&["--format", "json", "--all", "."]).json();
+    assert_eq!(findings["summary"], all["summary"]);
+    assert!(findings["summary"]["by_status"]["fresh"].as_u64().unwrap() > 0);
+    let shown = |doc: &serde_json::Value| doc["findings"].as_array().unwrap().len();
+    assert!(shown(&findings) < shown(&all));
+}
