@@ -15,8 +15,8 @@
 # Env: PYC_AUDIT=path/to/binary to time a given build instead of `cargo build --release`.
 #
 # Prints the machine, then per command the median wall time, user+sys CPU, ratio to
-# `find -name '*.pyc'` and peak memory (`/usr/bin/time -v`). Commands run interleaved by
-# hyperfine one after another; on a shared machine, run twice and compare.
+# `find -name '*.pyc'` and peak memory (`/usr/bin/time -v`). The commands take turns in rounds
+# of two runs each (paired), so that load from elsewhere on a shared machine hits them alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${2:-10}
@@ -28,12 +28,14 @@ for tool in hyperfine /usr/bin/time "$py"; do
   }
 done
 
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
 if [ -n "${1:-}" ]; then
   work=$1
   mkdir -p "$work"
 else
   work=$(mktemp -d)
-  trap 'rm -rf "$work"' EXIT
+  trap 'rm -rf "$out" "$work"' EXIT
 fi
 tree=$work/tree
 
@@ -86,38 +88,63 @@ if command -v fdfind >/dev/null; then
   names+=(fdfind)
   cmds+=("fdfind -u -e pyc . $tree")
 fi
-names+=(check check-deep clean-dry-run compileall)
+names+=(check check-deep clean-dry-run)
 cmds+=(
   "$bin check --format json --fail-on never $tree"
   "$bin check --deep --format json --fail-on never $tree"
   "$bin clean --dry-run $tree"
-  "$py -m compileall -q $tree"
 )
 
-json=$(mktemp)
+# Paired runs: rounds of two runs of every command, one command after the other, so that a
+# burst of load on a shared machine hits every command alike; medians over all rounds.
 # -N: no shell in between; -i: clean --dry-run exits 1 when it would remove something. The
-# output goes to /dev/null, as a gate's would to a file. compileall comes last: it rewrites the
-# stale caches, which the next run of this script makes stale again.
-hyperfine -N -i --warmup 1 --runs "$runs" --export-json "$json" "${cmds[@]}" >/dev/null 2>&1
-
-printf '%-14s %9s %9s %9s %9s\n' command median 'mean cpu' 'x find' 'peak MB'
-i=0
-for name in "${names[@]}"; do
-  read -r median cpu < <("$py" - "$json" "$i" <<'EOF'
-import json, statistics, sys
-r = json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]
-cpu = r["user"] + r["system"]  # hyperfine gives their means
-print(f'{statistics.median(r["times"]):.3f} {cpu:.3f}')
-EOF
-)
-  [ "$i" = 0 ] && find_median=$median
-  # shellcheck disable=SC2086 # the command line splits on spaces, as hyperfine -N does
-  # Peak memory: the maximum resident set size /usr/bin/time -v reports, one run.
-  /usr/bin/time -v -o "$json.time" ${cmds[$i]} >/dev/null 2>&1 || true
-  peak=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$json.time")
-  ratio=$(awk -v a="$median" -v b="$find_median" 'BEGIN { printf "%.2f", a / b }')
-  peak_mb=$(awk -v k="$peak" 'BEGIN { printf "%.0f", k / 1024 }')
-  printf '%-14s %8ss %8ss %8sx %9s\n' "$name" "$median" "$cpu" "$ratio" "$peak_mb"
-  i=$((i + 1))
+# output goes to /dev/null, as a gate's would to a file.
+rounds=$(((runs + 1) / 2))
+for r in $(seq "$rounds"); do
+  warmup=0
+  [ "$r" = 1 ] && warmup=1
+  hyperfine -N -i --warmup "$warmup" --runs 2 --export-json "$out/round$r.json" "${cmds[@]}" \
+    >/dev/null 2>&1
 done
-rm -f "$json" "$json.time"
+# Peak memory: the maximum resident set size /usr/bin/time -v reports, one run each.
+peak() {
+  # shellcheck disable=SC2086 # the command line splits on spaces, as hyperfine -N does
+  /usr/bin/time -v -o "$out/time" $1 >/dev/null 2>&1 || true
+  awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$out/time"
+}
+for i in "${!cmds[@]}"; do
+  peak "${cmds[$i]}" >"$out/peak$i"
+done
+# compileall last, on its own: its warmup run rewrites the stale caches, so it is timed on the
+# tree made fresh (the next run of this script makes them stale again).
+names+=(compileall)
+cmds+=("$py -m compileall -q $tree")
+last=$((${#cmds[@]} - 1))
+hyperfine -N -i --warmup 1 --runs "$runs" --export-json "$out/compileall.json" "${cmds[$last]}" \
+  >/dev/null 2>&1
+peak "${cmds[$last]}" >"$out/peak$last"
+
+"$py" - "$out" "$rounds" "${names[@]}" <<'EOF'
+import json, statistics, sys
+out, rounds, names = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+times = {n: [] for n in names}
+cpu = {n: [] for n in names}
+def take(path, index, name):
+    r = json.load(open(path))["results"][index]
+    times[name] += r["times"]
+    # hyperfine gives user and system as means over the runs
+    cpu[name] += [r["user"] + r["system"]] * len(r["times"])
+for k in range(1, rounds + 1):
+    for i, name in enumerate(names[:-1]):
+        take(f"{out}/round{k}.json", i, name)
+take(f"{out}/compileall.json", 0, names[-1])
+base = statistics.median(times[names[0]])
+print(f"{'command':<14} {'median':>9} {'mean cpu':>9} {'x find':>9} {'peak MB':>9}")
+for i, name in enumerate(names):
+    median = statistics.median(times[name])
+    peak = open(f"{out}/peak{i}").read().strip()
+    print(f"{name:<14} {median:>8.3f}s {statistics.mean(cpu[name]):>8.3f}s "
+          f"{median / base:>8.2f}x {peak:>9}")
+print(f"(medians of {len(times[names[0]])} runs in {rounds} paired rounds; compileall "
+      f"{len(times[names[-1]])} runs on the tree it made fresh)")
+EOF
