@@ -77,7 +77,8 @@ struct DirCaches {
     pycache: usize,
     /// Of those, the caches of `__init__`.
     inits: usize,
-    legacy_init: Option<Record>,
+    /// Boxed: most directories have none, and a record is large.
+    legacy_init: Option<Box<Record>>,
     /// Legacy caches of other modules that Python imports (without a source, running old code).
     legacy_loaded: bool,
 }
@@ -149,7 +150,10 @@ impl Index {
             }
             Some(Layout::Legacy) if rec.path.file_name() == Some(OsStr::new("__init__.pyc")) => {
                 let caches = dir_entry(dirs, parent);
-                caches.legacy_init = caches.legacy_init.take().or_else(|| Some(rec.clone()));
+                caches.legacy_init = caches
+                    .legacy_init
+                    .take()
+                    .or_else(|| Some(Box::new(rec.clone())));
             }
             Some(Layout::Legacy) if rec.python_action == Action::Load => {
                 dir_entry(dirs, parent).legacy_loaded = true;
