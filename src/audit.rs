@@ -17,10 +17,11 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use crate::model::Record;
+use crate::model::{Record, Summary};
 use crate::naming::{self, CacheName};
 use crate::open::open_regular;
 use crate::prefix::Plan;
+use crate::progress::Counts;
 use crate::pythons::Running;
 use crate::source::SourceStat;
 use crate::tree;
@@ -63,68 +64,188 @@ pub struct Checks {
     pub verify: bool,
 }
 
+/// Which records the audit hands back once judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// Every record (`--all`, and the tests that compare every verdict).
+    All,
+    /// The records with a severity: what a report without `--all` prints and `clean` acts on.
+    Findings,
+}
+
+impl Keep {
+    /// What a run keeps: every record with `--all`, and with `--verify`, which compares the
+    /// fresh caches too; else the findings.
+    pub fn for_run(all: bool, checks: Checks) -> Keep {
+        if all || checks.verify {
+            Keep::All
+        } else {
+            Keep::Findings
+        }
+    }
+
+    fn keeps(self, record: &Record) -> bool {
+        self == Keep::All || record.severity.is_some()
+    }
+}
+
+impl Audited {
+    /// `--verify`: compares the loaded caches' code with their sources' (every record must have
+    /// been kept), then counts the records again, since verification changes statuses.
+    pub fn verify(&mut self) {
+        let tally = crate::verify::verify_records(&mut self.records);
+        self.summary = Summary::of(&self.records);
+        self.summary.verify = Some(tally);
+    }
+}
+
+/// What an audit hands back.
+pub struct Audited {
+    /// The kept records, sorted by path.
+    pub records: Vec<Record>,
+    /// Counts over every record judged, kept or not (walk errors not included).
+    pub summary: Summary,
+    pub errors: Vec<WalkError>,
+}
+
+/// What the judging of some batches gathered: merged into one as batches finish.
+struct Gathered {
+    kept: Vec<Record>,
+    summary: Summary,
+    index: tree::Index,
+}
+
+impl Gathered {
+    fn new(roots: usize) -> Gathered {
+        Gathered {
+            kept: Vec::new(),
+            summary: Summary::zero(),
+            index: tree::Index::new(roots),
+        }
+    }
+
+    /// Counts and indexes every record, and keeps those `keep` asks for.
+    fn take(&mut self, records: Vec<Record>, keep: Keep, roots: &[PathBuf]) {
+        for record in records {
+            self.summary.add(&record);
+            self.index.add(&record, roots);
+            if keep.keeps(&record) {
+                self.kept.push(record);
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Gathered) {
+        self.kept.extend(other.kept);
+        self.summary.merge(&other.summary);
+        self.index.merge(other.index);
+    }
+}
+
 /// Walks the plan's roots (and its part of the prefix tree), judges every cache found and adds
 /// the findings about temporary files, directories and whole trees; records are sorted by path.
-pub fn audit<'p>(
-    plan: &'p Plan,
+pub fn audit(plan: &Plan, opts: &WalkOptions, checks: Checks) -> (Vec<Record>, Vec<WalkError>) {
+    let audited = collect(plan, opts, checks, Keep::All, &Counts::default());
+    (audited.records, audited.errors)
+}
+
+/// [`audit`], keeping only the records `keep` asks for: each batch's records are counted and
+/// indexed for the tree-wide checks as they are judged, so that memory grows with what is
+/// kept, not with the caches judged. Only the kept records are sorted. `counts` follows the
+/// progress, for a progress line.
+///
+/// The passes after the walk see the kept records only, which is exact: the directory lookup
+/// only ever makes an import skip a cache (its status stays; a record without a severity keeps
+/// none), so the findings are recounted from the kept records, which hold every finding; git
+/// marks the kept caches and counts the committed ones from its own listing.
+pub fn collect(
+    plan: &Plan,
     opts: &WalkOptions,
     checks: Checks,
-) -> (Vec<Record>, Vec<WalkError>) {
+    keep: Keep,
+    counts: &Counts,
+) -> Audited {
     let depth = checks.depth;
-    let records = Mutex::new(Vec::new());
+    let roots = &plan.roots;
+    let gathered = Mutex::new(Gathered::new(roots.len()));
     let prefix = plan.prefix.as_ref();
     let in_tree = WalkOptions {
         prune: prefix.and_then(|p| p.canonical.as_deref()),
         ..*opts
     };
     let in_tree_place = prefix.map(|p| Place::InTree { prefix: &p.dir });
+    let how = |place| How {
+        place,
+        depth,
+        running: &plan.running,
+        optimize: plan.optimize,
+    };
     let (walked, prefix_errors) = rayon::in_place_scope(|scope| {
-        let judge = |batch: Vec<(Found, CacheName)>, place: Option<Place<'p>>| {
-            let records = &records;
+        let gathered = &gathered;
+        let walked = walk::walk(roots, &in_tree, |batch| {
+            let how = how(in_tree_place);
             scope.spawn(move |_| {
-                let how = How {
-                    place,
-                    depth,
-                    running: &plan.running,
-                    optimize: plan.optimize,
-                };
-                let judged = judge_named(batch, how);
-                records
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .extend(judged);
+                let judged = judge_named(name_batch(batch), how);
+                gather(gathered, judged, keep, roots, counts);
             });
-        };
-        let walked = walk::walk(&plan.roots, &in_tree, |batch| {
-            judge(name_batch(batch), in_tree_place);
         });
-        let prefix_errors = plan.walk_prefix(opts, |batch| judge(batch, Some(Place::PrefixTree)));
+        let prefix_errors = plan.walk_prefix(opts, |batch| {
+            let how = how(Some(Place::PrefixTree));
+            scope.spawn(move |_| {
+                let judged = judge_named(batch, how);
+                gather(gathered, judged, keep, roots, counts);
+            });
+        });
         (walked, prefix_errors)
     });
-    let mut records = records.into_inner().unwrap_or_else(|e| e.into_inner());
-    crate::lookup::apply(&mut records, &walked.survey);
+    let mut gathered = gathered.into_inner().unwrap_or_else(|e| e.into_inner());
+    crate::lookup::apply(&mut gathered.kept, &walked.survey);
     let found = tree::findings(
-        &plan.roots,
+        roots,
         &walked.survey,
-        &records,
+        &gathered.index,
         checks.source_date_epoch,
     );
-    records.extend(found);
+    gathered.take(found, keep, roots);
+    let mut records = gathered.kept;
     let git_rows = match plan.git {
-        true => crate::git::apply(&plan.roots, &mut records),
+        true => crate::git::apply(roots, &mut records),
         false => Vec::new(),
     };
     records.par_sort_by_cached_key(|r| tree_key(&r.path));
     // A cache reached twice (two spellings of one root) is still one record.
     records.dedup_by(|a, b| a.path == b.path && a.kind == b.kind);
+    let mut summary = gathered.summary;
     for row in git_rows {
+        summary.add(&row);
         let key = tree_key(&row.path);
         let at = records.partition_point(|r| tree_key(&r.path) <= key);
         records.insert(at, row);
     }
+    summary.recount_findings(&records);
     let mut errors = walked.errors;
     errors.extend(prefix_errors);
-    (records, errors)
+    Audited {
+        records,
+        summary,
+        errors,
+    }
+}
+
+/// Counts, indexes and keeps one batch's records, then merges them into the audit's, under the
+/// lock for the merge only.
+fn gather(
+    into: &Mutex<Gathered>,
+    judged: Vec<Record>,
+    keep: Keep,
+    roots: &[PathBuf],
+    counts: &Counts,
+) {
+    let findings = judged.iter().filter(|r| r.severity.is_some()).count();
+    counts.add(judged.len(), findings);
+    let mut part = Gathered::new(roots.len());
+    part.take(judged, keep, roots);
+    into.lock().unwrap_or_else(|e| e.into_inner()).merge(part);
 }
 
 /// A sort key that orders paths as a tree listing (`a/x` before `a.b`): the raw bytes with

@@ -36,20 +36,20 @@ pub fn apply(roots: &[PathBuf], records: &mut [Record]) -> Vec<Record> {
     let tracked: HashSet<&PathBuf> = listed.iter().flat_map(|l| &l.tracked).collect();
     // Per repository: where its rows go (its first root), caches committed, not ignored.
     let mut repos: BTreeMap<&Path, (&Path, usize, usize)> = BTreeMap::new();
+    // Committed caches are counted from git's own listing, not from the records: the audit
+    // may keep only its findings, and a fresh committed cache is one too many all the same.
+    let mut committed: BTreeMap<&Path, HashSet<&PathBuf>> = BTreeMap::new();
     for l in &listed {
         repos.entry(&l.top).or_insert((&l.shown, 0, 0)).2 += l.unignored;
+        committed.entry(&l.top).or_default().extend(&l.tracked);
+    }
+    for (top, paths) in committed {
+        if let Some(repo) = repos.get_mut(top) {
+            repo.1 = paths.len();
+        }
     }
     for rec in records.iter_mut().filter(|r| r.kind == Kind::Cache) {
-        let is = tracked.contains(&clean_path(&rec.path));
-        rec.tracked = Some(is);
-        if is {
-            let path = clean_path(&rec.path);
-            if let Some(l) = listed.iter().find(|l| l.tracked.contains(&path)) {
-                if let Some(repo) = repos.get_mut(l.top.as_path()) {
-                    repo.1 += 1;
-                }
-            }
-        }
+        rec.tracked = Some(tracked.contains(&clean_path(&rec.path)));
     }
     let mut rows = Vec::new();
     for (at, committed, unignored) in repos.into_values() {

@@ -19,6 +19,7 @@ pub mod model;
 pub mod naming;
 mod open;
 pub mod prefix;
+pub mod progress;
 pub mod pyc;
 pub mod pythons;
 pub mod report;
@@ -41,7 +42,7 @@ use anyhow::{Context, Result};
 use crate::cli::{Cli, Command, Format};
 use crate::config::CheckConfig;
 use crate::exit::ExitStatus;
-use crate::model::{Status, Summary};
+use crate::model::Status;
 use crate::report::{RenderOptions, Report};
 use crate::walk::WalkOptions;
 
@@ -68,22 +69,26 @@ fn check(config: CheckConfig) -> Result<ExitStatus> {
     };
     let plan = audit.plan();
     audit.announce();
-    let (mut records, walk_errors) = audit::audit(&plan, &opts, audit.checks);
-    let verified = audit
-        .checks
-        .verify
-        .then(|| verify::verify_records(&mut records));
+    // Without --all only findings are printed: the fresh records are counted, not kept.
+    let keep = audit::Keep::for_run(config.all, audit.checks);
+    let counts = progress::Counts::default();
+    let mut audited = progress::while_running(&counts, || {
+        audit::collect(&plan, &opts, audit.checks, keep, &counts)
+    });
+    if audit.checks.verify {
+        audited.verify();
+    }
+    let (records, walk_errors) = (audited.records, audited.errors);
     for e in &walk_errors {
         diag::error(&format!("{}: {}", report::escaped_path(&e.path), e.message));
     }
     for r in records.iter().filter(|r| r.status == Status::Unreadable) {
         diag::warning(&format!("{}: {}", report::escaped_path(&r.path), r.reason));
     }
-    let mut summary = Summary::of(&records);
+    let mut summary = audited.summary;
     summary.errors += walk_errors.len();
     summary.pycache_prefix = audit.shown_prefix();
     summary.environment = audit.environment.clone();
-    summary.verify = verified;
     let exit = exit::policy(&records, walk_errors.len(), config.fail_on);
     if diag::quiet() {
         return Ok(exit);

@@ -334,10 +334,14 @@ pub struct Summary {
 
 impl Summary {
     pub fn of(records: &[Record]) -> Summary {
-        let mut summary = Summary {
-            caches: records.iter().filter(|r| r.kind == Kind::Cache).count(),
-            ..Summary::default()
-        };
+        let mut summary = Summary::zero();
+        records.iter().for_each(|r| summary.add(r));
+        summary
+    }
+
+    /// No record counted yet, every status and severity listed at zero.
+    pub fn zero() -> Summary {
+        let mut summary = Summary::default();
         for status in Status::ALL {
             summary.by_status.insert(status.as_str(), 0);
             summary.bytes_by_status.insert(status.as_str(), 0);
@@ -345,26 +349,64 @@ impl Summary {
         for severity in [Severity::Error, Severity::Warning, Severity::Info] {
             summary.by_severity.insert(severity.as_str(), 0);
         }
-        for record in records {
-            *summary.by_status.entry(record.status.as_str()).or_default() += 1;
-            let bytes = record.bytes.unwrap_or(0);
-            summary.bytes += bytes;
-            *summary
-                .bytes_by_status
-                .entry(record.status.as_str())
-                .or_default() += bytes;
-            if record.status.is_removable() {
-                summary.reclaimable_bytes += bytes;
-            }
-            if let Some(severity) = record.severity {
-                summary.findings += 1;
-                *summary.by_severity.entry(severity.as_str()).or_default() += 1;
-            }
-            if record.status == Status::Unreadable {
-                summary.errors += 1;
-            }
-        }
         summary
+    }
+
+    /// Counts one record: the audit counts every record as it is judged, and keeps only those
+    /// it prints (memory stays flat in the number of fresh caches).
+    pub fn add(&mut self, record: &Record) {
+        if record.kind == Kind::Cache {
+            self.caches += 1;
+        }
+        *self.by_status.entry(record.status.as_str()).or_default() += 1;
+        let bytes = record.bytes.unwrap_or(0);
+        self.bytes += bytes;
+        *self
+            .bytes_by_status
+            .entry(record.status.as_str())
+            .or_default() += bytes;
+        if record.status.is_removable() {
+            self.reclaimable_bytes += bytes;
+        }
+        self.add_severity(record);
+        if record.status == Status::Unreadable {
+            self.errors += 1;
+        }
+    }
+
+    /// Counts one record's severity (a finding, by its severity).
+    pub fn add_severity(&mut self, record: &Record) {
+        if let Some(severity) = record.severity {
+            self.findings += 1;
+            *self.by_severity.entry(severity.as_str()).or_default() += 1;
+        }
+    }
+
+    /// Counts the findings again from `records`, which must hold every record with a severity:
+    /// after a pass that changed what the import does with some (the directory lookup), the
+    /// statuses are the same but the severities may not be.
+    pub fn recount_findings(&mut self, records: &[Record]) {
+        self.findings = 0;
+        self.by_severity.values_mut().for_each(|n| *n = 0);
+        records.iter().for_each(|r| self.add_severity(r));
+    }
+
+    /// Adds the counts of another summary (of other records).
+    pub fn merge(&mut self, other: &Summary) {
+        self.caches += other.caches;
+        self.findings += other.findings;
+        self.errors += other.errors;
+        self.bytes += other.bytes;
+        self.reclaimable_bytes += other.reclaimable_bytes;
+        for (k, n) in &other.bytes_by_status {
+            *self.bytes_by_status.entry(k).or_default() += n;
+        }
+        for (k, n) in &other.by_status {
+            *self.by_status.entry(k).or_default() += n;
+        }
+        for (k, n) in &other.by_severity {
+            *self.by_severity.entry(k).or_default() += n;
+        }
     }
 }
 

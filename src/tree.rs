@@ -3,8 +3,11 @@
 //! caches outlived their sources), and trees whose source mtimes are clamped so that a
 //! timestamp cache cannot tell one version of a source from the next.
 //!
-//! These are computed once the walk and the verdicts are done, from the walk's survey and the
-//! cache records: no file is read here (a root given as `.` or `..` is resolved, to name it).
+//! These are computed once the walk and the verdicts are done, from the walk's survey and an
+//! [`Index`] of the cache records: no file is read here (a root given as `.` or `..` is
+//! resolved, to name it). The index keeps, per directory, counts and the rare legacy
+//! `__init__.pyc` record, and per root the mtimes of the sources timestamp caches pair with:
+//! the records themselves (most of them fresh) are not kept.
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
@@ -22,7 +25,7 @@ use crate::verdict::text;
 pub fn findings(
     roots: &[PathBuf],
     survey: &Survey,
-    caches: &[Record],
+    index: &Index,
     source_date_epoch: Option<i64>,
 ) -> Vec<Record> {
     let mut out: Vec<Record> = survey.debris.iter().map(|p| temp_file(p)).collect();
@@ -33,11 +36,12 @@ pub fn findings(
             .filter(|d| is_empty_pycache(d))
             .map(empty_pycache),
     );
-    out.extend(ghosts(&survey.dirs, caches));
+    out.extend(ghosts(&survey.dirs, &index.dirs));
     out.extend(
         roots
             .iter()
-            .filter_map(|root| clamped(root, caches, source_date_epoch)),
+            .zip(&index.clamp)
+            .filter_map(|(root, sources)| clamped(root, sources, source_date_epoch)),
     );
     out
 }
@@ -68,11 +72,123 @@ fn empty_pycache(dir: &DirFacts) -> Record {
 
 /// The caches of one directory: in its `__pycache__`, and its legacy `__init__.pyc`.
 #[derive(Default)]
-struct DirCaches<'a> {
-    pycache: Vec<&'a Record>,
-    legacy_init: Option<&'a Record>,
+struct DirCaches {
+    /// Caches in its `__pycache__` (or pytest's caches there).
+    pycache: usize,
+    /// Of those, the caches of `__init__`.
+    inits: usize,
+    /// Boxed: most directories have none, and a record is large.
+    legacy_init: Option<Box<Record>>,
     /// Legacy caches of other modules that Python imports (without a source, running old code).
     legacy_loaded: bool,
+}
+
+impl DirCaches {
+    fn merge(&mut self, other: DirCaches) {
+        self.pycache += other.pycache;
+        self.inits += other.inits;
+        self.legacy_init = self.legacy_init.take().or(other.legacy_init);
+        self.legacy_loaded |= other.legacy_loaded;
+    }
+}
+
+/// What the tree-wide checks need of the cache records, built record by record (on any thread,
+/// then merged): the same findings whatever the order the records arrive in.
+#[derive(Default)]
+pub struct Index {
+    /// Keyed by the directory's bytes ([`dir_key`]).
+    dirs: HashMap<Vec<u8>, DirCaches>,
+    /// Per root, in order: the mtime of every source a timestamp cache that a default import
+    /// reads pairs with, keyed by a hash of the source's path (16 bytes a source, not a path).
+    clamp: Vec<HashMap<u64, SourceStat>>,
+}
+
+impl Index {
+    /// An empty index for the given roots.
+    pub fn new(roots: usize) -> Index {
+        Index {
+            dirs: HashMap::new(),
+            clamp: vec![HashMap::new(); roots],
+        }
+    }
+
+    /// Takes one record (any kind: only caches count).
+    pub fn add(&mut self, rec: &Record, roots: &[PathBuf]) {
+        if rec.kind != Kind::Cache {
+            return;
+        }
+        self.add_dir(rec);
+        // Only caches a default import reads count: a legacy cache beside its source under
+        // Python 3, or an `-O` cache, never runs stale code there.
+        if let (Some(Invalidation::Timestamp), Some(src), Some(stat), false) = (
+            rec.invalidation,
+            &rec.source,
+            rec.source_stat,
+            rec.python_action == Action::Skip,
+        ) {
+            let key = source_key(src);
+            for (root, sources) in roots.iter().zip(&mut self.clamp) {
+                if under(&rec.path, root) {
+                    sources.insert(key, stat);
+                }
+            }
+        }
+    }
+
+    fn add_dir(&mut self, rec: &Record) {
+        let Some(parent) = rec.path.parent() else {
+            return;
+        };
+        let dirs = &mut self.dirs;
+        match rec.layout {
+            Some(Layout::Pycache | Layout::Pytest) => {
+                if let Some(dir) = parent.parent() {
+                    let caches = dir_entry(dirs, dir);
+                    caches.pycache += 1;
+                    caches.inits += usize::from(is_init_cache(&rec.path));
+                }
+            }
+            Some(Layout::Legacy) if rec.path.file_name() == Some(OsStr::new("__init__.pyc")) => {
+                let caches = dir_entry(dirs, parent);
+                caches.legacy_init = caches
+                    .legacy_init
+                    .take()
+                    .or_else(|| Some(Box::new(rec.clone())));
+            }
+            Some(Layout::Legacy) if rec.python_action == Action::Load => {
+                dir_entry(dirs, parent).legacy_loaded = true;
+            }
+            _ => {}
+        }
+    }
+
+    /// Adds what another index (of other records) holds.
+    pub fn merge(&mut self, other: Index) {
+        for (dir, caches) in other.dirs {
+            self.dirs.entry(dir).or_default().merge(caches);
+        }
+        for (mine, theirs) in self.clamp.iter_mut().zip(other.clamp) {
+            mine.extend(theirs);
+        }
+    }
+}
+
+/// The caches of `dir`, allocating its key only the first time.
+fn dir_entry<'a>(dirs: &'a mut HashMap<Vec<u8>, DirCaches>, dir: &Path) -> &'a mut DirCaches {
+    let key = dir_key(dir);
+    if !dirs.contains_key(key) {
+        dirs.insert(key.to_vec(), DirCaches::default());
+    }
+    dirs.get_mut(key).expect("inserted above")
+}
+
+/// A source path as a fixed-key SipHash: the same on every run, and a collision between two of
+/// a tree's sources is as likely as guessing a 64-bit key.
+fn source_key(path: &Path) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = siphasher::sip::SipHasher13::new();
+    hasher.write(path.as_os_str().as_encoded_bytes());
+    hasher.finish()
 }
 
 /// A directory as a hash key: its bytes without trailing slashes (`Path`'s own hash walks
@@ -83,34 +199,9 @@ fn dir_key(path: &Path) -> &[u8] {
     &bytes[..end.min(bytes.len())]
 }
 
-fn index(caches: &[Record]) -> HashMap<&[u8], DirCaches<'_>> {
-    let mut map: HashMap<&[u8], DirCaches> = HashMap::new();
-    for rec in caches.iter().filter(|r| r.kind == Kind::Cache) {
-        let Some(parent) = rec.path.parent() else {
-            continue;
-        };
-        match rec.layout {
-            Some(Layout::Pycache | Layout::Pytest) => {
-                if let Some(dir) = parent.parent() {
-                    map.entry(dir_key(dir)).or_default().pycache.push(rec);
-                }
-            }
-            Some(Layout::Legacy) if rec.path.file_name() == Some(OsStr::new("__init__.pyc")) => {
-                map.entry(dir_key(parent)).or_default().legacy_init = Some(rec);
-            }
-            Some(Layout::Legacy) if rec.python_action == Action::Load => {
-                map.entry(dir_key(parent)).or_default().legacy_loaded = true;
-            }
-            _ => {}
-        }
-    }
-    map
-}
-
 /// Directories whose caches outlived their sources; a directory inside a reported one is
 /// not reported again.
-fn ghosts(dirs: &[DirFacts], caches: &[Record]) -> Vec<Record> {
-    let index = index(caches);
+fn ghosts(dirs: &[DirFacts], index: &HashMap<Vec<u8>, DirCaches>) -> Vec<Record> {
     let packages: HashSet<&[u8]> = dirs
         .iter()
         .filter(|d| {
@@ -195,44 +286,41 @@ fn module_beside(dir: &Path, by_path: &HashMap<&[u8], &DirFacts>) -> bool {
 }
 
 fn ghost(dir: &DirFacts, name: &str, found: &DirCaches, beside: bool) -> Option<Record> {
-    let inits: Vec<&&Record> = found
-        .pycache
-        .iter()
-        .filter(|r| is_init_cache(&r.path))
-        .collect();
+    let inits = found.inits;
     // A legacy __init__.pyc Python cannot open (a dangling symlink) is passed over.
     let legacy = found
         .legacy_init
+        .as_ref()
         .filter(|_| !dir.init_source)
         .and_then(|init| legacy_package(name, init));
     let (action, reason) = match legacy {
         Some(found) => found,
         // A namespace portion loses to a module of the same name beside it.
         _ if beside => return None,
-        _ if !dir.sources_below && !found.pycache.is_empty() => (
+        _ if !dir.sources_below && found.pycache > 0 => (
             Action::Namespace,
             format!(
                 "no Python source is left here, only {} in __pycache__: `import {name}` gives {}{}",
-                text::count(found.pycache.len(), "cache"),
+                text::count(found.pycache, "cache"),
                 if found.legacy_loaded {
                     "a namespace package (Python 3.3+) and only its modules with a legacy .pyc \
                      still import, running old code"
                 } else {
                     "an empty namespace package (Python 3.3+) and its modules no longer import"
                 },
-                if inits.is_empty() {
+                if inits == 0 {
                     ""
                 } else {
                     "; its __init__ code never runs"
                 }
             ),
         ),
-        _ if !dir.init_source && !inits.is_empty() => (
+        _ if !dir.init_source && inits > 0 => (
             Action::Namespace,
             format!(
                 "__init__.py is gone but __pycache__ still holds {}: `import {name}` gives a \
                  namespace package and the package's init code no longer runs",
-                text::count(inits.len(), "__init__ cache")
+                text::count(inits, "__init__ cache")
             ),
         ),
         _ => return None,
@@ -297,19 +385,9 @@ fn is_init_cache(path: &Path) -> bool {
 /// The fewest sources sharing one whole-second mtime that look like a clamp.
 const CLAMP_GROUP: usize = 3;
 
-/// One finding for a root whose timestamp caches pair with sources whose mtimes are clamped.
-/// Only caches a default import reads count: a legacy cache beside its source under Python
-/// 3, or an `-O` cache, never runs stale code there.
-fn clamped(root: &Path, caches: &[Record], epoch: Option<i64>) -> Option<Record> {
-    let mut sources: HashMap<&OsStr, SourceStat> = HashMap::new();
-    let read = |r: &&Record| under(&r.path, root) && r.python_action != Action::Skip;
-    for rec in caches.iter().filter(read) {
-        if let (Some(Invalidation::Timestamp), Some(src), Some(stat)) =
-            (rec.invalidation, &rec.source, rec.source_stat)
-        {
-            sources.insert(src.as_os_str(), stat);
-        }
-    }
+/// One finding for a root whose timestamp caches pair with sources whose mtimes are clamped
+/// (the sources are those [`Index::add`] kept for the root).
+fn clamped(root: &Path, sources: &HashMap<u64, SourceStat>, epoch: Option<i64>) -> Option<Record> {
     let total = sources.len();
     let mut groups: HashMap<(i64, u32), usize> = HashMap::new();
     for stat in sources.values() {
@@ -318,7 +396,8 @@ fn clamped(root: &Path, caches: &[Record], epoch: Option<i64>) -> Option<Record>
     let shared = groups
         .iter()
         .filter(|((_, nsec), n)| *nsec == 0 && **n >= CLAMP_GROUP && **n * 2 >= total)
-        .max_by_key(|(_, n)| **n)
+        // Ties go to the latest second: the same group on every run.
+        .max_by_key(|((sec, _), n)| (**n, *sec))
         .map(|((sec, _), _)| *sec);
     let is_clamped = |s: &SourceStat| {
         s.sec == 0 || s.sec == 1 || Some(s.sec) == epoch || (s.nsec == 0 && Some(s.sec) == shared)

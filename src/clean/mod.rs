@@ -28,7 +28,7 @@ use anyhow::{bail, Result};
 use crate::audit;
 use crate::diag;
 use crate::exit::ExitStatus;
-use crate::model::{Action, Kind, Status, Summary};
+use crate::model::{Action, Kind, Status};
 use crate::prefix::Plan;
 use crate::report::escaped_path;
 use crate::walk::WalkOptions;
@@ -93,17 +93,22 @@ fn clean_plan(config: &CleanConfig, plan: &Plan) -> (Vec<Row>, CleanSummary) {
         exclude: &audit.exclude,
         prune: None,
     };
-    let (mut records, walk_errors) = audit::audit(plan, &opts, audit.checks);
-    let verified = audit
-        .checks
-        .verify
-        .then(|| crate::verify::verify_records(&mut records));
+    // clean never acts on a fresh cache: those are counted, not kept (unless --verify, which
+    // compares them).
+    let counts = crate::progress::Counts::default();
+    let keep = audit::Keep::for_run(false, audit.checks);
+    let mut audited = crate::progress::while_running(&counts, || {
+        audit::collect(plan, &opts, audit.checks, keep, &counts)
+    });
+    if audit.checks.verify {
+        audited.verify();
+    }
+    let (records, walk_errors) = (audited.records, audited.errors);
     for e in &walk_errors {
         diag::error(&format!("{}: {}", escaped_path(&e.path), e.message));
     }
-    let mut audit_summary = Summary::of(&records);
+    let mut audit_summary = audited.summary;
     audit_summary.errors += walk_errors.len();
-    audit_summary.verify = verified;
     audit_summary.pycache_prefix = audit.shown_prefix();
     audit_summary.environment = audit.environment.clone();
     let roots = walked_roots(plan);

@@ -7,6 +7,7 @@ mod bad_input;
 mod command_words;
 mod config_file;
 mod consistency;
+mod determinism;
 mod exit_codes;
 mod explain;
 mod formats;
