@@ -51,6 +51,7 @@ pub fn run(args: CleanArgs) -> Result<ExitStatus> {
         format: config.format,
         color: config.color,
         print0: config.print0,
+        width: crate::terminal::width(),
     };
     if diag::quiet() {
         return Ok(exit_status(&summary));

@@ -5,12 +5,11 @@
 use std::io::{self, Write};
 
 use serde::Serialize;
-use tabled::builder::Builder;
-use tabled::settings::Style;
 
 use super::outcome::{CleanSummary, Outcome, RebuildOutcome, Row};
 use crate::cli::Format;
 use crate::model::SCHEMA_VERSION;
+use crate::report::table::table_lines;
 use crate::report::{escaped_path, paint, python_cell, severity_code, write_document};
 
 #[derive(Serialize)]
@@ -25,6 +24,8 @@ pub struct Options {
     pub format: Format,
     pub color: bool,
     pub print0: bool,
+    /// The terminal's width, for the table to fit (none off a terminal).
+    pub width: Option<usize>,
 }
 
 pub fn render(
@@ -35,7 +36,7 @@ pub fn render(
 ) -> io::Result<()> {
     match opts.format {
         // `clean --format` offers neither github nor sarif (see `args`).
-        Format::Table | Format::Github | Format::Sarif => table(rows, summary, opts.color, out),
+        Format::Table | Format::Github | Format::Sarif => table(rows, summary, opts, out),
         Format::Json => {
             let doc = Document {
                 command: "clean",
@@ -85,15 +86,20 @@ fn reason(row: &Row) -> String {
     crate::report::escape(&text).into_owned()
 }
 
-fn table(rows: &[Row], summary: &CleanSummary, color: bool, out: &mut dyn Write) -> io::Result<()> {
+fn table(
+    rows: &[Row],
+    summary: &CleanSummary,
+    opts: &Options,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let color = opts.color;
     if !rows.is_empty() {
-        let mut builder = Builder::default();
         let header =
             ["OUTCOME", "STATUS", "PYTHON", "PATH", "REASON"].map(|h| paint(h, "1", color));
-        builder.push_record(header);
+        let mut cells = vec![header];
         for row in rows {
             let r = &row.record;
-            builder.push_record([
+            cells.push([
                 paint(row.outcome.as_str(), outcome_code(row.outcome), color),
                 paint(r.status.as_str(), severity_code(r.severity), color),
                 python_cell(r),
@@ -101,9 +107,7 @@ fn table(rows: &[Row], summary: &CleanSummary, color: bool, out: &mut dyn Write)
                 reason(row),
             ]);
         }
-        let mut table = builder.build();
-        table.with(Style::blank());
-        for line in table.to_string().lines() {
+        for line in table_lines(cells, opts.width) {
             writeln!(out, "{}", line.trim_end())?;
         }
         writeln!(out)?;
@@ -217,6 +221,7 @@ mod tests {
             format: Format::Paths,
             color: false,
             print0: true,
+            width: None,
         };
         let mut out = Vec::new();
         render(&[removed, kept], &CleanSummary::default(), &opts, &mut out).unwrap();
@@ -237,8 +242,9 @@ mod tests {
             format: Format::Table,
             color: false,
             print0: false,
+            width: None,
         };
-        render(&[row], &CleanSummary::default(), &opts, &mut out).unwrap();
+        render(&[row.clone()], &CleanSummary::default(), &opts, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("OUTCOME"), "{text}");
         assert!(text.contains(" removed   fresh "), "{text}");
@@ -246,5 +252,16 @@ mod tests {
             text.contains("; not rebuilt: no CPython 3.11 found"),
             "{text}"
         );
+        // On a terminal the table fits its width: the reason wraps between words.
+        let narrow = Options {
+            width: Some(72),
+            ..opts
+        };
+        let mut out = Vec::new();
+        render(&[row], &CleanSummary::default(), &narrow, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let widest = text.lines().map(|l| l.chars().count()).max().unwrap();
+        assert!(widest <= 72, "{widest} columns:\n{text}");
+        assert!(text.contains("no CPython"), "{text}");
     }
 }

@@ -7,7 +7,7 @@ mod json;
 mod next;
 pub(crate) mod paths;
 mod sarif;
-mod table;
+pub(crate) mod table;
 
 use std::borrow::Cow;
 use std::io::{self, Write};

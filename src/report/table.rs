@@ -109,26 +109,33 @@ fn words(width: usize) -> textwrap::Options<'static> {
         .word_splitter(textwrap::WordSplitter::NoHyphenation)
 }
 
-/// The table's lines. Without a width, one line per row. With one, the table fits it: the
-/// reason column wraps, and when the other columns leave it less than [`MIN_REASON_WIDTH`],
+/// The table's lines (`check`'s and `clean`'s; the last column is the reason). Without a width,
+/// one line per row. With one, the table fits it: the reason column wraps, and when the other columns leave it less than [`MIN_REASON_WIDTH`],
 /// each reason goes under its row, across the width. Paths are never cut, so a path wider
 /// than the terminal still makes a wider line.
-fn table_lines(mut rows: Vec<[String; 4]>, width: Option<usize>) -> Vec<String> {
+pub(crate) fn table_lines<const N: usize>(
+    mut rows: Vec<[String; N]>,
+    width: Option<usize>,
+) -> Vec<String> {
+    let last = N - 1;
     let table = build(&rows);
     // Lines are printed without the last column's trailing padding.
     let printed = table.total_width() - 1;
     let Some(width) = width.filter(|&w| printed > w) else {
         return lines(&table);
     };
-    let reason = column_width(&table, 3);
+    let reason = column_width(&table, last);
     let others = printed - reason;
     if width >= others + MIN_REASON_WIDTH {
         for row in rows.iter_mut().skip(1) {
-            row[3] = textwrap::wrap(&row[3], words(width - others)).join("\n");
+            row[last] = textwrap::wrap(&row[last], words(width - others)).join("\n");
         }
         return lines(&build(&rows));
     }
-    let reasons: Vec<String> = rows.iter_mut().map(|r| std::mem::take(&mut r[3])).collect();
+    let reasons: Vec<String> = rows
+        .iter_mut()
+        .map(|r| std::mem::take(&mut r[last]))
+        .collect();
     let narrow = width
         .saturating_sub(STACKED_INDENT.len())
         .max(MIN_REASON_WIDTH);
@@ -144,7 +151,7 @@ fn table_lines(mut rows: Vec<[String; 4]>, width: Option<usize>) -> Vec<String> 
     out
 }
 
-fn build(rows: &[[String; 4]]) -> tabled::Table {
+fn build<const N: usize>(rows: &[[String; N]]) -> tabled::Table {
     let mut table = Builder::from_iter(rows.iter().cloned()).build();
     table.with(Style::blank());
     table
