@@ -132,7 +132,7 @@ action_steps() {
   bash -c "$("${step[@]}" 0)"
   grep -qx "$RUNNER_TEMP/pyc-audit-venv/bin" "$GITHUB_PATH" || fail "install did not extend PATH"
   local out rc=0
-  out=$(bash -c "$("${step[@]}" 1 paths=fixtures/demo 'args=--no-env' \
+  out=$(bash -c "$("${step[@]}" 1 paths=fixtures/demo 'args=--no-env --no-git' \
     "sarif-file=$work/demo.sarif")") || rc=$?
   [ "$rc" -eq 1 ] || fail "the audit step exits $rc on the demo, not 1"
   [ "$(grep -c '^::' <<<"$out")" -eq 14 ] || { echo "$out"; fail "not 14 annotations"; }
