@@ -30,7 +30,7 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Remove the caches the audit condemns (orphan, stale, mismatch, corrupt, suspect) and
     /// debris; fresh caches and sources are never touched.
-    Clean(crate::clean::args::CleanArgs),
+    Clean(crate::commands::clean::args::CleanArgs),
     /// Print the shell completion script for SHELL.
     ///
     /// For example: `pyc-audit generate-shell-completion bash >

@@ -9,15 +9,15 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
-use crate::audit::{Checks, Depth};
 use crate::cli::{AuditArgs, CheckArgs, ColorChoice, FailOn, Format};
-use crate::environment::{self, EnvVariable};
-use crate::prefix::{Plan, PrefixPlan};
-use crate::pythons::{self, Running};
+use crate::find::prefix::{Plan, PrefixPlan};
+use crate::find::source_caches;
+use crate::python::environment::{self, EnvVariable};
+use crate::python::pythons::{self, Running};
+use crate::report::{self, diag};
 use crate::settings::{self, Choice, Settings};
-use crate::source_caches;
+use crate::verdict::audit::{Checks, Depth};
 use crate::verdict::optimize::Optimize;
-use crate::{diag, report};
 
 /// What every command audits and how: the shared options resolved once, with the config file
 /// and the environment, so check, explain and clean audit the same caches with the same
@@ -259,8 +259,10 @@ impl Config {
             return;
         };
         let shown = report::escaped_path(&prefix.dir);
-        let absolute =
-            report::escaped_path(&crate::prefix::lexical_absolute(&prefix.dir, &self.cwd));
+        let absolute = report::escaped_path(&crate::find::prefix::lexical_absolute(
+            &prefix.dir,
+            &self.cwd,
+        ));
         let origin = match prefix.origin {
             PrefixOrigin::Environment => Some(format!(
                 "PYTHONPYCACHEPREFIX={shown}: Python 3.8+ keeps its caches in {absolute}, so \
@@ -283,8 +285,8 @@ impl Config {
     /// The prefix directory as the summary shows it (absolute).
     pub fn shown_prefix(&self) -> Option<String> {
         let dir = &self.prefix.as_ref()?.dir;
-        Some(crate::model::display_path(
-            &crate::prefix::lexical_absolute(dir, &self.cwd),
+        Some(crate::verdict::model::display_path(
+            &crate::find::prefix::lexical_absolute(dir, &self.cwd),
         ))
     }
 
@@ -372,7 +374,7 @@ pub(crate) fn globs_of(
     let mut builder = GlobSetBuilder::new();
     let mut written = Vec::new();
     for pattern in patterns {
-        for form in crate::spelling::spellings(pattern, roots, &cwd) {
+        for form in crate::find::spelling::spellings(pattern, roots, &cwd) {
             let glob = GlobBuilder::new(&form)
                 .literal_separator(true)
                 .build()

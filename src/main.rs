@@ -14,7 +14,7 @@ use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use pyc_audit::cli::Cli;
-use pyc_audit::diag;
+use pyc_audit::report::diag;
 use pyc_audit::report::escape;
 
 fn main() -> ExitCode {

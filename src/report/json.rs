@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Report;
-use crate::model::{Record, Summary, SCHEMA_VERSION};
+use crate::verdict::model::{Record, Summary, SCHEMA_VERSION};
 
 #[derive(Serialize)]
 struct Tool {

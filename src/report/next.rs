@@ -5,9 +5,9 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use crate::clean::config::{Keep, DEFAULT_STATUSES};
-use crate::clean::plan::{plan, Decision};
-use crate::model::{Kind, Record, Status};
+use crate::commands::clean::config::{Keep, DEFAULT_STATUSES};
+use crate::commands::clean::plan::{plan, Decision};
+use crate::verdict::model::{Kind, Record, Status};
 
 /// What `pyc-audit clean` on the same paths would remove.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -10,8 +10,8 @@ use tabled::grid::util::string::get_text_width;
 use tabled::settings::Style;
 
 use super::{escape, escaped_path, Report};
-use crate::clean::report::human_bytes;
-use crate::model::{Record, Severity, Status, Summary};
+use crate::commands::clean::report::human_bytes;
+use crate::verdict::model::{Record, Severity, Status, Summary};
 
 const RESET: &str = "\x1b[0m";
 
@@ -324,7 +324,7 @@ mod tests {
     fn the_prefix_and_environment_follow_the_summary() {
         let s = Summary {
             pycache_prefix: Some("/pfx".into()),
-            environment: vec![crate::environment::EnvVariable {
+            environment: vec![crate::python::environment::EnvVariable {
                 name: "SOURCE_DATE_EPOCH",
                 value: "0".into(),
                 effect: "checked-hash".into(),

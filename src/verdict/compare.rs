@@ -5,10 +5,10 @@
 use super::inputs::Inputs;
 use super::rule::{Absent, Observer, Outcome, Rule, Seen};
 use super::{text, CacheRead, Cause, Evidence, Fare, Judge, Unread};
-use crate::model::{Record, Values};
 use crate::pyc::header::{self, Header, Recorded, SourceHash};
 use crate::pyc::magic::Magic;
-use crate::source::{size_matches, MtimeRule, SourceStat};
+use crate::python::source::{size_matches, MtimeRule, SourceStat};
+use crate::verdict::model::{Record, Values};
 
 /// Compares an accepted header with the source (the body is checked by the caller).
 #[allow(clippy::too_many_arguments)]

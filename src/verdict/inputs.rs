@@ -12,7 +12,7 @@ use std::io::{self, Read};
 use std::path::Path;
 
 use crate::pyc::header::SourceHash;
-use crate::source::{source_file_hash, source_hash, HashVariant};
+use crate::python::source::{source_file_hash, source_hash, HashVariant};
 
 /// What the verdict may read beyond the first bytes of a cache.
 pub trait Inputs {

@@ -7,13 +7,13 @@
 //! tag) is still judged against its source, but its action is `skip`.
 
 use super::optimize::{self, Optimize};
-use crate::naming::{CacheName, Layout, OptLevel, PytestVersion, TagClaim};
 use crate::pyc::header::Era;
-use crate::pyc::interp::{tag_accepts, Interpreter};
 use crate::pyc::magic::{
     cpython_final, is_cpython_final, lookup, Implementation, KnownMagic, Magic, MagicId, PyVersion,
 };
-use crate::source::MtimeRule;
+use crate::python::interp::{tag_accepts, Interpreter};
+use crate::python::naming::{CacheName, Layout, OptLevel, PytestVersion, TagClaim};
+use crate::python::source::MtimeRule;
 
 /// Whether the file's magic is one its judge writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -271,7 +271,7 @@ pub fn python_label(judge: &Judge) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::naming::parse;
+    use crate::python::naming::parse;
     use std::path::Path;
 
     fn judge(path: &str, magic: u16) -> (CacheName, Judge) {

@@ -8,12 +8,21 @@
 //! `model::Severity::of`, and the [`Cause`] behind them. This is the only code that decides:
 //! each rule it applies is reported to an [`Observer`] (see `rule`), which `explain` records
 //! and `check` ignores at no cost.
+//!
+//! Beside the evaluator sit what judging a whole tree needs: `audit` (find, then judge every
+//! cache in parallel), `model` (the records it produces, the JSON contract), `lookup` (which
+//! cache an import resolves to), `tree` (tree-wide findings: ghosts, debris, clamped mtimes)
+//! and `git` (what git tracks).
 
 mod accept;
+pub mod audit;
 mod body;
 pub(crate) mod compare;
+pub(crate) mod git;
 pub(crate) mod inputs;
 pub mod judge;
+pub(crate) mod lookup;
+pub mod model;
 pub mod optimize;
 mod orphan;
 pub mod prefix;
@@ -22,16 +31,17 @@ pub(crate) mod resolution;
 pub(crate) mod rule;
 pub(crate) mod running;
 pub mod text;
+pub mod tree;
 pub mod verify;
 
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::model::{Action, Record, Status};
-use crate::naming::{CacheName, Layout};
 use crate::pyc::header::{self, Header};
 use crate::pyc::magic::{self, Magic, MagicId};
-use crate::source::{MtimeRule, SourceStat};
+use crate::python::naming::{CacheName, Layout};
+use crate::python::source::{MtimeRule, SourceStat};
+use crate::verdict::model::{Action, Record, Status};
 use accept::{accept, reject};
 pub use body::{BodyCheck, Broken};
 use compare::{compare, source_values};

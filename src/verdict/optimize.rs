@@ -7,8 +7,8 @@
 //! integer as the level (`0` is 0) and any other non-empty value as 1; Python 2, CPython 3.6
 //! and PyPy take `atoi` of it, and any non-empty value that gives 0 as 1 (`0` is `-O`).
 
-use crate::pyc::interp::Interpreter;
 use crate::pyc::magic::{Implementation, PyVersion};
+use crate::python::interp::Interpreter;
 
 /// The level for each way of reading `PYTHONOPTIMIZE`; the same unless the variable set them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -11,10 +11,10 @@
 use std::path::Path;
 
 use super::settle;
-use crate::model::{display_path, Action, Record};
-use crate::naming::{CacheName, Layout, PytestVersion};
-use crate::pyc::interp::Interpreter;
 use crate::pyc::magic::PyVersion;
+use crate::python::interp::Interpreter;
+use crate::python::naming::{CacheName, Layout, PytestVersion};
+use crate::verdict::model::{display_path, Action, Record};
 
 use super::judge::version_tuple;
 
@@ -91,8 +91,8 @@ fn reader(name: &CacheName) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Severity, Status};
-    use crate::naming::{parse, parse_prefixed};
+    use crate::python::naming::{parse, parse_prefixed};
+    use crate::verdict::model::{Severity, Status};
 
     fn intree(path: &str) -> CacheName {
         parse(Path::new(path)).unwrap()

@@ -17,10 +17,10 @@
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
-use crate::model::{display_path, Action, Record, Severity, Status};
-use crate::naming::CacheName;
-use crate::pyc::interp::Interpreter;
 use crate::pyc::magic::{Implementation, PyVersion};
+use crate::python::interp::Interpreter;
+use crate::python::naming::CacheName;
+use crate::verdict::model::{display_path, Action, Record, Severity, Status};
 
 /// What the walk saw around a module: the `__init__` files of a directory of its name (if
 /// there is one) and the extension modules beside it.

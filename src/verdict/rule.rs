@@ -23,7 +23,7 @@ use super::judge::{Fit, Judge};
 use super::SourceState;
 use crate::pyc::header::{Era, HeaderError, RecordedMtime, SourceHash};
 use crate::pyc::magic::{Magic, MagicId};
-use crate::source::{HashVariant, MtimeRule, SourceStat};
+use crate::python::source::{HashVariant, MtimeRule, SourceStat};
 
 /// A rule, in the order the interpreter applies it on import.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -3,11 +3,11 @@
 use super::*;
 use std::io;
 
-use crate::model::Severity;
-use crate::naming;
 use crate::pyc::header::SourceHash;
 use crate::pyc::marshal::sample;
-use crate::source::{source_hash, HashVariant};
+use crate::python::naming;
+use crate::python::source::{source_hash, HashVariant};
+use crate::verdict::model::Severity;
 
 const T: i64 = 1_700_000_000;
 

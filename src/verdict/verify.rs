@@ -8,9 +8,9 @@
 //! (or a source that no longer compiles) makes it `diverged`: an error where the import loads
 //! it, info where default settings never read it.
 
-use crate::model::{Action, Kind, Record, Severity, Status};
-use crate::naming::Layout;
 use crate::pyc::header::Invalidation;
+use crate::python::naming::Layout;
+use crate::verdict::model::{Action, Kind, Record, Severity, Status};
 
 /// What the interpreter found when it compared a cache's code with its source's.
 #[derive(Clone, Debug, PartialEq, Eq)]

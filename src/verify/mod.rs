@@ -47,11 +47,11 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::clean::interpreters::{Finder, Wanted};
-use crate::diag;
-use crate::model::Record;
-use crate::pyc::interp::Interpreter;
+use crate::commands::clean::interpreters::{Finder, Wanted};
 use crate::pyc::magic::{Implementation, PyVersion};
+use crate::python::interp::Interpreter;
+use crate::report::diag;
+use crate::verdict::model::Record;
 use crate::verdict::verify::{self as rule, Verification};
 
 /// One cache to compare with its source.

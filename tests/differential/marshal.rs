@@ -25,9 +25,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Instant;
 
-use pyc_audit::pyc::interp::Interpreter;
 use pyc_audit::pyc::magic::{Implementation, PyVersion};
 use pyc_audit::pyc::marshal::check_body;
+use pyc_audit::python::interp::Interpreter;
 
 /// An interpreter found on this machine (not to be confused with pyc-audit's `Interpreter`).
 use crate::common::interpreters::{self, Interpreter as Python};

@@ -27,8 +27,8 @@ mod value;
 use std::cell::Cell;
 use std::fmt;
 
-use super::interp::Interpreter;
 use super::magic::{Implementation, PyVersion};
+use crate::python::interp::Interpreter;
 use code::Layout;
 use reader::{Parser, Scratch};
 use value::Kind;

@@ -3,7 +3,7 @@
 
 use super::code::Layout;
 use super::MarshalVersion::{self, *};
-use crate::pyc::interp::Interpreter;
+use crate::python::interp::Interpreter;
 
 /// A stream under construction.
 #[derive(Clone, Default)]
