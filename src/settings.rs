@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Context, Result};
 use serde::Deserialize;
 
+use crate::cli::CleanStatus;
 use crate::cli::{ColorChoice, FailOn, Format};
-use crate::commands::clean::args::CleanStatus;
 
 /// The options a config file may set; unset keys leave the built-in default.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]

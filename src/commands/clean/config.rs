@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use anyhow::{bail, Result};
 use globset::GlobSet;
 
-use super::args::{CleanArgs, CleanStatus};
+use crate::cli::{CleanArgs, CleanStatus};
 use crate::cli::{ColorChoice, Format};
 use crate::config::{globs_of, use_color, Config};
 use crate::verdict::model::Status;

@@ -7,7 +7,6 @@
 //! `recompile` (optional) → the `__pycache__` directories left empty → `report` → exit code.
 //! The order and the reasons it leaves a consistent tree after a crash are in `remove`.
 
-pub mod args;
 pub mod config;
 pub mod handles;
 pub mod interpreters;
@@ -25,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
+use crate::cli::CleanArgs;
 use crate::find::prefix::Plan;
 use crate::find::walk::WalkOptions;
 use crate::report::diag;
@@ -32,7 +32,6 @@ use crate::report::escaped_path;
 use crate::report::exit::ExitStatus;
 use crate::verdict::audit;
 use crate::verdict::model::{Action, Kind, Status};
-use args::CleanArgs;
 use config::{CleanConfig, Mode};
 use outcome::{CleanSummary, Outcome, RebuildOutcome, Row};
 use plan::Planned;
