@@ -9,6 +9,7 @@ use std::fmt;
 
 use crate::pyc::header::Era;
 use crate::pyc::magic::{Implementation, KnownMagic, PyVersion};
+use crate::pyc::marshal::{self, MarshalError, MarshalVersion};
 use crate::python::naming::TagClaim;
 use crate::python::source::{HashVariant, MtimeRule};
 
@@ -104,6 +105,39 @@ pub fn tag_accepts(claim: TagClaim, magic: &KnownMagic) -> bool {
     }
 }
 
+impl Interpreter {
+    /// The reader of an interpreter; `None` where caches are not marshal streams (GraalPy).
+    /// An unknown version is taken to be the latest.
+    pub fn marshal_version(&self) -> Option<MarshalVersion> {
+        let p = self.python.unwrap_or(PyVersion::new(3, 99));
+        let version = match self.implementation {
+            Implementation::GraalPy => return None,
+            Implementation::PyPy if p.major < 3 => MarshalVersion::CPython2,
+            Implementation::PyPy if p < PyVersion::new(3, 8) => MarshalVersion::PyPy3,
+            Implementation::PyPy => MarshalVersion::PyPy38,
+            Implementation::CPython if p.major < 3 => MarshalVersion::CPython2,
+            Implementation::CPython if p < PyVersion::new(3, 4) => MarshalVersion::CPython30,
+            Implementation::CPython if p < PyVersion::new(3, 8) => MarshalVersion::CPython34,
+            Implementation::CPython if p < PyVersion::new(3, 11) => MarshalVersion::CPython38,
+            Implementation::CPython if p < PyVersion::new(3, 12) => MarshalVersion::CPython311,
+            Implementation::CPython if p < PyVersion::new(3, 13) => MarshalVersion::CPython312,
+            Implementation::CPython if p < PyVersion::new(3, 14) => MarshalVersion::CPython313,
+            Implementation::CPython => MarshalVersion::CPython314,
+        };
+        Some(version)
+    }
+}
+
+/// Checks that `marshal.loads(body)` of this interpreter succeeds and yields a code object, as
+/// the import requires. Trailing bytes are accepted, as the import accepts them. Bodies of
+/// caches that are not marshal streams (GraalPy) are not judged.
+pub fn check_body(body: &[u8], interpreter: &Interpreter) -> Result<(), MarshalError> {
+    match interpreter.marshal_version() {
+        Some(version) => marshal::check_as(body, version).map(|_| ()),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +204,35 @@ mod tests {
             claim(Implementation::GraalPy, Some(v(3, 12))),
             &known(21290)
         ));
+    }
+
+    #[test]
+    fn versions_from_interpreters() {
+        let of = |implementation, python: Option<(u8, u8)>| {
+            (Interpreter {
+                implementation,
+                python: python.map(|(a, b)| PyVersion::new(a, b)),
+            })
+            .marshal_version()
+        };
+        use Implementation::{CPython, GraalPy, PyPy};
+        assert_eq!(of(CPython, Some((2, 7))), Some(MarshalVersion::CPython2));
+        assert_eq!(of(CPython, Some((3, 3))), Some(MarshalVersion::CPython30));
+        assert_eq!(of(CPython, Some((3, 7))), Some(MarshalVersion::CPython34));
+        assert_eq!(of(CPython, Some((3, 10))), Some(MarshalVersion::CPython38));
+        assert_eq!(of(CPython, Some((3, 11))), Some(MarshalVersion::CPython311));
+        assert_eq!(of(CPython, Some((3, 12))), Some(MarshalVersion::CPython312));
+        assert_eq!(of(CPython, Some((3, 13))), Some(MarshalVersion::CPython313));
+        assert_eq!(of(CPython, Some((3, 14))), Some(MarshalVersion::CPython314));
+        assert_eq!(of(CPython, None), Some(MarshalVersion::CPython314));
+        assert_eq!(of(PyPy, Some((2, 7))), Some(MarshalVersion::CPython2));
+        assert_eq!(of(PyPy, Some((3, 7))), Some(MarshalVersion::PyPy3));
+        assert_eq!(of(PyPy, Some((3, 9))), Some(MarshalVersion::PyPy38));
+        assert_eq!(of(GraalPy, Some((3, 11))), None);
+        let graalpy = Interpreter {
+            implementation: GraalPy,
+            python: None,
+        };
+        assert_eq!(check_body(b"not marshal", &graalpy), Ok(()));
     }
 }

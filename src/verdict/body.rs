@@ -15,6 +15,7 @@ use super::inputs::Inputs;
 use super::{CacheRead, Judge};
 use crate::pyc::header::{Body, Header};
 use crate::pyc::marshal::{check_as, MarshalVersion};
+use crate::python::interp::Interpreter;
 
 /// What the body check found, as values.
 #[derive(Debug)]
@@ -96,7 +97,11 @@ pub(super) fn check(
             Body::Starts(_) => {}
         }
     }
-    let Some(version) = judge.interpreter.as_ref().and_then(MarshalVersion::of) else {
+    let Some(version) = judge
+        .interpreter
+        .as_ref()
+        .and_then(Interpreter::marshal_version)
+    else {
         // No marshal reader (GraalPy's bodies are not marshal streams): nothing to check.
         return BodyCheck::NotMarshal;
     };

@@ -61,10 +61,10 @@ impl Case {
         let (magic, id) = magic::identify(&head);
         let judge = Judge::choose(&name, magic, &id);
         let rest = match judge.interpreter {
-            Some(i) if crate::pyc::marshal::MarshalVersion::of(&i).is_some() => {
-                sample::empty_module(&i)[1..].to_vec()
-            }
-            _ => Vec::new(),
+            Some(i) => i
+                .marshal_version()
+                .map_or_else(Vec::new, |v| sample::empty_module(v)[1..].to_vec()),
+            None => Vec::new(),
         };
         Case {
             path,

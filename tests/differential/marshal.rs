@@ -1,4 +1,4 @@
-//! Differential test of the marshal validator: `pyc_audit::pyc::marshal::check_body` must
+//! Differential test of the marshal validator: `pyc_audit::python::interp::check_body` must
 //! accept a body exactly when the interpreter's own `marshal.loads` returns a code object.
 //!
 //! Interpreters are discovered, never configured: every `<pyenv root>/versions/*/bin/python`
@@ -26,7 +26,7 @@ use std::thread;
 use std::time::Instant;
 
 use pyc_audit::pyc::magic::{Implementation, PyVersion};
-use pyc_audit::pyc::marshal::check_body;
+use pyc_audit::python::interp::check_body;
 use pyc_audit::python::interp::Interpreter;
 
 /// An interpreter found on this machine (not to be confused with pyc-audit's `Interpreter`).

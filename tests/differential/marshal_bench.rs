@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use pyc_audit::pyc::magic::{identify, MagicId};
-use pyc_audit::pyc::marshal::check_body;
+use pyc_audit::python::interp::check_body;
 use pyc_audit::python::interp::Interpreter;
 
 fn root() -> PathBuf {
