@@ -13,11 +13,11 @@ use crate::cli::{AuditArgs, CheckArgs, ColorChoice, FailOn, Format};
 use crate::find::prefix::{Plan, PrefixPlan};
 use crate::find::source_caches;
 use crate::python::environment::{self, EnvVariable};
+use crate::python::optimize::Optimize;
 use crate::python::pythons::{self, Running};
 use crate::report::{self, diag};
 use crate::settings::{self, Choice, Settings};
 use crate::verdict::audit::{Checks, Depth};
-use crate::verdict::optimize::Optimize;
 
 /// What every command audits and how: the shared options resolved once, with the config file
 /// and the environment, so check, explain and clean audit the same caches with the same

@@ -57,7 +57,7 @@ pub(crate) fn check(config: CheckConfig) -> Result<ExitStatus> {
         .collect();
     // What `clean` would remove: its plan, with its default statuses, over the roots it walks.
     let human = config.format == Format::Table && summary.findings > 0;
-    let cleanable = human.then(|| report::Cleanable::of(&records, &clean::walked_roots(&plan)));
+    let cleanable = human.then(|| clean::plan::cleanable(&records, &clean::walked_roots(&plan)));
     let report = Report {
         shown,
         summary: &summary,

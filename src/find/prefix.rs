@@ -26,7 +26,7 @@ pub struct Plan {
     /// The interpreters that run the tree (`--python`); empty: each cache's own.
     pub running: Vec<crate::python::pythons::Running>,
     /// The optimisation level Python runs at (`--optimize`, `PYTHONOPTIMIZE`).
-    pub optimize: crate::verdict::optimize::Optimize,
+    pub optimize: crate::python::optimize::Optimize,
     /// Ask git which caches it tracks (not with `--no-git`).
     pub git: bool,
 }

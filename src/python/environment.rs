@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::verdict::optimize::Optimize;
+use crate::python::optimize::Optimize;
 
 /// One variable that is set, with what it does to caches.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

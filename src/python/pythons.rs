@@ -8,8 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::commands::clean::interpreters::{python_command, Finder, Wanted};
 use crate::pyc::magic::{cpython_final, Implementation, PyVersion};
+use crate::python::interpreters::{python_command, Finder, Wanted};
 
 /// One interpreter that runs the tree.
 #[derive(Clone, Debug, PartialEq, Eq)]

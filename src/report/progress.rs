@@ -6,36 +6,23 @@
 //! a thread of its own draws them (indicatif).
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+pub use crate::verdict::audit::Counts;
 
 /// How long an audit runs before the line appears.
 const DELAY: Duration = Duration::from_millis(500);
 /// How often the line is redrawn.
 const TICK: Duration = Duration::from_millis(100);
 
-/// What the audit has done so far, bumped from any thread.
-#[derive(Debug, Default)]
-pub struct Counts {
-    judged: AtomicUsize,
-    findings: AtomicUsize,
-}
-
-impl Counts {
-    /// Adds some records judged, of which `findings` have a severity.
-    pub(crate) fn add(&self, judged: usize, findings: usize) {
-        self.judged.fetch_add(judged, Ordering::Relaxed);
-        self.findings.fetch_add(findings, Ordering::Relaxed);
-    }
-
-    fn line(&self) -> String {
-        let judged = self.judged.load(Ordering::Relaxed);
-        let findings = self.findings.load(Ordering::Relaxed);
-        format!("{judged} caches checked, {findings} findings so far")
-    }
+/// The line: the audit's counts so far.
+fn line(counts: &Counts) -> String {
+    let (judged, findings) = counts.so_far();
+    format!("{judged} caches checked, {findings} findings so far")
 }
 
 /// Returns true if and only if a progress line may be drawn: stderr is a terminal, not on CI.
@@ -74,7 +61,7 @@ fn draw(counts: &Counts, done: &AtomicBool) {
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
     bar.set_style(style);
     while !done.load(Ordering::Acquire) {
-        bar.set_message(counts.line());
+        bar.set_message(line(counts));
         bar.tick();
         thread::park_timeout(TICK);
     }
@@ -94,6 +81,6 @@ mod tests {
             7
         });
         assert_eq!(out, 7);
-        assert_eq!(counts.line(), "5 caches checked, 1 findings so far");
+        assert_eq!(line(&counts), "5 caches checked, 1 findings so far");
     }
 }

@@ -10,7 +10,6 @@ use tabled::grid::util::string::get_text_width;
 use tabled::settings::Style;
 
 use super::{escape, escaped_path, Report};
-use crate::commands::clean::report::human_bytes;
 use crate::verdict::model::{Record, Severity, Status, Summary};
 
 const RESET: &str = "\x1b[0m";
@@ -259,6 +258,21 @@ pub(super) fn summary_line(summary: &Summary, color: bool) -> String {
         ));
     }
     line
+}
+
+/// `1.5 KiB`, `300 B`: bytes for people.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
@@ -21,11 +22,10 @@ use crate::find::prefix::Plan;
 use crate::find::walk::{self, EntryKind, Found, WalkError, WalkOptions};
 use crate::python::naming::{self, CacheName};
 use crate::python::open::open_regular;
+use crate::python::optimize::Optimize;
 use crate::python::pythons::Running;
 use crate::python::source::SourceStat;
-use crate::report::progress::Counts;
 use crate::verdict::model::{Record, Summary};
-use crate::verdict::optimize::Optimize;
 use crate::verdict::prefix::{self as prefix_rule, Place};
 use crate::verdict::tree;
 use crate::verdict::{
@@ -471,4 +471,24 @@ fn open_error(path: &Path, kind: EntryKind, e: &io::Error) -> CacheError {
         _ => e.to_string(),
     };
     CacheError::new(e.kind(), text)
+}
+/// What the audit has done so far, bumped from any thread (`report::progress` draws it).
+#[derive(Debug, Default)]
+pub struct Counts {
+    judged: AtomicUsize,
+    findings: AtomicUsize,
+}
+
+impl Counts {
+    /// Adds some records judged, of which `findings` have a severity.
+    pub(crate) fn add(&self, judged: usize, findings: usize) {
+        self.judged.fetch_add(judged, Ordering::Relaxed);
+        self.findings.fetch_add(findings, Ordering::Relaxed);
+    }
+
+    /// The records judged so far, and how many of them are findings.
+    pub(crate) fn so_far(&self) -> (usize, usize) {
+        let judged = self.judged.load(Ordering::Relaxed);
+        (judged, self.findings.load(Ordering::Relaxed))
+    }
 }

@@ -6,13 +6,13 @@
 //! settings (an `opt-N` or `.pyo` name, a legacy file beside its source under 3.2+, an unknown
 //! tag) is still judged against its source, but its action is `skip`.
 
-use super::optimize::{self, Optimize};
 use crate::pyc::header::Era;
 use crate::pyc::magic::{
     cpython_final, is_cpython_final, lookup, Implementation, KnownMagic, Magic, MagicId, PyVersion,
 };
 use crate::python::interp::{tag_accepts, Interpreter};
 use crate::python::naming::{CacheName, Layout, OptLevel, PytestVersion, TagClaim};
+use crate::python::optimize::{self, Optimize};
 use crate::python::source::MtimeRule;
 
 /// Whether the file's magic is one its judge writes.

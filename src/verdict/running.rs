@@ -14,8 +14,8 @@ use crate::python::pythons::Running;
 use crate::verdict::model::{display_path, Action, ByPython, Record, Severity, Status};
 
 use super::judge::{importable_without_source, never_read, Fit, Judge};
-use super::optimize::Optimize;
 use crate::python::interp::Interpreter;
+use crate::python::optimize::Optimize;
 
 /// Adjusts a verdict for the running interpreters; nothing changes when none was given.
 pub fn apply(rec: &mut Record, name: &CacheName, running: &[Running], optimize: Optimize) {

@@ -47,9 +47,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::commands::clean::interpreters::{Finder, Wanted};
 use crate::pyc::magic::{Implementation, PyVersion};
 use crate::python::interp::Interpreter;
+use crate::python::interpreters::{Finder, Wanted};
 use crate::report::diag;
 use crate::verdict::model::Record;
 use crate::verdict::verify::{self as rule, Verification};

@@ -9,7 +9,6 @@
 
 pub mod config;
 pub mod handles;
-pub mod interpreters;
 pub mod outcome;
 pub mod plan;
 pub mod recompile;
@@ -141,7 +140,7 @@ pub fn execute(planned: Vec<Planned>, config: &CleanConfig, plan: &Plan) -> Vec<
     };
     let mut done = remove::files(files, &ctx);
     if config.recompile {
-        let mut finder = interpreters::Finder::default();
+        let mut finder = crate::python::interpreters::Finder::default();
         let rows = done.iter_mut().map(|d| (&mut d.row, d.root.as_path()));
         let how = recompile::How {
             mode: config.mode,

@@ -11,8 +11,9 @@
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
-use super::config::Keep;
+use super::config::{Keep, DEFAULT_STATUSES};
 use super::safety::below_root;
+use crate::report::Cleanable;
 use crate::verdict::model::{Kind, Record, Status};
 
 /// What to do with one record.
@@ -134,6 +135,30 @@ pub fn unused_keeps<'k>(planned: &[Planned], keep: &'k Keep) -> Vec<&'k str> {
         }
     }
     unused
+}
+
+/// What `clean` would remove, for `check`'s next-step line: plans `clean` with its default statuses over `records`; the bytes are the files' sizes
+/// now (a file already gone counts none).
+pub(crate) fn cleanable(records: &[Record], roots: &[PathBuf]) -> Cleanable {
+    let statuses: HashSet<Status> = DEFAULT_STATUSES.iter().map(|s| s.status()).collect();
+    let keep = Keep {
+        set: globset::GlobSet::empty(),
+        patterns: Vec::new(),
+    };
+    let mut cleanable = Cleanable::default();
+    for planned in plan(records.to_vec(), roots, &statuses, &keep) {
+        if planned.decision != Decision::Remove {
+            continue;
+        }
+        if planned.record.kind == Kind::Directory {
+            cleanable.directories += 1;
+        } else {
+            cleanable.files += 1;
+            let meta = planned.record.path.symlink_metadata();
+            cleanable.bytes += meta.map(|m| m.len()).unwrap_or(0);
+        }
+    }
+    cleanable
 }
 
 #[cfg(test)]

@@ -24,13 +24,13 @@ use rustix::fs::{openat, renameat, unlinkat, AtFlags, Mode as RawMode, OFlags};
 
 use super::config::Mode;
 use super::handles::{Handles, Place};
-use super::interpreters::{python_command, Finder, Wanted};
 use super::outcome::{Rebuild, RebuildOutcome, Row};
 use super::safety::Refusal;
 use crate::find::prefix::Plan;
 use crate::find::walk::{EntryKind, Found};
 use crate::pyc::header::Invalidation;
 use crate::pyc::magic::PyVersion;
+use crate::python::interpreters::{python_command, Finder, Wanted};
 use crate::python::naming::Layout;
 use crate::verdict::audit::{judge_held, Depth};
 use crate::verdict::model::{Kind, Record, Status};

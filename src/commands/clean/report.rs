@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::outcome::{CleanSummary, Outcome, RebuildOutcome, Row};
 use crate::cli::Format;
-use crate::report::table::table_lines;
+use crate::report::table::{human_bytes, table_lines};
 use crate::report::{escaped_path, paint, python_cell, severity_code, write_document};
 use crate::verdict::model::SCHEMA_VERSION;
 
@@ -121,21 +121,6 @@ fn plural(n: usize, word: &str) -> String {
         Some(stem) if n != 1 => format!("{n} {stem}ies"),
         _ => format!("{n} {word}{s}"),
     }
-}
-
-/// `1.5 KiB`, `300 B`: bytes for people.
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
 }
 
 /// `removed 3 files (1.2 KiB) and 1 directory; 1 kept; 2 rebuilt; 14 caches audited`

@@ -11,10 +11,10 @@ use super::resolve;
 use crate::find::walk::Found;
 use crate::pyc::magic::{self, MagicId};
 use crate::python::naming::CacheName;
+use crate::python::optimize::Optimize;
 use crate::python::pythons::Running;
 use crate::verdict::audit::{read_head, stat_source};
 use crate::verdict::model::{display_path, Action, Record};
-use crate::verdict::optimize::Optimize;
 use crate::verdict::prefix::{self as prefix_rule, Place};
 use crate::verdict::rule::Rule;
 use crate::verdict::{
