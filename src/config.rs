@@ -51,7 +51,7 @@ pub struct Config {
 
 /// Everything a check run needs.
 #[derive(Debug)]
-pub struct CheckConfig {
+pub(crate) struct CheckConfig {
     pub audit: Config,
     pub format: Format,
     /// NUL-separated paths (only with `Format::Paths`).
@@ -299,7 +299,7 @@ impl Config {
 impl CheckConfig {
     /// Resolves `check`'s arguments: the shared ones, then its own (command line, then the
     /// config file, then the default).
-    pub fn from_args(args: CheckArgs) -> Result<CheckConfig> {
+    pub(crate) fn from_args(args: CheckArgs) -> Result<CheckConfig> {
         let audit = Config::load(&args.audit, args.paths)?;
         CheckConfig::with(
             audit,
@@ -338,7 +338,7 @@ impl CheckConfig {
 /// Colour when `FORCE_COLOR` is set and not empty or `CLICOLOR_FORCE` is set and not `0` (as
 /// ruff honours them, even over `NO_COLOR`); otherwise when stdout is a terminal, `NO_COLOR` is
 /// unset or empty, and `TERM` is not `dumb`.
-pub fn auto_color() -> bool {
+pub(crate) fn auto_color() -> bool {
     let forced = std::env::var_os("FORCE_COLOR").is_some_and(|v| !v.is_empty())
         || std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0");
     if forced {
@@ -350,7 +350,7 @@ pub fn auto_color() -> bool {
 }
 
 /// Whether to colour: `--color always`, `never`, or for `auto` as [`auto_color`] decides.
-pub fn use_color(choice: ColorChoice) -> bool {
+pub(crate) fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,

@@ -3,6 +3,6 @@
 //! report) and returns the exit status; none of them decides a status itself.
 
 pub(crate) mod check;
-pub mod clean;
-pub mod explain;
+pub(crate) mod clean;
+pub(crate) mod explain;
 pub(crate) mod generate;

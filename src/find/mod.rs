@@ -3,8 +3,8 @@
 //! the plan of roots under a pycache prefix (`prefix`) and the caches a source has
 //! (`source_caches`). walk → pair; what a pair means is the verdict's business.
 
-pub mod prefix;
-pub mod source_caches;
+pub(crate) mod prefix;
+pub(crate) mod source_caches;
 pub(crate) mod spelling;
-pub mod survey;
-pub mod walk;
+pub(crate) mod survey;
+pub(crate) mod walk;

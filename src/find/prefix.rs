@@ -135,7 +135,7 @@ impl MirrorTree {
 
 /// The name of a cache inside the prefix tree (whose real path is `canonical`), paired with
 /// the source directory its directory mirrors; `None` when the file is not inside it.
-pub fn name_in_tree(found: &Found, canonical: &Path) -> Option<CacheName> {
+pub(crate) fn name_in_tree(found: &Found, canonical: &Path) -> Option<CacheName> {
     let tree = inside(&found.path, Some(canonical))?;
     tree.name(found.clone()).map(|(_, name)| name)
 }
@@ -185,7 +185,7 @@ fn mirrors(root: &Path, prefix: &Path, cwd: &Path) -> Vec<MirrorTree> {
 /// The roots minus those another root's walk already covers (the same path, or one inside a
 /// directory root, by real path), so that overlapping arguments audit each cache once. Roots
 /// that cannot be resolved stay, for the walk to report.
-pub fn without_overlaps(roots: &[PathBuf]) -> Vec<PathBuf> {
+pub(crate) fn without_overlaps(roots: &[PathBuf]) -> Vec<PathBuf> {
     let is_dir: Vec<bool> = roots
         .iter()
         .map(|r| fs::metadata(r).is_ok_and(|m| m.is_dir()))
@@ -225,7 +225,7 @@ pub fn without_overlaps(roots: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 /// `path` joined to `cwd`, with `.` dropped and `..` folded, symlinks kept.
-pub fn lexical_absolute(path: &Path, cwd: &Path) -> PathBuf {
+pub(crate) fn lexical_absolute(path: &Path, cwd: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in cwd.join(path).components() {
         match component {

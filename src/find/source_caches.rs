@@ -17,7 +17,7 @@ use crate::python::naming::{self, is_cache_file_name, CacheName, Layout};
 
 /// Where a cache of the source was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Where {
+pub(crate) enum Where {
     /// Beside the source (`__pycache__` or legacy).
     Tree,
     /// In the pycache-prefix tree.
@@ -26,14 +26,14 @@ pub enum Where {
 
 /// The caches of one source, sorted by path, and the directories that could not be listed.
 #[derive(Debug, Default)]
-pub struct SourceCaches {
+pub(crate) struct SourceCaches {
     pub caches: Vec<(Found, CacheName, Where)>,
     pub errors: Vec<String>,
 }
 
 /// Returns true if and only if the argument names a source file (`.py`, `.pyw`) rather than a
 /// directory or a cache.
-pub fn is_source_argument(path: &Path) -> bool {
+pub(crate) fn is_source_argument(path: &Path) -> bool {
     let source_name = path
         .extension()
         .is_some_and(|e| e == OsStr::new("py") || e == OsStr::new("pyw"));
@@ -41,7 +41,7 @@ pub fn is_source_argument(path: &Path) -> bool {
 }
 
 /// Finds every cache of `source`; `prefix` is the pycache prefix in effect (relative to `cwd`).
-pub fn find(source: &Path, prefix: Option<&Path>, cwd: &Path) -> SourceCaches {
+pub(crate) fn find(source: &Path, prefix: Option<&Path>, cwd: &Path) -> SourceCaches {
     let mut out = SourceCaches::default();
     let Some(name) = source.file_name() else {
         out.errors.push("names no file".into());
@@ -144,7 +144,7 @@ fn scan_dir(
 }
 
 /// What a directory entry is, without following a symlink.
-pub fn kind_of(file_type: fs::FileType) -> EntryKind {
+pub(crate) fn kind_of(file_type: fs::FileType) -> EntryKind {
     if file_type.is_symlink() {
         EntryKind::Symlink
     } else if file_type.is_dir() {

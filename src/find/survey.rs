@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// What the walk saw in one directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DirFacts {
+pub(crate) struct DirFacts {
     pub path: PathBuf,
     /// Entries directly inside, excluded ones included (they are there for Python).
     pub entries: usize,
@@ -31,14 +31,14 @@ pub struct DirFacts {
 
 /// Every directory walked, in walk order, and the temporary files found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Survey {
+pub(crate) struct Survey {
     pub dirs: Vec<DirFacts>,
     pub debris: Vec<PathBuf>,
 }
 
 /// Builds a [`Survey`] from the walk's entries.
 #[derive(Default)]
-pub struct Surveyor {
+pub(crate) struct Surveyor {
     open: Vec<(usize, DirFacts)>,
     survey: Survey,
 }
@@ -46,7 +46,7 @@ pub struct Surveyor {
 impl Surveyor {
     /// Takes one walked entry, named `name`, at `depth` (the root is 0). The walker hands the
     /// name over: taking it from the path again would parse every path of the tree.
-    pub fn see(&mut self, path: &Path, name: &OsStr, depth: usize, is_dir: bool) {
+    pub(crate) fn see(&mut self, path: &Path, name: &OsStr, depth: usize, is_dir: bool) {
         self.count(name, depth, is_dir);
         if is_dir {
             let facts = DirFacts {
@@ -67,7 +67,7 @@ impl Surveyor {
     /// Takes an entry the walk prunes (`--exclude`, a VCS directory): it is not audited, but it
     /// is there for Python, so it still counts in its parent (a `__pycache__` whose caches are
     /// all excluded is not empty, a directory whose source is excluded still has one).
-    pub fn see_pruned(&mut self, name: &OsStr, depth: usize, is_dir: bool) {
+    pub(crate) fn see_pruned(&mut self, name: &OsStr, depth: usize, is_dir: bool) {
         self.count(name, depth, is_dir);
     }
 
@@ -98,11 +98,11 @@ impl Surveyor {
     }
 
     /// Ends one root's walk.
-    pub fn end_root(&mut self) {
+    pub(crate) fn end_root(&mut self) {
         self.close_to(0);
     }
 
-    pub fn finish(mut self) -> Survey {
+    pub(crate) fn finish(mut self) -> Survey {
         self.end_root();
         self.survey
     }
@@ -137,7 +137,7 @@ fn is_init(name: &OsStr) -> bool {
 
 /// `NAME.pyc.<digits>` (or `.pyo`): the temporary file of an atomic cache write that never
 /// reached its rename (importlib appends `id(path)`, pytest its process id).
-pub fn is_debris_name(name: &OsStr) -> bool {
+pub(crate) fn is_debris_name(name: &OsStr) -> bool {
     let name = name.as_encoded_bytes();
     let Some(dot) = name.iter().rposition(|&b| b == b'.') else {
         return false;

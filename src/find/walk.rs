@@ -81,7 +81,7 @@ fn parent_bytes(path: &Path) -> &[u8] {
 
 /// What the walk returns once every cache has been handed over.
 #[derive(Debug, Default)]
-pub struct Walked {
+pub(crate) struct Walked {
     /// The paths that could not be read.
     pub errors: Vec<WalkError>,
     /// What was seen of every directory, for the tree-wide checks.
@@ -89,7 +89,11 @@ pub struct Walked {
 }
 
 /// Walks every root in order, handing caches over in per-directory batches.
-pub fn walk(roots: &[PathBuf], opts: &WalkOptions, on_batch: impl FnMut(Vec<Found>)) -> Walked {
+pub(crate) fn walk(
+    roots: &[PathBuf],
+    opts: &WalkOptions,
+    on_batch: impl FnMut(Vec<Found>),
+) -> Walked {
     let mut batcher = Batcher {
         batch: Vec::new(),
         on_batch,

@@ -2,6 +2,6 @@
 //! format of the body. This is the leaf of the pipeline: it imports nothing above it; which
 //! interpreter reads which layout is `python::interp`'s business.
 
-pub mod header;
-pub mod magic;
-pub mod marshal;
+pub(crate) mod header;
+pub(crate) mod magic;
+pub(crate) mod marshal;

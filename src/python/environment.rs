@@ -22,11 +22,11 @@ pub struct EnvVariable {
     pub effect: String,
 }
 
-pub const PYCACHE_PREFIX: &str = "PYTHONPYCACHEPREFIX";
-pub const OPTIMIZE: &str = "PYTHONOPTIMIZE";
+pub(crate) const PYCACHE_PREFIX: &str = "PYTHONPYCACHEPREFIX";
+pub(crate) const OPTIMIZE: &str = "PYTHONOPTIMIZE";
 
 /// The optimisation level `PYTHONOPTIMIZE` sets, as each Python version reads it.
-pub fn optimize(lookup: &dyn Fn(&str) -> Option<OsString>) -> Optimize {
+pub(crate) fn optimize(lookup: &dyn Fn(&str) -> Option<OsString>) -> Optimize {
     lookup(OPTIMIZE).map_or_else(Optimize::default, |v| {
         Optimize::from_env(&v.to_string_lossy())
     })
@@ -56,7 +56,7 @@ const VARIABLES: [(&str, &str); 4] = [
 ];
 
 /// The pycache prefix the environment sets: `PYTHONPYCACHEPREFIX` when non-empty.
-pub fn pycache_prefix(lookup: &dyn Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+pub(crate) fn pycache_prefix(lookup: &dyn Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
     lookup(PYCACHE_PREFIX)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -64,12 +64,12 @@ pub fn pycache_prefix(lookup: &dyn Fn(&str) -> Option<OsString>) -> Option<PathB
 
 /// `SOURCE_DATE_EPOCH` as Python reads it: a decimal integer; unset, empty or not a number
 /// means none.
-pub fn source_date_epoch(lookup: &dyn Fn(&str) -> Option<OsString>) -> Option<i64> {
+pub(crate) fn source_date_epoch(lookup: &dyn Fn(&str) -> Option<OsString>) -> Option<i64> {
     lookup("SOURCE_DATE_EPOCH")?.to_str()?.trim().parse().ok()
 }
 
 /// The variables set to a non-empty value (the only values Python acts on).
-pub fn report(lookup: &dyn Fn(&str) -> Option<OsString>) -> Vec<EnvVariable> {
+pub(crate) fn report(lookup: &dyn Fn(&str) -> Option<OsString>) -> Vec<EnvVariable> {
     VARIABLES
         .iter()
         .filter_map(|&(name, effect)| {

@@ -90,7 +90,7 @@ impl fmt::Display for Interpreter {
 }
 
 /// Returns true if and only if the interpreter a tag names writes caches with this magic.
-pub fn tag_accepts(claim: TagClaim, magic: &KnownMagic) -> bool {
+pub(crate) fn tag_accepts(claim: TagClaim, magic: &KnownMagic) -> bool {
     let same_version = claim.python.is_none() || magic.python == claim.python;
     match (claim.implementation, magic.implementation) {
         (Implementation::CPython, Implementation::CPython) => magic.python == claim.python,

@@ -15,14 +15,14 @@ use crate::pyc::magic::{Implementation, PyVersion};
 
 /// An interpreter to find.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Wanted {
+pub(crate) struct Wanted {
     pub implementation: Implementation,
     pub version: PyVersion,
 }
 
 impl Wanted {
     /// The executable names to look for on `PATH`, most specific first.
-    pub fn names(self) -> Vec<String> {
+    pub(crate) fn names(self) -> Vec<String> {
         let v = self.version;
         match self.implementation {
             Implementation::CPython => vec![
@@ -41,7 +41,7 @@ impl Wanted {
 
     /// Returns true if and only if a pyenv version directory name can hold this interpreter
     /// (`3.12.1`, `3.12-dev`, `pypy3.9-7.3.11`, `graalpy-24.1.0`; not `3.1.5` for 3.12).
-    pub fn matches_pyenv_dir(self, name: &str) -> bool {
+    pub(crate) fn matches_pyenv_dir(self, name: &str) -> bool {
         let prefix = match self.implementation {
             Implementation::CPython => format!("{}", self.version),
             Implementation::PyPy => format!("pypy{}", self.version),
@@ -51,14 +51,18 @@ impl Wanted {
             .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_digit()))
     }
 
-    pub fn label(self) -> String {
+    pub(crate) fn label(self) -> String {
         format!("{} {}", self.implementation, self.version)
     }
 }
 
 /// Every candidate path for `wanted`, in the order they are tried: each name in each `PATH`
 /// directory, then pyenv's matching versions, newest directory name first.
-pub fn candidates(wanted: Wanted, path_dirs: &[PathBuf], pyenv: Option<&Path>) -> Vec<PathBuf> {
+pub(crate) fn candidates(
+    wanted: Wanted,
+    path_dirs: &[PathBuf],
+    pyenv: Option<&Path>,
+) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
     for name in wanted.names() {
         out.extend(path_dirs.iter().map(|d| d.join(&name)));
@@ -95,7 +99,7 @@ print('%d.%d' % sys.version_info[:2])\n";
 
 /// A `Command` for an interpreter, without the `PYTHON*` variables (but `PYTHONHOME`) and
 /// `SOURCE_DATE_EPOCH`, which change how caches are written.
-pub fn python_command(executable: &Path) -> Command {
+pub(crate) fn python_command(executable: &Path) -> Command {
     let mut command = Command::new(executable);
     for (key, _) in env::vars_os() {
         let name = key.to_string_lossy();
@@ -136,14 +140,14 @@ fn implementation_name(implementation: Implementation) -> &'static [&'static str
 
 /// Finds interpreters, asking each candidate once.
 #[derive(Default)]
-pub struct Finder {
+pub(crate) struct Finder {
     found: HashMap<Wanted, Option<PathBuf>>,
     probed: HashMap<PathBuf, Option<(String, String)>>,
 }
 
 impl Finder {
     /// The first candidate that runs and is the wanted implementation and version.
-    pub fn find(&mut self, wanted: Wanted) -> Option<PathBuf> {
+    pub(crate) fn find(&mut self, wanted: Wanted) -> Option<PathBuf> {
         if let Some(found) = self.found.get(&wanted) {
             return found.clone();
         }

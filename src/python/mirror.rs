@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 /// Which separators and roots a path uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Style {
+pub(crate) enum Style {
     /// `/` only; absolute means a leading `/`.
     Posix,
     /// `\` and `/`; absolute means a drive and a root (`C:\`) or a UNC root (`\\srv\share`).
@@ -23,7 +23,7 @@ pub enum Style {
 
 impl Style {
     /// The style of the paths of the running OS.
-    pub const NATIVE: Style = if cfg!(windows) {
+    pub(crate) const NATIVE: Style = if cfg!(windows) {
         Style::Windows
     } else {
         Style::Posix
@@ -41,7 +41,7 @@ impl Style {
     }
 
     /// Returns true if and only if `path` is absolute as importlib's `_path_isabs` sees it.
-    pub fn is_absolute(self, path: &[u8]) -> bool {
+    pub(crate) fn is_absolute(self, path: &[u8]) -> bool {
         match self {
             Style::Posix => path.first() == Some(&b'/'),
             Style::Windows => {
@@ -81,7 +81,7 @@ fn join(parts: &[&[u8]], style: Style) -> Vec<u8> {
 /// `dir` made absolute as `cache_from_source` does: joined to `cwd` when relative (a leading
 /// `./` dropped, as 3.12+ do; older versions keep it, which names the same directory). On
 /// Windows a root-relative `\x` takes the drive of `cwd`.
-pub fn absolute(dir: &[u8], cwd: &[u8], style: Style) -> Vec<u8> {
+pub(crate) fn absolute(dir: &[u8], cwd: &[u8], style: Style) -> Vec<u8> {
     if style.is_absolute(dir) {
         return dir.to_vec();
     }
@@ -107,7 +107,7 @@ pub fn absolute(dir: &[u8], cwd: &[u8], style: Style) -> Vec<u8> {
 }
 
 /// The directory inside the prefix tree that holds the caches of the sources in `dir`.
-pub fn cache_dir(prefix: &[u8], dir: &[u8], cwd: &[u8], style: Style) -> Vec<u8> {
+pub(crate) fn cache_dir(prefix: &[u8], dir: &[u8], cwd: &[u8], style: Style) -> Vec<u8> {
     let head = absolute(dir, cwd, style);
     let head = if has_drive(&head) {
         &head[2..]
@@ -121,7 +121,7 @@ pub fn cache_dir(prefix: &[u8], dir: &[u8], cwd: &[u8], style: Style) -> Vec<u8>
 /// prefix: POSIX `/<rel>`; Windows `\<rel>` (on whichever drive: the drive was dropped, and
 /// CPython's `source_from_cache` answers the current one) and, for two or more components,
 /// the UNC directory `\\<rel>`.
-pub fn source_dirs(rel: &[u8], style: Style) -> Vec<Vec<u8>> {
+pub(crate) fn source_dirs(rel: &[u8], style: Style) -> Vec<Vec<u8>> {
     let rel = trim_start_seps(trim_end_seps(rel, style), style);
     let sep = style.sep();
     let mut dirs = vec![[&[sep][..], rel].concat()];
@@ -136,7 +136,7 @@ pub fn source_dirs(rel: &[u8], style: Style) -> Vec<Vec<u8>> {
 }
 
 /// [`cache_dir`] on native paths: the mirror of `dir` (absolute, or relative to `cwd`).
-pub fn native_cache_dir(prefix: &Path, dir: &Path, cwd: &Path) -> PathBuf {
+pub(crate) fn native_cache_dir(prefix: &Path, dir: &Path, cwd: &Path) -> PathBuf {
     let bytes = |p: &Path| p.as_os_str().as_encoded_bytes().to_vec();
     PathBuf::from(os_string(cache_dir(
         &bytes(prefix),
@@ -148,7 +148,7 @@ pub fn native_cache_dir(prefix: &Path, dir: &Path, cwd: &Path) -> PathBuf {
 
 /// The source directory a prefix-tree directory mirrors on this OS (on Windows, on the current
 /// drive), given its path relative to the prefix.
-pub fn native_source_dir(rel: &Path) -> PathBuf {
+pub(crate) fn native_source_dir(rel: &Path) -> PathBuf {
     let rel = rel.as_os_str().as_encoded_bytes();
     let first = source_dirs(rel, Style::NATIVE).swap_remove(0);
     PathBuf::from(os_string(first))

@@ -5,12 +5,12 @@
 //! (`environment`), and the real interpreters on this machine: finding them (`interpreters`)
 //! and running them (`pythons`). It sees only `pyc/` below it.
 
-pub mod environment;
-pub mod interp;
-pub mod interpreters;
-pub mod mirror;
-pub mod naming;
-pub mod open;
-pub mod optimize;
-pub mod pythons;
-pub mod source;
+pub(crate) mod environment;
+pub(crate) mod interp;
+pub(crate) mod interpreters;
+pub(crate) mod mirror;
+pub(crate) mod naming;
+pub(crate) mod open;
+pub(crate) mod optimize;
+pub(crate) mod pythons;
+pub(crate) mod source;

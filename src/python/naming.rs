@@ -86,13 +86,13 @@ impl CacheName {
 }
 
 /// Returns true if and only if `name` ends in `.pyc` or `.pyo`.
-pub fn is_cache_file_name(name: &OsStr) -> bool {
+pub(crate) fn is_cache_file_name(name: &OsStr) -> bool {
     let bytes = name.as_encoded_bytes();
     bytes.ends_with(b".pyc") || bytes.ends_with(b".pyo")
 }
 
 /// Parses a cache path. Returns `None` when the name does not end in `.pyc`/`.pyo`.
-pub fn parse(path: &Path) -> Option<CacheName> {
+pub(crate) fn parse(path: &Path) -> Option<CacheName> {
     let name = path.file_name()?;
     if !is_cache_file_name(name) {
         return None;
@@ -121,7 +121,7 @@ pub fn parse(path: &Path) -> Option<CacheName> {
 /// directory the cache's directory mirrors). pytest's caches there keep the `Pytest` layout:
 /// pytest writes and reads them under its own rules. Returns `None` when the name does not end
 /// in `.pyc`/`.pyo`.
-pub fn parse_prefixed(path: &Path, source_dir: &Path) -> Option<CacheName> {
+pub(crate) fn parse_prefixed(path: &Path, source_dir: &Path) -> Option<CacheName> {
     let name = path.file_name()?;
     if !is_cache_file_name(name) {
         return None;
@@ -212,7 +212,7 @@ fn os_string(bytes: Vec<u8>) -> OsString {
 }
 
 /// Parses a cache tag into the interpreter it names.
-pub fn parse_tag(text: String) -> Tag {
+pub(crate) fn parse_tag(text: String) -> Tag {
     let claim = claim_of(&text);
     Tag { text, claim }
 }

@@ -69,12 +69,12 @@ impl Optimize {
 }
 
 /// Whether this version names optimised caches `.pyo` (before 3.5) rather than `opt-N`.
-pub fn uses_pyo(python: Option<PyVersion>) -> bool {
+pub(crate) fn uses_pyo(python: Option<PyVersion>) -> bool {
     python.is_some_and(|p| p < PyVersion::new(3, 5))
 }
 
 /// `-O` or `-OO` (`-OOO` for level 3), for the reasons.
-pub fn flag_text(level: u8) -> String {
+pub(crate) fn flag_text(level: u8) -> String {
     format!("-{}", "O".repeat(usize::from(level.max(1))))
 }
 

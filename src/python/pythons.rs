@@ -42,7 +42,7 @@ print(getattr(getattr(sys, 'implementation', None), 'cache_tag', None) or '')\n\
 print(m[0] | m[1] << 8)\n";
 
 /// Resolves each `--python` value, in order; duplicates (by tag and magic) are dropped.
-pub fn resolve_all(specs: &[String]) -> Result<Vec<Running>, String> {
+pub(crate) fn resolve_all(specs: &[String]) -> Result<Vec<Running>, String> {
     let mut finder = Finder::default();
     let mut out: Vec<Running> = Vec::new();
     for spec in specs {

@@ -110,7 +110,7 @@ impl MtimeRule {
 }
 
 /// Returns true if and only if the recorded size matches the source size modulo 2**32.
-pub fn size_matches(recorded: u32, size: u64) -> bool {
+pub(crate) fn size_matches(recorded: u32, size: u64) -> bool {
     u64::from(recorded) == size & 0xFFFF_FFFF
 }
 
@@ -123,8 +123,10 @@ pub enum HashVariant {
     Sip13,
 }
 
-/// `_imp.source_hash(key, source)`: SipHash with k0 = the magic word, k1 = 0.
-pub fn source_hash(variant: HashVariant, key: u32, source: &[u8]) -> SourceHash {
+/// `_imp.source_hash(key, source)`: SipHash with k0 = the magic word, k1 = 0 (the tests'
+/// one-shot form of `SourceHasher`).
+#[cfg(test)]
+pub(crate) fn source_hash(variant: HashVariant, key: u32, source: &[u8]) -> SourceHash {
     let mut h = SourceHasher::new(variant, key);
     h.write(source);
     h.finish()
@@ -132,7 +134,11 @@ pub fn source_hash(variant: HashVariant, key: u32, source: &[u8]) -> SourceHash 
 
 /// The source hash of the file at `path`, read a fixed buffer at a time (memory does not grow
 /// with the source), never blocking on a special file; the error is a reason for a row.
-pub fn source_file_hash(variant: HashVariant, key: u32, path: &Path) -> io::Result<SourceHash> {
+pub(crate) fn source_file_hash(
+    variant: HashVariant,
+    key: u32,
+    path: &Path,
+) -> io::Result<SourceHash> {
     let mut h = SourceHasher::new(variant, key);
     crate::python::open::stream(path, |chunk| h.write(chunk))?;
     Ok(h.finish())

@@ -35,7 +35,7 @@ fn threshold(fail_on: FailOn) -> Option<Severity> {
 }
 
 /// Decides the exit status from every record (not just the shown ones) and the walk errors.
-pub fn policy(records: &[Record], walk_errors: usize, fail_on: FailOn) -> ExitStatus {
+pub(crate) fn policy(records: &[Record], walk_errors: usize, fail_on: FailOn) -> ExitStatus {
     let unreadable = records.iter().any(|r| r.status == Status::Unreadable);
     if walk_errors > 0 || unreadable {
         return ExitStatus::Error;

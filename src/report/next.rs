@@ -5,7 +5,7 @@
 
 /// What `pyc-audit clean` on the same paths would remove.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Cleanable {
+pub(crate) struct Cleanable {
     pub files: usize,
     pub bytes: u64,
     pub directories: usize,

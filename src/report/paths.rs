@@ -13,12 +13,12 @@ use crate::verdict::model::Kind;
 
 /// Returns true if and only if `path` cannot be printed newline-terminated without being
 /// split: it contains a newline.
-pub fn refused(path: &Path, print0: bool) -> bool {
+pub(crate) fn refused(path: &Path, print0: bool) -> bool {
     !print0 && path.as_os_str().as_encoded_bytes().contains(&b'\n')
 }
 
 /// Writes each path, newline- or NUL-terminated, skipping the refused ones; returns those.
-pub fn write<'p>(
+pub(crate) fn write<'p>(
     paths: impl IntoIterator<Item = &'p Path>,
     print0: bool,
     out: &mut dyn Write,
@@ -41,7 +41,7 @@ pub fn write<'p>(
 }
 
 /// Says on stderr why each refused path was not printed.
-pub fn report_refused(paths: &[&Path]) {
+pub(crate) fn report_refused(paths: &[&Path]) {
     for path in paths {
         crate::report::diag::error(&format!(
             "{}: the name holds a newline, so it is not listed one path per line; use -0 \

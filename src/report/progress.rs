@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-pub use crate::verdict::audit::Counts;
+pub(crate) use crate::verdict::audit::Counts;
 
 /// How long an audit runs before the line appears.
 const DELAY: Duration = Duration::from_millis(500);
@@ -33,7 +33,7 @@ fn wanted() -> bool {
 }
 
 /// Runs `audit` with `counts` drawn on stderr if it runs long and a progress line is wanted.
-pub fn while_running<T>(counts: &Counts, audit: impl FnOnce() -> T) -> T {
+pub(crate) fn while_running<T>(counts: &Counts, audit: impl FnOnce() -> T) -> T {
     if !wanted() {
         return audit();
     }

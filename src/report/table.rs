@@ -261,7 +261,7 @@ pub(super) fn summary_line(summary: &Summary, color: bool) -> String {
 }
 
 /// `1.5 KiB`, `300 B`: bytes for people.
-pub fn human_bytes(bytes: u64) -> String {
+pub(crate) fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
     if bytes < 1024 {
         return format!("{bytes} B");

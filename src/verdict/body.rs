@@ -19,7 +19,7 @@ use crate::python::interp::Interpreter;
 
 /// What the body check found, as values.
 #[derive(Debug)]
-pub enum BodyCheck {
+pub(crate) enum BodyCheck {
     /// Only the first byte was checked (not `--deep`), and it starts a code object.
     FirstByte,
     /// The judge's caches are not marshal data (GraalPy): nothing to check.
@@ -37,7 +37,7 @@ pub enum BodyCheck {
 
 /// Why the body does not unmarshal.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Broken {
+pub(crate) enum Broken {
     /// Nothing follows the header.
     Empty,
     /// The first byte is this marshal type, which cannot start a code object.
@@ -48,13 +48,6 @@ pub enum Broken {
         offset: usize,
         len: usize,
     },
-}
-
-impl BodyCheck {
-    /// Returns true if and only if the interpreter gets a code object out of the body.
-    pub fn loads(&self) -> bool {
-        !matches!(self, BodyCheck::Broken(_) | BodyCheck::Unreadable(_))
-    }
 }
 
 /// Why the body does not unmarshal, in the report's words.

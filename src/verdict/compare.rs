@@ -222,7 +222,7 @@ fn timestamp_outcome(
 
 /// Returns true if and only if the era's comparison can never match this source mtime,
 /// whatever the header says.
-pub fn never_matches(rule: MtimeRule, python_mtime: i64) -> bool {
+pub(crate) fn never_matches(rule: MtimeRule, python_mtime: i64) -> bool {
     match rule {
         MtimeRule::Unmasked => !(0..1 << 32).contains(&python_mtime),
         MtimeRule::Signed32 => python_mtime & 0xFFFF_FFFF >= 1 << 31,

@@ -28,7 +28,7 @@ struct Listed {
 
 /// Marks tracked caches; returns one row per repository that tracks caches (and one per
 /// repository whose untracked caches are not ignored).
-pub fn apply(roots: &[PathBuf], records: &mut [Record]) -> Vec<Record> {
+pub(crate) fn apply(roots: &[PathBuf], records: &mut [Record]) -> Vec<Record> {
     let listed: Vec<Listed> = roots.iter().filter_map(|r| list(r)).collect();
     if listed.is_empty() {
         return Vec::new();
@@ -65,7 +65,7 @@ pub fn apply(roots: &[PathBuf], records: &mut [Record]) -> Vec<Record> {
 
 /// Marks the given cache records (`explain`'s files) as `check` does: one `git ls-files` per
 /// directory, naming its files.
-pub fn mark(records: &mut [&mut Record]) {
+pub(crate) fn mark(records: &mut [&mut Record]) {
     let mut dirs: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
     for (i, rec) in records.iter().enumerate() {
         let dir = rec.path.parent().map(Path::to_path_buf).unwrap_or_default();

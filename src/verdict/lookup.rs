@@ -12,7 +12,7 @@ use crate::verdict::model::{Action, Kind, Record};
 use crate::verdict::resolution::{self, Neighbours};
 
 /// Applies the directory lookup to every cache record the survey's directories hold.
-pub fn apply(records: &mut [Record], survey: &Survey) {
+pub(crate) fn apply(records: &mut [Record], survey: &Survey) {
     let dirs: HashMap<&[u8], &DirFacts> = survey
         .dirs
         .iter()

@@ -14,7 +14,7 @@ use crate::python::environment::EnvVariable;
 use crate::python::naming::Layout;
 use crate::python::source::SourceStat;
 
-pub const SCHEMA_VERSION: u32 = 3;
+pub(crate) const SCHEMA_VERSION: u32 = 3;
 
 /// What a record is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -411,7 +411,7 @@ impl Summary {
 }
 
 /// A path as reported: without the leading `./` the walk of `.` puts on every entry.
-pub fn reported(path: &Path) -> &Path {
+pub(crate) fn reported(path: &Path) -> &Path {
     path.strip_prefix(".")
         .ok()
         .filter(|p| !p.as_os_str().is_empty())
@@ -419,12 +419,12 @@ pub fn reported(path: &Path) -> &Path {
 }
 
 /// A path as shown in JSON: the reported path, lossy UTF-8.
-pub fn display_path(path: &Path) -> String {
+pub(crate) fn display_path(path: &Path) -> String {
     reported(path).to_string_lossy().into_owned()
 }
 
 /// Hex of the raw bytes of a reported path that is not valid UTF-8; `None` for a UTF-8 path.
-pub fn raw_bytes_hex(path: &Path) -> Option<String> {
+pub(crate) fn raw_bytes_hex(path: &Path) -> Option<String> {
     let os = reported(path).as_os_str();
     os.to_str().is_none().then(|| {
         os.as_encoded_bytes()

@@ -18,7 +18,7 @@ use crate::python::interp::Interpreter;
 use crate::python::optimize::Optimize;
 
 /// Adjusts a verdict for the running interpreters; nothing changes when none was given.
-pub fn apply(rec: &mut Record, name: &CacheName, running: &[Running], optimize: Optimize) {
+pub(crate) fn apply(rec: &mut Record, name: &CacheName, running: &[Running], optimize: Optimize) {
     if running.is_empty() {
         return;
     }

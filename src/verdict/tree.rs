@@ -22,7 +22,7 @@ use crate::verdict::model::{display_path, Action, Kind, Record, Status};
 use crate::verdict::text;
 
 /// Every finding about temporary files, directories and trees.
-pub fn findings(
+pub(crate) fn findings(
     roots: &[PathBuf],
     survey: &Survey,
     index: &Index,
@@ -95,7 +95,7 @@ impl DirCaches {
 /// What the tree-wide checks need of the cache records, built record by record (on any thread,
 /// then merged): the same findings whatever the order the records arrive in.
 #[derive(Default)]
-pub struct Index {
+pub(crate) struct Index {
     /// Keyed by the directory's bytes ([`dir_key`]).
     dirs: HashMap<Vec<u8>, DirCaches>,
     /// Per root, in order: the mtime of every source a timestamp cache that a default import
@@ -105,7 +105,7 @@ pub struct Index {
 
 impl Index {
     /// An empty index for the given roots.
-    pub fn new(roots: usize) -> Index {
+    pub(crate) fn new(roots: usize) -> Index {
         Index {
             dirs: HashMap::new(),
             clamp: vec![HashMap::new(); roots],
@@ -113,7 +113,7 @@ impl Index {
     }
 
     /// Takes one record (any kind: only caches count).
-    pub fn add(&mut self, rec: &Record, roots: &[PathBuf]) {
+    pub(crate) fn add(&mut self, rec: &Record, roots: &[PathBuf]) {
         if rec.kind != Kind::Cache {
             return;
         }
@@ -163,7 +163,7 @@ impl Index {
     }
 
     /// Adds what another index (of other records) holds.
-    pub fn merge(&mut self, other: Index) {
+    pub(crate) fn merge(&mut self, other: Index) {
         for (dir, caches) in other.dirs {
             self.dirs.entry(dir).or_default().merge(caches);
         }

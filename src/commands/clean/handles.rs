@@ -28,18 +28,18 @@ fn dir_flags() -> OFlags {
 }
 
 /// A directory handle and a plain name in it: where a file is, for every act on it.
-pub struct Place {
+pub(crate) struct Place {
     pub dir: Rc<OwnedFd>,
     pub name: OsString,
 }
 
 impl Place {
-    pub fn fd(&self) -> BorrowedFd<'_> {
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
         self.dir.as_fd()
     }
 
     /// Opens the file itself for reading: never through a final symlink, never blocking.
-    pub fn open_file(&self) -> io::Result<File> {
+    pub(crate) fn open_file(&self) -> io::Result<File> {
         let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
         Ok(File::from(openat(
             self.fd(),
@@ -52,14 +52,14 @@ impl Place {
 
 /// The roots' handles, opened on first use and kept for the run.
 #[derive(Default)]
-pub struct Handles {
+pub(crate) struct Handles {
     roots: RefCell<HashMap<PathBuf, Rc<OwnedFd>>>,
 }
 
 impl Handles {
     /// Where `path` is, below `root`: its directory opened from the root's handle without
     /// following any symlink, and its name.
-    pub fn locate(&self, root: &Path, path: &Path) -> Result<Place, Refusal> {
+    pub(crate) fn locate(&self, root: &Path, path: &Path) -> Result<Place, Refusal> {
         let rel = below_root(root, path)
             .ok_or_else(|| Refusal::Unsafe("not below a given root".into()))?;
         let Some(name) = path.file_name() else {
@@ -112,7 +112,7 @@ fn place(dir: Rc<OwnedFd>, name: &OsStr) -> Place {
 }
 
 /// Opens the directory `rel` (plain names only) below `dir`, following no symlink.
-pub fn open_beneath(dir: BorrowedFd, rel: &Path) -> rustix::io::Result<OwnedFd> {
+pub(crate) fn open_beneath(dir: BorrowedFd, rel: &Path) -> rustix::io::Result<OwnedFd> {
     let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS;
     match openat2(dir, rel, dir_flags(), Mode::empty(), resolve) {
         Err(Errno::NOSYS | Errno::PERM | Errno::INVAL | Errno::AGAIN) => {}

@@ -7,15 +7,15 @@
 //! `recompile` (optional) → the `__pycache__` directories left empty → `report` → exit code.
 //! The order and the reasons it leaves a consistent tree after a crash are in `remove`.
 
-pub mod config;
-pub mod handles;
-pub mod outcome;
+pub(crate) mod config;
+pub(crate) mod handles;
+pub(crate) mod outcome;
 pub mod plan;
-pub mod recompile;
-pub mod remove;
-pub mod report;
-pub mod safety;
-pub mod unlink;
+pub(crate) mod recompile;
+pub(crate) mod remove;
+pub(crate) mod report;
+pub(crate) mod safety;
+pub(crate) mod unlink;
 
 use std::collections::HashSet;
 use std::io::{self, BufWriter, Write};
@@ -36,7 +36,7 @@ use outcome::{CleanSummary, Outcome, RebuildOutcome, Row};
 use plan::Planned;
 
 /// Runs `clean`; `Err` only for failures that stop the whole run before anything is removed.
-pub fn run(args: CleanArgs) -> Result<ExitStatus> {
+pub(crate) fn run(args: CleanArgs) -> Result<ExitStatus> {
     let config = CleanConfig::from_args(args)?;
     let plan = config.audit.plan();
     if !config.force {
@@ -70,11 +70,6 @@ pub fn run(args: CleanArgs) -> Result<ExitStatus> {
         }
     }
     Ok(exit_status(&summary))
-}
-
-/// Audits, removes, rebuilds: every row, sorted by path, and the totals.
-pub fn clean(config: &CleanConfig) -> (Vec<Row>, CleanSummary) {
-    clean_plan(config, &config.audit.plan())
 }
 
 /// Every directory the plan walks: the roots, and the parts of the prefix tree.
@@ -211,7 +206,7 @@ fn warn(rows: &[Row], mode: Mode) {
 
 /// 2 when something could not be read or removed; with `--dry-run`, 1 when something would
 /// be removed; else 0.
-pub fn exit_status(summary: &CleanSummary) -> ExitStatus {
+pub(crate) fn exit_status(summary: &CleanSummary) -> ExitStatus {
     if summary.failed > 0 {
         ExitStatus::Error
     } else if summary.dry_run && summary.files + summary.directories > 0 {

@@ -90,7 +90,7 @@ impl Row {
 
 /// Totals of a clean run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct CleanSummary {
+pub(crate) struct CleanSummary {
     pub dry_run: bool,
     /// Files removed (or that would be).
     pub files: usize,
@@ -109,7 +109,12 @@ pub struct CleanSummary {
 }
 
 impl CleanSummary {
-    pub fn of(rows: &[Row], dry_run: bool, audit: Summary, walk_errors: usize) -> CleanSummary {
+    pub(crate) fn of(
+        rows: &[Row],
+        dry_run: bool,
+        audit: Summary,
+        walk_errors: usize,
+    ) -> CleanSummary {
         let mut s = CleanSummary {
             dry_run,
             failed: walk_errors,

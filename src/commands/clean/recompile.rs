@@ -39,7 +39,7 @@ const SCRIPT: &str = include_str!("compile.py");
 
 /// How to rebuild one cache.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub source: PathBuf,
     pub cache: PathBuf,
     pub wanted: Wanted,
@@ -48,7 +48,7 @@ pub struct Spec {
 }
 
 /// Returns true if and only if `clean --recompile` rebuilds a row's cache (when it can).
-pub fn is_candidate(row: &Row) -> bool {
+pub(crate) fn is_candidate(row: &Row) -> bool {
     let r = &row.record;
     row.outcome.removes()
         && r.kind == Kind::Cache
@@ -59,7 +59,7 @@ pub fn is_candidate(row: &Row) -> bool {
 }
 
 /// How to rebuild a removed cache, or why it cannot be.
-pub fn spec(r: &Record) -> Result<Spec, String> {
+pub(crate) fn spec(r: &Record) -> Result<Spec, String> {
     let source = r.source.clone().ok_or("no source")?;
     if r.layout == Some(Layout::Pytest) {
         return Err("pytest writes its assertion-rewrite caches itself on the next run".into());
@@ -86,7 +86,7 @@ pub fn spec(r: &Record) -> Result<Spec, String> {
 }
 
 /// What rebuilding needs besides the rows.
-pub struct How<'a> {
+pub(crate) struct How<'a> {
     pub mode: Mode,
     pub depth: Depth,
     pub handles: &'a Handles,
@@ -96,7 +96,7 @@ pub struct How<'a> {
 
 /// Rebuilds (or, in a dry run, says what would rebuild) every candidate row's cache, filling
 /// in its `rebuild`; each row comes with the root it was found under.
-pub fn rebuild<'a>(
+pub(crate) fn rebuild<'a>(
     rows: impl IntoIterator<Item = (&'a mut Row, &'a Path)>,
     how: &How,
     finder: &mut Finder,

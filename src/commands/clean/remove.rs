@@ -42,7 +42,7 @@ use crate::verdict::audit::{judge_held, Depth};
 use crate::verdict::model::{Action, Kind, Record, Status};
 
 /// What removing needs besides the plan.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     pub mode: Mode,
     pub statuses: &'a HashSet<Status>,
     pub depth: Depth,
@@ -54,16 +54,16 @@ pub struct Context<'a> {
 /// How long a temporary file of a cache write must be untouched before it is debris that
 /// `clean` removes: a write in progress (importlib writes the whole cache, then renames it)
 /// takes far less, and a minute leaves room for a slow disk or a stopped process.
-pub const DEBRIS_AGE: Duration = Duration::from_secs(60);
+pub(crate) const DEBRIS_AGE: Duration = Duration::from_secs(60);
 
 /// A row and the root its path was found under.
-pub struct Done {
+pub(crate) struct Done {
     pub row: Row,
     pub root: PathBuf,
 }
 
 /// Acts on every planned file (caches and temporary files), in a crash-safe order.
-pub fn files(mut planned: Vec<Planned>, ctx: &Context) -> Vec<Done> {
+pub(crate) fn files(mut planned: Vec<Planned>, ctx: &Context) -> Vec<Done> {
     planned.sort_by_cached_key(|p| order_key(&p.record.path));
     planned
         .into_iter()
@@ -229,7 +229,7 @@ fn refused(record: Record, refusal: Refusal) -> Row {
 /// are empty: the debris directories planned, and the parents of the files removed.
 /// `staying` holds files that will exist although removed: in a dry run with `--recompile`,
 /// the caches that would be rebuilt.
-pub fn directories(
+pub(crate) fn directories(
     planned: Vec<Planned>,
     files: &[Done],
     staying: &HashSet<PathBuf>,

@@ -20,7 +20,7 @@ struct Document<'a> {
 }
 
 /// How to render.
-pub struct Options {
+pub(crate) struct Options {
     pub format: Format,
     pub color: bool,
     pub print0: bool,
@@ -28,7 +28,7 @@ pub struct Options {
     pub width: Option<usize>,
 }
 
-pub fn render(
+pub(crate) fn render(
     rows: &[Row],
     summary: &CleanSummary,
     opts: &Options,
@@ -124,7 +124,7 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// `removed 3 files (1.2 KiB) and 1 directory; 1 kept; 2 rebuilt; 14 caches audited`
-pub fn summary_line(s: &CleanSummary) -> String {
+pub(crate) fn summary_line(s: &CleanSummary) -> String {
     let verb = if s.dry_run { "would remove" } else { "removed" };
     let mut parts = vec![format!(
         "{verb} {} ({}) and {}",

@@ -14,7 +14,7 @@ use crate::python::naming::is_cache_file_name;
 
 /// What a file is by its name, when `clean` may ever remove it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FileName {
+pub(crate) enum FileName {
     /// `*.pyc` or `*.pyo`.
     Cache,
     /// `*.pyc.<digits>`: the temporary file of an interrupted cache write.
@@ -23,7 +23,7 @@ pub enum FileName {
 
 /// Why a path is left in place.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// Nothing is there any more.
     Vanished,
     /// A policy reason: outside the roots, reached through a symlink, not a regular file...
@@ -33,7 +33,7 @@ pub enum Refusal {
 }
 
 /// The file name classes `clean` may remove; `None` for everything else (sources included).
-pub fn removable_file_name(name: &OsStr) -> Option<FileName> {
+pub(crate) fn removable_file_name(name: &OsStr) -> Option<FileName> {
     if is_debris_name(name) {
         Some(FileName::Debris)
     } else if is_cache_file_name(name) {
@@ -44,13 +44,13 @@ pub fn removable_file_name(name: &OsStr) -> Option<FileName> {
 }
 
 /// Returns true if and only if `name` is `__pycache__`, the only directory `clean` removes.
-pub fn is_pycache_name(name: Option<&OsStr>) -> bool {
+pub(crate) fn is_pycache_name(name: Option<&OsStr>) -> bool {
     name == Some(OsStr::new("__pycache__"))
 }
 
 /// The part of `path` below `root`, when `path` is `root` or lexically below it through
 /// plain names only (no `..`, no `.`, no second root). Never touches the disk.
-pub fn below_root<'a>(root: &Path, path: &'a Path) -> Option<&'a Path> {
+pub(crate) fn below_root<'a>(root: &Path, path: &'a Path) -> Option<&'a Path> {
     let rel = path.strip_prefix(root).ok()?;
     rel.components()
         .all(|c| matches!(c, Component::Normal(_)))
@@ -59,7 +59,7 @@ pub fn below_root<'a>(root: &Path, path: &'a Path) -> Option<&'a Path> {
 
 /// Why `clean` refuses a root without `--force`, given its canonical form and the canonical
 /// home directory; `None` when it may be cleaned.
-pub fn refused_root(canonical: &Path, home: Option<&Path>) -> Option<&'static str> {
+pub(crate) fn refused_root(canonical: &Path, home: Option<&Path>) -> Option<&'static str> {
     if canonical.parent().is_none() {
         Some("it is the filesystem root")
     } else if home == Some(canonical) {

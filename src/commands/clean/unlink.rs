@@ -24,7 +24,7 @@ use super::handles::Place;
 
 /// What identifies the judged file and tells whether it changed since.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Identity {
+pub(crate) struct Identity {
     dev: u64,
     ino: u64,
     size: u64,
@@ -34,7 +34,7 @@ pub struct Identity {
 
 impl Identity {
     /// The identity of the file behind a held handle.
-    pub fn of(file: &File) -> io::Result<Identity> {
+    pub(crate) fn of(file: &File) -> io::Result<Identity> {
         let m = file.metadata()?;
         Ok(Identity {
             dev: m.dev(),
@@ -48,7 +48,7 @@ impl Identity {
 
 /// What became of a removal.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Unlinked {
+pub(crate) enum Unlinked {
     Removed,
     /// The name was gone before the rename.
     Vanished,
@@ -61,7 +61,7 @@ pub enum Unlinked {
 static QUARANTINED: AtomicU64 = AtomicU64::new(0);
 
 /// Removes the name `place` if and only if it still refers to the held, judged file.
-pub fn remove_judged(place: &Place, held: &File, judged: Identity) -> Unlinked {
+pub(crate) fn remove_judged(place: &Place, held: &File, judged: Identity) -> Unlinked {
     let n = QUARANTINED.fetch_add(1, Ordering::Relaxed);
     let quarantine = OsString::from(format!(".pyc-audit-{}-{n}.quarantine", std::process::id()));
     let dir = place.fd();

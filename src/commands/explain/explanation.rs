@@ -23,7 +23,7 @@ use crate::verdict::{
 
 /// A cache explained. Serialised flat: the `check` record's fields, then these.
 #[derive(Clone, Debug, Serialize)]
-pub struct Explanation {
+pub(crate) struct Explanation {
     #[serde(flatten)]
     pub record: Record,
     /// The interpreter whose rules apply (`Python 3.11`, `PyPy 3.9`), named by the tag even
@@ -89,7 +89,7 @@ pub(super) fn judge(found: &Found, name: &CacheName, optimize: Optimize) -> Judg
 
 /// Explains one cache (a path whose name ends in `.pyc` or `.pyo`); `place` says where it was
 /// found when a pycache prefix is in effect, as for `check`.
-pub fn explain(
+pub(super) fn explain(
     found: &Found,
     name: &CacheName,
     place: Option<Place>,

@@ -24,7 +24,7 @@ use crate::verdict::{Cause, Unread};
 
 /// How to fix a finding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Fix {
+pub(crate) struct Fix {
     /// A shell command, run from the current directory; null when there is none to run.
     pub command: Option<String>,
     /// What the command does and why it is the right one.
@@ -39,7 +39,7 @@ fn fix(command: Option<String>, note: impl Into<String>) -> Option<Fix> {
 }
 
 /// The fix for a verdict, by its cause; `None` when there is nothing to fix.
-pub fn suggest(rec: &Record, name: &CacheName, cause: Cause, facts: &Facts) -> Option<Fix> {
+pub(super) fn suggest(rec: &Record, name: &CacheName, cause: Cause, facts: &Facts) -> Option<Fix> {
     rec.severity?;
     let rm = Some(format!("rm {}", quote(&rec.path)));
     if rec.status == Status::Leftover {
@@ -114,7 +114,7 @@ fn stale(
 }
 
 /// For a cache `--verify` found holding other code than its source's.
-pub fn diverged(rec: &Record) -> Option<Fix> {
+pub(super) fn diverged(rec: &Record) -> Option<Fix> {
     let source = rec.source.as_deref().map_or_else(String::new, display_path);
     fix(
         Some(format!("rm {}", quote(&rec.path))),
@@ -212,7 +212,7 @@ fn is_clamped(cause: Cause, facts: &Facts) -> bool {
 }
 
 /// The command that runs the interpreter: `python3.12`, `python2.7`, `pypy3.9`, `graalpy`.
-pub fn binary(i: Interpreter) -> String {
+pub(super) fn binary(i: Interpreter) -> String {
     match (i.implementation, i.python) {
         (Implementation::CPython, Some(p)) => format!("python{p}"),
         (Implementation::CPython, None) => "python3".into(),
@@ -234,7 +234,7 @@ fn opt_flag(name: &CacheName) -> &'static str {
 
 /// A path as one shell word: bare when safe, else single-quoted, else `$'...'` (control
 /// characters, bytes that are not UTF-8). A leading `-` gets `./` so it cannot read as an option.
-pub fn quote(path: &Path) -> String {
+pub(super) fn quote(path: &Path) -> String {
     let shown = crate::verdict::model::reported(path)
         .as_os_str()
         .as_encoded_bytes();

@@ -34,15 +34,15 @@ use crate::report::exit::{self, ExitStatus};
 use crate::report::{escaped_path, write_document};
 use crate::verdict::model::{display_path, Record, Status, Summary};
 use crate::verdict::prefix::Place;
-pub use explanation::Explanation;
-pub use targets::TargetKind;
+pub(crate) use explanation::Explanation;
+pub(crate) use targets::TargetKind;
 
 /// The version of the explain JSON document.
-pub const SCHEMA_VERSION: u32 = 2;
+pub(crate) const SCHEMA_VERSION: u32 = 2;
 
 /// One FILE argument, explained.
 #[derive(Debug, Serialize)]
-pub struct FileReport {
+pub(crate) struct FileReport {
     #[serde(serialize_with = "lossy")]
     pub file: PathBuf,
     pub kind: TargetKind,
@@ -58,7 +58,7 @@ fn lossy<S: Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
 }
 
 /// Explains every FILE and prints the result.
-pub fn run(args: ExplainArgs) -> Result<ExitStatus> {
+pub(crate) fn run(args: ExplainArgs) -> Result<ExitStatus> {
     let config = Config::load(&args.audit, Vec::new())?;
     let color = config::use_color(
         args.color
@@ -105,7 +105,7 @@ pub fn run(args: ExplainArgs) -> Result<ExitStatus> {
 }
 
 /// Explains one FILE argument, under the configuration's pycache prefix.
-pub fn explain_file(file: &Path, config: &Config) -> FileReport {
+pub(crate) fn explain_file(file: &Path, config: &Config) -> FileReport {
     let prefix = config.prefix_dir();
     let target = targets::resolve(file, prefix, &config.cwd);
     let caches = target

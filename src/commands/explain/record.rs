@@ -14,7 +14,7 @@ use crate::verdict::rule::{self, Observer, Rule, Seen};
 /// How a rule came out, as explain shows it: the verdict's outcomes, and "not reached".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Pass,
     /// The rule rejects the file (or, for `judge`, `source` and `lookup`, says no).
     Fail,
@@ -39,7 +39,7 @@ impl From<rule::Outcome> for Outcome {
 
 /// One rule and how it came out.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Step {
+pub(crate) struct Step {
     pub rule: Rule,
     pub outcome: Outcome,
     pub detail: String,
@@ -47,7 +47,7 @@ pub struct Step {
 
 /// What the mtime and size rules found, for the fix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TimestampCheck {
+pub(super) struct TimestampCheck {
     pub mtime_ok: bool,
     /// True unless the size rule was applied and failed.
     pub size_ok: bool,
@@ -61,7 +61,7 @@ pub struct TimestampCheck {
 
 /// What the verdict reported, kept for the screen and the fix.
 #[derive(Clone, Debug, Default)]
-pub struct Facts {
+pub(super) struct Facts {
     /// Every rule, in the order the judge applies them.
     pub steps: Vec<Step>,
     pub interpreter: Option<Interpreter>,
@@ -76,13 +76,13 @@ pub struct Facts {
 }
 
 /// Records the verdict's rules for one cache.
-pub struct Recorder<'a> {
+pub(super) struct Recorder<'a> {
     pub(super) name: &'a CacheName,
     pub(super) facts: Facts,
 }
 
 impl<'a> Recorder<'a> {
-    pub fn new(name: &'a CacheName) -> Recorder<'a> {
+    pub(super) fn new(name: &'a CacheName) -> Recorder<'a> {
         Recorder {
             name,
             facts: Facts::default(),
@@ -97,7 +97,7 @@ impl<'a> Recorder<'a> {
     }
 
     /// Every rule once, in order; those the verdict never reached say so.
-    pub fn close(mut self) -> Facts {
+    pub(super) fn close(mut self) -> Facts {
         for rule in Rule::ALL {
             if self.facts.steps.iter().any(|s| s.rule == rule) {
                 continue;

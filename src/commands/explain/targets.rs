@@ -19,14 +19,14 @@ use crate::python::naming::{self, is_cache_file_name, CacheName};
 /// How a FILE argument was taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum TargetKind {
+pub(crate) enum TargetKind {
     Cache,
     Source,
 }
 
 /// A FILE argument and the caches it stands for.
 #[derive(Debug)]
-pub struct Target {
+pub(super) struct Target {
     pub file: PathBuf,
     pub kind: TargetKind,
     pub exists: bool,
@@ -37,7 +37,7 @@ pub struct Target {
 
 /// Resolves one FILE argument; never fails, problems go in `error`.
 /// `prefix` is the pycache prefix in effect, relative to `cwd`.
-pub fn resolve(file: &Path, prefix: Option<&Path>, cwd: &Path) -> Target {
+pub(super) fn resolve(file: &Path, prefix: Option<&Path>, cwd: &Path) -> Target {
     let meta = file.symlink_metadata();
     let is_cache = file.file_name().is_some_and(is_cache_file_name);
     let mut target = Target {

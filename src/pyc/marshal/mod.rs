@@ -168,7 +168,7 @@ thread_local! {
 /// offset where trailing bytes, if any, begin). Never inlined: inlined into the verdict's
 /// body check, the walk ran 0.3% more instructions on a deep check of a stdlib tree.
 #[inline(never)]
-pub fn check_as(body: &[u8], version: MarshalVersion) -> Result<usize, MarshalError> {
+pub(crate) fn check_as(body: &[u8], version: MarshalVersion) -> Result<usize, MarshalError> {
     let mut parser = Parser::new(body, version, SCRATCH.take());
     let top = parser.parse();
     let end = parser.offset();
