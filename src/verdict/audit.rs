@@ -5,7 +5,7 @@
 //! cache needs it, read and hashed once per hash variant and key. Groups are judged on all
 //! cores with rayon while the walk goes on (the walker hands over one directory's caches at a
 //! time); the verdict itself is the pure function in `verdict`. With a pycache prefix, the part
-//! of the prefix tree that mirrors the roots is walked and judged too (see `prefix`).
+//! of the prefix tree that mirrors the roots is walked and judged too (see `find::prefix`).
 
 use std::cell::RefCell;
 use std::collections::HashMap;

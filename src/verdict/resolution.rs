@@ -10,9 +10,9 @@
 //! found behind a package or an extension module is never read: it keeps its status, its
 //! action becomes `skip`, and its reason names what the import finds instead.
 //!
-//! The lookup runs once the walk is done, from the names the walk noted (`survey`): like the
-//! pycache-prefix rule (`prefix`), it adjusts a settled verdict, so that judging one directory's
-//! caches need not wait for its siblings.
+//! The lookup runs once the walk is done, from the names the walk noted (`find::survey`): like
+//! the pycache-prefix rule (`prefix`), it adjusts a settled verdict, so that judging one
+//! directory's caches need not wait for its siblings.
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};

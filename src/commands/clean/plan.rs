@@ -137,8 +137,9 @@ pub fn unused_keeps<'k>(planned: &[Planned], keep: &'k Keep) -> Vec<&'k str> {
     unused
 }
 
-/// What `clean` would remove, for `check`'s next-step line: plans `clean` with its default statuses over `records`; the bytes are the files' sizes
-/// now (a file already gone counts none).
+/// What `clean` would remove, for `check`'s next-step line: plans `clean` with its default
+/// statuses over `records`; the bytes are the files' sizes now (a file already gone counts
+/// none).
 pub(crate) fn cleanable(records: &[Record], roots: &[PathBuf]) -> Cleanable {
     let statuses: HashSet<Status> = DEFAULT_STATUSES.iter().map(|s| s.status()).collect();
     let keep = Keep {

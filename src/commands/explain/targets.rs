@@ -1,9 +1,9 @@
 //! What each FILE argument stands for: a cache (its name ends in `.pyc` or `.pyo`), or a
 //! source whose every cache is wanted.
 //!
-//! A source's caches are found by `source_caches`, with the name parsing `check` pairs with
-//! (with a pycache prefix, its mirror in the prefix tree too); a cache inside the prefix tree
-//! is named by the source directory it mirrors, as `check` names it. A source that does not
+//! A source's caches are found by `find::source_caches`, with the name parsing `check` pairs
+//! with (with a pycache prefix, its mirror in the prefix tree too); a cache inside the prefix
+//! tree is named by the source directory it mirrors, as `check` names it. A source that does not
 //! exist may still have caches (orphans); only when it has none is it an error.
 
 use std::fs;

@@ -3,11 +3,12 @@
 //! The import unmarshals the body with `marshal.loads` (`PyMarshal_ReadLastObjectFromFile` in
 //! Python 2) and raises, uncaught, when that fails or yields anything but a code object; bytes
 //! after the object are ignored (checked by importing a cache with trailing garbage on every
-//! interpreter). `python::interp::check_body` replays that read without building objects: it walks the stream
-//! with an explicit stack (no recursion, so hostile nesting cannot overflow ours), keeps a short
-//! summary of each object (a `Value`) where the reader keeps the object, and applies each
-//! reader's rules: type codes, sizes, references, long digits, float text, UTF-8, hashability of
-//! dict keys and set items, nesting depth, and the code object's layout and constructor checks.
+//! interpreter). [`check_as`] (for an interpreter, `python::interp::check_body`) replays that
+//! read without building objects: it walks the stream with an explicit stack (no recursion, so
+//! hostile nesting cannot overflow ours), keeps a short summary of each object (a `Value`)
+//! where the reader keeps the object, and applies each reader's rules: type codes, sizes,
+//! references, long digits, float text, UTF-8, hashability of dict keys and set items, nesting
+//! depth, and the code object's layout and constructor checks.
 //! Lengths from the stream are never trusted for allocation: a length is compared with the
 //! bytes left before anything is read.
 
