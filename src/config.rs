@@ -9,15 +9,15 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
-use crate::audit::{Checks, Depth};
 use crate::cli::{AuditArgs, CheckArgs, ColorChoice, FailOn, Format};
-use crate::environment::{self, EnvVariable};
-use crate::prefix::{Plan, PrefixPlan};
-use crate::pythons::{self, Running};
+use crate::find::prefix::{Plan, PrefixPlan};
+use crate::find::source_caches;
+use crate::python::environment::{self, EnvVariable};
+use crate::python::optimize::Optimize;
+use crate::python::pythons::{self, Running};
+use crate::report::{self, diag};
 use crate::settings::{self, Choice, Settings};
-use crate::source_caches;
-use crate::verdict::optimize::Optimize;
-use crate::{diag, report};
+use crate::verdict::audit::{Checks, Depth};
 
 /// What every command audits and how: the shared options resolved once, with the config file
 /// and the environment, so check, explain and clean audit the same caches with the same
@@ -51,7 +51,7 @@ pub struct Config {
 
 /// Everything a check run needs.
 #[derive(Debug)]
-pub struct CheckConfig {
+pub(crate) struct CheckConfig {
     pub audit: Config,
     pub format: Format,
     /// NUL-separated paths (only with `Format::Paths`).
@@ -259,8 +259,10 @@ impl Config {
             return;
         };
         let shown = report::escaped_path(&prefix.dir);
-        let absolute =
-            report::escaped_path(&crate::prefix::lexical_absolute(&prefix.dir, &self.cwd));
+        let absolute = report::escaped_path(&crate::find::prefix::lexical_absolute(
+            &prefix.dir,
+            &self.cwd,
+        ));
         let origin = match prefix.origin {
             PrefixOrigin::Environment => Some(format!(
                 "PYTHONPYCACHEPREFIX={shown}: Python 3.8+ keeps its caches in {absolute}, so \
@@ -283,8 +285,8 @@ impl Config {
     /// The prefix directory as the summary shows it (absolute).
     pub fn shown_prefix(&self) -> Option<String> {
         let dir = &self.prefix.as_ref()?.dir;
-        Some(crate::model::display_path(
-            &crate::prefix::lexical_absolute(dir, &self.cwd),
+        Some(crate::verdict::model::display_path(
+            &crate::find::prefix::lexical_absolute(dir, &self.cwd),
         ))
     }
 
@@ -297,7 +299,7 @@ impl Config {
 impl CheckConfig {
     /// Resolves `check`'s arguments: the shared ones, then its own (command line, then the
     /// config file, then the default).
-    pub fn from_args(args: CheckArgs) -> Result<CheckConfig> {
+    pub(crate) fn from_args(args: CheckArgs) -> Result<CheckConfig> {
         let audit = Config::load(&args.audit, args.paths)?;
         CheckConfig::with(
             audit,
@@ -336,7 +338,7 @@ impl CheckConfig {
 /// Colour when `FORCE_COLOR` is set and not empty or `CLICOLOR_FORCE` is set and not `0` (as
 /// ruff honours them, even over `NO_COLOR`); otherwise when stdout is a terminal, `NO_COLOR` is
 /// unset or empty, and `TERM` is not `dumb`.
-pub fn auto_color() -> bool {
+pub(crate) fn auto_color() -> bool {
     let forced = std::env::var_os("FORCE_COLOR").is_some_and(|v| !v.is_empty())
         || std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0");
     if forced {
@@ -348,7 +350,7 @@ pub fn auto_color() -> bool {
 }
 
 /// Whether to colour: `--color always`, `never`, or for `auto` as [`auto_color`] decides.
-pub fn use_color(choice: ColorChoice) -> bool {
+pub(crate) fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -372,7 +374,7 @@ pub(crate) fn globs_of(
     let mut builder = GlobSetBuilder::new();
     let mut written = Vec::new();
     for pattern in patterns {
-        for form in crate::spelling::spellings(pattern, roots, &cwd) {
+        for form in crate::find::spelling::spellings(pattern, roots, &cwd) {
             let glob = GlobBuilder::new(&form)
                 .literal_separator(true)
                 .build()

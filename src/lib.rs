@@ -1,50 +1,48 @@
 //! pyc-audit: audit Python bytecode caches exactly as the interpreter that reads them would.
 //!
-//! The pipeline is `config` → `walk` → `audit` (which calls the pure `verdict` on every cache,
-//! in parallel) → `report` → `exit`. Only [`run`] and the CLI types are the binary's interface.
+//! The folders are the pipeline, and every import points down it:
+//! `commands` (one module per command, driven by `cli` and the one resolved `config`) →
+//! `report` (tables, JSON, SARIF…, exit codes, diagnostics) → `verdict` (the only code that
+//! decides a status, the audit that applies it to every cache, tree-wide findings; `verify`
+//! beside it) → `find` (walk → pair) → `python` (what interpreters do) → `pyc` (the bytes).
+//! Only [`run`], the CLI types and what `main` prints with are the binary's interface; the
+//! integration tests reach further through [`internals`].
 
-pub mod audit;
-pub mod clean;
 pub mod cli;
-pub mod config;
-pub mod diag;
-pub mod environment;
-pub mod exit;
-pub mod explain;
-mod generate;
-pub(crate) mod git;
-pub(crate) mod lookup;
-pub mod mirror;
-pub mod model;
-pub mod naming;
-mod open;
-pub mod prefix;
-pub mod progress;
-pub mod pyc;
-pub mod pythons;
-pub mod report;
-pub mod settings;
-pub mod source;
-pub mod source_caches;
-mod spelling;
-pub mod survey;
-mod terminal;
-pub mod tree;
-pub mod verdict;
-pub mod verify;
-pub mod walk;
+pub(crate) mod commands;
+pub(crate) mod config;
+pub(crate) mod find;
+pub(crate) mod pyc;
+pub(crate) mod python;
+pub(crate) mod report;
+pub(crate) mod settings;
+pub(crate) mod verdict;
+pub(crate) mod verify;
 
-use std::io::{self, BufWriter, Write};
-use std::path::Path;
+pub use crate::report::exit::ExitStatus;
+/// What `main` prints with: the `pyc-audit:` diagnostics and the escaping of all human output.
+pub use crate::report::{diag, escape};
 
-use anyhow::{Context, Result};
+/// What the project's integration tests drive below the command line, and nothing else: the
+/// marshal validator against the interpreters, the byte formats it needs, and clean's plan
+/// and removal against races. Re-exported from where each item lives, so that every module
+/// stays `pub(crate)`; no stability is promised to anyone else.
+pub mod internals {
+    pub use crate::commands::clean::config::CleanConfig;
+    pub use crate::commands::clean::outcome::Outcome;
+    pub use crate::commands::clean::{execute, plan};
+    pub use crate::find::prefix::Plan;
+    pub use crate::find::walk::WalkOptions;
+    pub use crate::pyc::magic::{identify, Implementation, MagicId, PyVersion};
+    pub use crate::python::interp::{check_body, Interpreter};
+    pub use crate::verdict::audit;
+}
 
-use crate::cli::{Cli, Command, Format};
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+use crate::commands::{check, clean, explain, generate};
 use crate::config::CheckConfig;
-use crate::exit::ExitStatus;
-use crate::model::Status;
-use crate::report::{RenderOptions, Report};
-use crate::walk::WalkOptions;
 
 /// Runs the command line; `Err` only for failures that stop the whole run.
 pub fn run(cli: Cli) -> Result<ExitStatus> {
@@ -57,95 +55,5 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Some(Command::GenerateMan) => return generate::man(),
         None => cli.check,
     };
-    check(CheckConfig::from_args(args)?)
-}
-
-fn check(config: CheckConfig) -> Result<ExitStatus> {
-    let audit = &config.audit;
-    let opts = WalkOptions {
-        follow: audit.follow,
-        exclude: &audit.exclude,
-        prune: None,
-    };
-    let plan = audit.plan();
-    audit.announce();
-    // Without --all only findings are printed: the fresh records are counted, not kept.
-    let keep = audit::Keep::for_run(config.all, audit.checks);
-    let counts = progress::Counts::default();
-    let mut audited = progress::while_running(&counts, || {
-        audit::collect(&plan, &opts, audit.checks, keep, &counts)
-    });
-    if audit.checks.verify {
-        audited.verify();
-    }
-    let (records, walk_errors) = (audited.records, audited.errors);
-    for e in &walk_errors {
-        diag::error(&format!("{}: {}", report::escaped_path(&e.path), e.message));
-    }
-    for r in records.iter().filter(|r| r.status == Status::Unreadable) {
-        diag::warning(&format!("{}: {}", report::escaped_path(&r.path), r.reason));
-    }
-    let mut summary = audited.summary;
-    summary.errors += walk_errors.len();
-    summary.pycache_prefix = audit.shown_prefix();
-    summary.environment = audit.environment.clone();
-    let exit = exit::policy(&records, walk_errors.len(), config.fail_on);
-    if diag::quiet() {
-        return Ok(exit);
-    }
-    let shown = records
-        .iter()
-        .filter(|r| config.all || r.severity.is_some())
-        .collect();
-    // What `clean` would remove: its plan, with its default statuses, over the roots it walks.
-    let human = config.format == Format::Table && summary.findings > 0;
-    let cleanable = human.then(|| report::Cleanable::of(&records, &clean::walked_roots(&plan)));
-    let report = Report {
-        shown,
-        summary: &summary,
-        cleanable,
-    };
-    let cwd = match config.format {
-        Format::Sarif => std::env::current_dir().context("cannot read the current directory")?,
-        _ => audit.cwd.clone(),
-    };
-    let opts = RenderOptions {
-        format: config.format,
-        color: config.color,
-        print0: config.print0,
-        width: terminal::width(),
-        cwd,
-    };
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let printed = report::render(&report, &opts, &mut out).and_then(|()| out.flush());
-    ignore_broken_pipe(printed)?;
-    let refused = refused_paths(&report, &opts);
-    report::paths::report_refused(&refused);
-    if !refused.is_empty() {
-        return Ok(ExitStatus::Error);
-    }
-    Ok(exit)
-}
-
-/// The paths `--format paths` could not print newline-terminated.
-fn refused_paths<'r>(report: &Report<'r>, opts: &RenderOptions) -> Vec<&'r Path> {
-    if opts.format != cli::Format::Paths {
-        return Vec::new();
-    }
-    let files =
-        (report.shown.iter()).filter(|r| matches!(r.kind, model::Kind::Cache | model::Kind::File));
-    files
-        .map(|r| r.path.as_path())
-        .filter(|p| report::paths::refused(p, opts.print0))
-        .collect()
-}
-
-/// A reader that stopped reading (`| head`) ends the printing, not the run: the exit code
-/// stays the one the audit earned, so a `pipefail` gate still sees the findings.
-pub fn ignore_broken_pipe(printed: io::Result<()>) -> io::Result<()> {
-    match printed {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
-    }
+    check::check(CheckConfig::from_args(args)?)
 }

@@ -15,7 +15,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use pyc_audit::cli::Cli;
 use pyc_audit::diag;
-use pyc_audit::report::escape;
+use pyc_audit::escape;
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();

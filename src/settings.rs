@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Context, Result};
 use serde::Deserialize;
 
-use crate::clean::args::CleanStatus;
+use crate::cli::CleanStatus;
 use crate::cli::{ColorChoice, FailOn, Format};
 
 /// The options a config file may set; unset keys leave the built-in default.
@@ -54,14 +54,14 @@ pub struct CleanSettings {
 
 /// The settings and the file they came from.
 #[derive(Clone, Debug, Default)]
-pub struct Loaded {
+pub(crate) struct Loaded {
     pub file: Option<PathBuf>,
     pub settings: Settings,
 }
 
 /// Which config file to read.
 #[derive(Clone, Debug)]
-pub enum Choice<'a> {
+pub(crate) enum Choice<'a> {
     /// `--isolated`: none.
     Isolated,
     /// `--config FILE`.
@@ -85,7 +85,7 @@ struct Tool {
 }
 
 /// Reads the chosen config file; `Ok` with no file when there is none.
-pub fn load(choice: Choice) -> Result<Loaded> {
+pub(crate) fn load(choice: Choice) -> Result<Loaded> {
     match choice {
         Choice::Isolated => Ok(Loaded::default()),
         Choice::Named(file) => {

@@ -44,11 +44,11 @@ pub struct RecordedMtime(pub u32);
 
 /// A source hash exactly as stored at bytes 8..16, read as a little-endian integer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SourceHash(pub u64);
+pub(crate) struct SourceHash(pub u64);
 
 impl SourceHash {
     /// The 16 hex digits of the stored bytes, in file order.
-    pub fn to_hex(self) -> String {
+    pub(crate) fn to_hex(self) -> String {
         self.0
             .to_le_bytes()
             .iter()
@@ -59,7 +59,7 @@ impl SourceHash {
 
 /// What the header records, by invalidation mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Recorded {
+pub(crate) enum Recorded {
     Timestamp {
         mtime: RecordedMtime,
         size: Option<u32>,
@@ -72,21 +72,21 @@ pub enum Recorded {
 
 /// The first byte after the header, which is the marshal type of the code object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Body {
+pub(crate) enum Body {
     Empty,
     Starts(u8),
 }
 
 /// A parsed header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Header {
+pub(crate) struct Header {
     pub flags: Option<u32>,
     pub recorded: Recorded,
     pub body: Body,
 }
 
 impl Header {
-    pub fn invalidation(&self) -> Invalidation {
+    pub(crate) fn invalidation(&self) -> Invalidation {
         match self.recorded {
             Recorded::Timestamp { .. } => Invalidation::Timestamp,
             Recorded::Hash { checked: true, .. } => Invalidation::CheckedHash,
@@ -97,7 +97,7 @@ impl Header {
 
 /// Why a header was rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HeaderError {
+pub(crate) enum HeaderError {
     /// The file ends before the header does.
     Short { len: usize, need: usize },
     /// Flag bits other than 0 and 1 are set (3.7+ raises "invalid flags").
@@ -109,7 +109,7 @@ fn u32_at(bytes: &[u8], at: usize) -> u32 {
 }
 
 /// Parses a header in the given layout; `bytes` starts at the magic number.
-pub fn parse(bytes: &[u8], era: Era) -> Result<Header, HeaderError> {
+pub(crate) fn parse(bytes: &[u8], era: Era) -> Result<Header, HeaderError> {
     let need = era.header_len();
     if bytes.len() < need {
         return Err(HeaderError::Short {

@@ -121,7 +121,7 @@ fn cpython(major: u8, minor: u8, label: &str) -> MagicId {
 }
 
 /// Looks up a well-formed magic number in every table, in a fixed order.
-pub fn lookup(magic: Magic) -> MagicId {
+pub(crate) fn lookup(magic: Magic) -> MagicId {
     if let Some(entry) = cpython_table().get(&magic.0) {
         return MagicId::Known(entry.clone());
     }
@@ -137,13 +137,13 @@ pub fn lookup(magic: Magic) -> MagicId {
 }
 
 /// The magic number the final releases of a CPython minor version write.
-pub fn cpython_final(version: PyVersion) -> Option<Magic> {
+pub(crate) fn cpython_final(version: PyVersion) -> Option<Magic> {
     final_table().get(&version).copied()
 }
 
 /// Returns true if and only if a final CPython release writes this number (a pre-release's
 /// number, or one no release wrote, is read only by the build that wrote it).
-pub fn is_cpython_final(magic: Magic) -> bool {
+pub(crate) fn is_cpython_final(magic: Magic) -> bool {
     tables().final_numbers.contains(&magic.0)
 }
 

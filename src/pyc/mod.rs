@@ -1,7 +1,7 @@
-//! The bytecode cache file itself: magic numbers, header layouts, and the rules of the
-//! interpreter that reads it (header era, mtime comparison, hash variant, marshal markers).
+//! The bytecode cache file itself, as bytes: magic numbers, header layouts and the marshal
+//! format of the body. This is the leaf of the pipeline: it imports nothing above it; which
+//! interpreter reads which layout is `python::interp`'s business.
 
-pub mod header;
-pub mod interp;
-pub mod magic;
-pub mod marshal;
+pub(crate) mod header;
+pub(crate) mod magic;
+pub(crate) mod marshal;

@@ -7,7 +7,7 @@
 use std::io::{self, Write};
 
 use super::Report;
-use crate::model::{display_path, Record, Severity};
+use crate::verdict::model::{display_path, Record, Severity};
 
 pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for record in &report.shown {
@@ -62,7 +62,7 @@ fn property(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Action, Status, Summary};
+    use crate::verdict::model::{Action, Status, Summary};
 
     fn line(record: Record) -> String {
         let summary = Summary::default();
@@ -99,7 +99,7 @@ mod tests {
         (r.status, r.python_action) = (Status::Suspect, Action::Load);
         r.severity = Severity::of(r.status, r.python_action);
         r.reason = "why".into();
-        r.source_stat = Some(crate::source::SourceStat {
+        r.source_stat = Some(crate::python::source::SourceStat {
             sec: 0,
             nsec: 0,
             size: 0,

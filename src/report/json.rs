@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Report;
-use crate::model::{Record, Summary, SCHEMA_VERSION};
+use crate::verdict::model::{Record, Summary, SCHEMA_VERSION};
 
 #[derive(Serialize)]
 struct Tool {
@@ -26,7 +26,7 @@ struct Envelope<'a, T> {
 /// Writes a command's JSON document, pretty-printed with a final newline: the envelope every
 /// document shares (with the schema version of that kind of document), then the fields of
 /// `body`.
-pub fn write_document<T: Serialize>(
+pub(crate) fn write_document<T: Serialize>(
     schema_version: u32,
     body: &T,
     out: &mut dyn Write,

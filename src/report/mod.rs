@@ -2,26 +2,30 @@
 //! `xargs`, workflow commands for GitHub Actions and SARIF for code scanning. Renderers write
 //! to any `Write`, so tests can check the bytes; stdout carries the report and nothing else.
 
+pub mod diag;
+pub(crate) mod exit;
 mod github;
 mod json;
 mod next;
 pub(crate) mod paths;
+pub(crate) mod progress;
 mod sarif;
 pub(crate) mod table;
+pub(crate) mod terminal;
 
 use std::borrow::Cow;
 use std::io::{self, Write};
 
 use crate::cli::Format;
-use crate::model::{Record, Summary};
+use crate::verdict::model::{Record, Summary};
 
 pub(crate) use json::write_document;
-pub use next::Cleanable;
+pub(crate) use next::Cleanable;
 // Cell helpers shared with the clean report.
 pub(crate) use table::{paint, python_cell, severity_code};
 
 /// What to render.
-pub struct Report<'a> {
+pub(crate) struct Report<'a> {
     /// The records to show (findings, or every record with `--all`), sorted by path.
     pub shown: Vec<&'a Record>,
     pub summary: &'a Summary,
@@ -30,7 +34,7 @@ pub struct Report<'a> {
 }
 
 /// How to render it.
-pub struct RenderOptions {
+pub(crate) struct RenderOptions {
     pub format: Format,
     pub color: bool,
     pub print0: bool,
@@ -41,7 +45,7 @@ pub struct RenderOptions {
     pub cwd: std::path::PathBuf,
 }
 
-pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     match opts.format {
         Format::Table => table::render(report, opts.color, opts.width, out),
         Format::Json => json::render_document(report, out),
@@ -53,14 +57,14 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
 }
 
 /// The table's closing line (`5 findings in 12 caches (...): 7 fresh, ...`), for other screens.
-pub fn summary_line(summary: &crate::model::Summary, color: bool) -> String {
+pub(crate) fn summary_line(summary: &crate::verdict::model::Summary, color: bool) -> String {
     table::summary_line(summary, color)
 }
 
 /// A path for a terminal: invalid UTF-8 bytes as `\xNN`, control characters escaped, so a
 /// hostile or undecodable name is shown unambiguously and cannot drive the terminal.
-pub fn escaped_path(path: &std::path::Path) -> String {
-    let path = crate::model::reported(path);
+pub(crate) fn escaped_path(path: &std::path::Path) -> String {
+    let path = crate::verdict::model::reported(path);
     let mut out = String::new();
     let mut rest = path.as_os_str().as_encoded_bytes();
     while !rest.is_empty() {
@@ -113,6 +117,15 @@ fn push_char(out: &mut String, c: char) {
         out.extend(c.escape_default());
     } else {
         out.push(c);
+    }
+}
+
+/// A reader that stopped reading (`| head`) ends the printing, not the run: the exit code
+/// stays the one the audit earned, so a `pipefail` gate still sees the findings.
+pub(crate) fn ignore_broken_pipe(printed: io::Result<()>) -> io::Result<()> {
+    match printed {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
     }
 }
 

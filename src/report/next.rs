@@ -1,46 +1,14 @@
 //! The table's last line: what to do next. How many files (and bytes) `pyc-audit clean` would
-//! remove from the audited paths, as its plan decides with the default statuses, and
+//! remove from the audited paths, as its plan decides with the default statuses (counted by
+//! `commands::clean::plan::cleanable`, so the report never reaches up to the command), and
 //! `pyc-audit explain PATH` for why.
-
-use std::collections::HashSet;
-use std::path::PathBuf;
-
-use crate::clean::config::{Keep, DEFAULT_STATUSES};
-use crate::clean::plan::{plan, Decision};
-use crate::model::{Kind, Record, Status};
 
 /// What `pyc-audit clean` on the same paths would remove.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Cleanable {
+pub(crate) struct Cleanable {
     pub files: usize,
     pub bytes: u64,
     pub directories: usize,
-}
-
-impl Cleanable {
-    /// Plans `clean` with its default statuses over `records`; the bytes are the files' sizes
-    /// now (a file already gone counts none).
-    pub fn of(records: &[Record], roots: &[PathBuf]) -> Cleanable {
-        let statuses: HashSet<Status> = DEFAULT_STATUSES.iter().map(|s| s.status()).collect();
-        let keep = Keep {
-            set: globset::GlobSet::empty(),
-            patterns: Vec::new(),
-        };
-        let mut cleanable = Cleanable::default();
-        for planned in plan(records.to_vec(), roots, &statuses, &keep) {
-            if planned.decision != Decision::Remove {
-                continue;
-            }
-            if planned.record.kind == Kind::Directory {
-                cleanable.directories += 1;
-            } else {
-                cleanable.files += 1;
-                let meta = planned.record.path.symlink_metadata();
-                cleanable.bytes += meta.map(|m| m.len()).unwrap_or(0);
-            }
-        }
-        cleanable
-    }
 }
 
 /// `pyc-audit clean would remove 11 files (1.2 KiB) and 1 directory; pyc-audit explain PATH

@@ -9,16 +9,16 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use super::Report;
-use crate::model::Kind;
+use crate::verdict::model::Kind;
 
 /// Returns true if and only if `path` cannot be printed newline-terminated without being
 /// split: it contains a newline.
-pub fn refused(path: &Path, print0: bool) -> bool {
+pub(crate) fn refused(path: &Path, print0: bool) -> bool {
     !print0 && path.as_os_str().as_encoded_bytes().contains(&b'\n')
 }
 
 /// Writes each path, newline- or NUL-terminated, skipping the refused ones; returns those.
-pub fn write<'p>(
+pub(crate) fn write<'p>(
     paths: impl IntoIterator<Item = &'p Path>,
     print0: bool,
     out: &mut dyn Write,
@@ -30,16 +30,20 @@ pub fn write<'p>(
             skipped.push(path);
             continue;
         }
-        out.write_all(crate::model::reported(path).as_os_str().as_encoded_bytes())?;
+        out.write_all(
+            crate::verdict::model::reported(path)
+                .as_os_str()
+                .as_encoded_bytes(),
+        )?;
         out.write_all(end)?;
     }
     Ok(skipped)
 }
 
 /// Says on stderr why each refused path was not printed.
-pub fn report_refused(paths: &[&Path]) {
+pub(crate) fn report_refused(paths: &[&Path]) {
     for path in paths {
-        crate::diag::error(&format!(
+        crate::report::diag::error(&format!(
             "{}: the name holds a newline, so it is not listed one path per line; use -0 \
              (--print0) to list it NUL-terminated",
             super::escaped_path(path)

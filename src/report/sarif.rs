@@ -11,7 +11,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::Report;
-use crate::model::{reported, Record, Severity, Status};
+use crate::verdict::model::{reported, Record, Severity, Status};
 
 const SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/os/schemas/sarif-schema-2.1.0.json";
@@ -177,7 +177,7 @@ fn result(record: &Record, severity: Severity, cwd: &Path) -> SarifResult {
         message: Text {
             text: format!(
                 "{}: {}",
-                crate::model::display_path(&record.path),
+                crate::verdict::model::display_path(&record.path),
                 record.reason
             ),
         },

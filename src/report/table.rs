@@ -10,8 +10,7 @@ use tabled::grid::util::string::get_text_width;
 use tabled::settings::Style;
 
 use super::{escape, escaped_path, Report};
-use crate::clean::report::human_bytes;
-use crate::model::{Record, Severity, Status, Summary};
+use crate::verdict::model::{Record, Severity, Status, Summary};
 
 const RESET: &str = "\x1b[0m";
 
@@ -261,6 +260,21 @@ pub(super) fn summary_line(summary: &Summary, color: bool) -> String {
     line
 }
 
+/// `1.5 KiB`, `300 B`: bytes for people.
+pub(crate) fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,7 +338,7 @@ mod tests {
     fn the_prefix_and_environment_follow_the_summary() {
         let s = Summary {
             pycache_prefix: Some("/pfx".into()),
-            environment: vec![crate::environment::EnvVariable {
+            environment: vec![crate::python::environment::EnvVariable {
                 name: "SOURCE_DATE_EPOCH",
                 value: "0".into(),
                 effect: "checked-hash".into(),

@@ -4,9 +4,9 @@
 use super::judge::{self, Fit, Judge};
 use super::rule::{Observer, Outcome, Rule, Seen};
 use super::{text, Cause, Fare};
-use crate::naming::{CacheName, Layout};
 use crate::pyc::header::{Header, HeaderError};
 use crate::pyc::magic::Magic;
+use crate::python::naming::{CacheName, Layout};
 
 /// Which header rule rejected the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,10 +15,11 @@ use super::inputs::Inputs;
 use super::{CacheRead, Judge};
 use crate::pyc::header::{Body, Header};
 use crate::pyc::marshal::{check_as, MarshalVersion};
+use crate::python::interp::Interpreter;
 
 /// What the body check found, as values.
 #[derive(Debug)]
-pub enum BodyCheck {
+pub(crate) enum BodyCheck {
     /// Only the first byte was checked (not `--deep`), and it starts a code object.
     FirstByte,
     /// The judge's caches are not marshal data (GraalPy): nothing to check.
@@ -36,7 +37,7 @@ pub enum BodyCheck {
 
 /// Why the body does not unmarshal.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Broken {
+pub(crate) enum Broken {
     /// Nothing follows the header.
     Empty,
     /// The first byte is this marshal type, which cannot start a code object.
@@ -47,13 +48,6 @@ pub enum Broken {
         offset: usize,
         len: usize,
     },
-}
-
-impl BodyCheck {
-    /// Returns true if and only if the interpreter gets a code object out of the body.
-    pub fn loads(&self) -> bool {
-        !matches!(self, BodyCheck::Broken(_) | BodyCheck::Unreadable(_))
-    }
 }
 
 /// Why the body does not unmarshal, in the report's words.
@@ -96,7 +90,11 @@ pub(super) fn check(
             Body::Starts(_) => {}
         }
     }
-    let Some(version) = judge.interpreter.as_ref().and_then(MarshalVersion::of) else {
+    let Some(version) = judge
+        .interpreter
+        .as_ref()
+        .and_then(Interpreter::marshal_version)
+    else {
         // No marshal reader (GraalPy's bodies are not marshal streams): nothing to check.
         return BodyCheck::NotMarshal;
     };

@@ -5,10 +5,10 @@
 use super::inputs::Inputs;
 use super::rule::{Absent, Observer, Outcome, Rule, Seen};
 use super::{text, CacheRead, Cause, Evidence, Fare, Judge, Unread};
-use crate::model::{Record, Values};
 use crate::pyc::header::{self, Header, Recorded, SourceHash};
 use crate::pyc::magic::Magic;
-use crate::source::{size_matches, MtimeRule, SourceStat};
+use crate::python::source::{size_matches, MtimeRule, SourceStat};
+use crate::verdict::model::{Record, Values};
 
 /// Compares an accepted header with the source (the body is checked by the caller).
 #[allow(clippy::too_many_arguments)]
@@ -222,7 +222,7 @@ fn timestamp_outcome(
 
 /// Returns true if and only if the era's comparison can never match this source mtime,
 /// whatever the header says.
-pub fn never_matches(rule: MtimeRule, python_mtime: i64) -> bool {
+pub(crate) fn never_matches(rule: MtimeRule, python_mtime: i64) -> bool {
     match rule {
         MtimeRule::Unmasked => !(0..1 << 32).contains(&python_mtime),
         MtimeRule::Signed32 => python_mtime & 0xFFFF_FFFF >= 1 << 31,

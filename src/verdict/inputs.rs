@@ -12,10 +12,12 @@ use std::io::{self, Read};
 use std::path::Path;
 
 use crate::pyc::header::SourceHash;
-use crate::source::{source_file_hash, source_hash, HashVariant};
+#[cfg(test)]
+use crate::python::source::source_hash;
+use crate::python::source::{source_file_hash, HashVariant};
 
 /// What the verdict may read beyond the first bytes of a cache.
-pub trait Inputs {
+pub(crate) trait Inputs {
     /// Appends up to `upto` more bytes of the cache to `buf`, continuing where the last read
     /// stopped; returns true once the end of the file is reached.
     fn read_on(&mut self, buf: &mut Vec<u8>, upto: usize) -> io::Result<bool>;
@@ -48,7 +50,7 @@ impl From<io::Error> for CacheError {
 /// A source, hashed once per variant and key (streamed: memory stays one buffer whatever its
 /// size), shared by the caches that pair with it. A read error is kept, with its kind.
 #[derive(Default)]
-pub struct SourceBytes<'a> {
+pub(crate) struct SourceBytes<'a> {
     path: Option<&'a Path>,
     failed: OnceCell<(io::ErrorKind, String)>,
     hashes: RefCell<HashMap<(HashVariant, u32), SourceHash>>,
@@ -56,7 +58,7 @@ pub struct SourceBytes<'a> {
 
 impl<'a> SourceBytes<'a> {
     /// The source at `path`, or none (`None`: hashing fails with `NotFound`).
-    pub fn new(path: Option<&'a Path>) -> SourceBytes<'a> {
+    pub(crate) fn new(path: Option<&'a Path>) -> SourceBytes<'a> {
         SourceBytes {
             path,
             ..SourceBytes::default()
@@ -82,14 +84,14 @@ impl<'a> SourceBytes<'a> {
 }
 
 /// A cache open on disk, positioned after its first bytes, and its source.
-pub struct Disk<'a> {
+pub(crate) struct Disk<'a> {
     /// The open cache and how many bytes fstat says are left; `None` when it could not be read.
     file: Option<(File, u64)>,
     source: &'a SourceBytes<'a>,
 }
 
 impl<'a> Disk<'a> {
-    pub fn new(file: Option<(File, u64)>, source: &'a SourceBytes<'a>) -> Disk<'a> {
+    pub(crate) fn new(file: Option<(File, u64)>, source: &'a SourceBytes<'a>) -> Disk<'a> {
         Disk { file, source }
     }
 }
@@ -134,7 +136,8 @@ fn read_into(mut file: &File, buf: &mut Vec<u8>, want: usize) -> io::Result<usiz
 }
 
 /// A cache and its source in memory: `rest` is what follows the bytes the evidence holds.
-pub struct Memory<'a> {
+#[cfg(test)]
+pub(crate) struct Memory<'a> {
     pub rest: &'a [u8],
     pub source: Option<&'a [u8]>,
     /// At most this many bytes per read, to exercise reading in chunks.
@@ -142,8 +145,9 @@ pub struct Memory<'a> {
     at: usize,
 }
 
+#[cfg(test)]
 impl<'a> Memory<'a> {
-    pub fn new(rest: &'a [u8], source: Option<&'a [u8]>) -> Memory<'a> {
+    pub(crate) fn new(rest: &'a [u8], source: Option<&'a [u8]>) -> Memory<'a> {
         Memory {
             rest,
             source,
@@ -153,6 +157,7 @@ impl<'a> Memory<'a> {
     }
 }
 
+#[cfg(test)]
 impl Inputs for Memory<'_> {
     fn read_on(&mut self, buf: &mut Vec<u8>, upto: usize) -> io::Result<bool> {
         let end = self

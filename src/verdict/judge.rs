@@ -6,18 +6,18 @@
 //! settings (an `opt-N` or `.pyo` name, a legacy file beside its source under 3.2+, an unknown
 //! tag) is still judged against its source, but its action is `skip`.
 
-use super::optimize::{self, Optimize};
-use crate::naming::{CacheName, Layout, OptLevel, PytestVersion, TagClaim};
 use crate::pyc::header::Era;
-use crate::pyc::interp::{tag_accepts, Interpreter};
 use crate::pyc::magic::{
     cpython_final, is_cpython_final, lookup, Implementation, KnownMagic, Magic, MagicId, PyVersion,
 };
-use crate::source::MtimeRule;
+use crate::python::interp::{tag_accepts, Interpreter};
+use crate::python::naming::{CacheName, Layout, OptLevel, PytestVersion, TagClaim};
+use crate::python::optimize::{self, Optimize};
+use crate::python::source::MtimeRule;
 
 /// Whether the file's magic is one its judge writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Fit {
+pub(crate) enum Fit {
     Consistent,
     /// The judge rejects the magic: another version or implementation, or Python 2's `-U`.
     Mismatch(String),
@@ -31,7 +31,7 @@ pub enum Fit {
 
 /// The judging interpreter and how the file fits it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Judge {
+pub(crate) struct Judge {
     pub interpreter: Option<Interpreter>,
     pub fit: Fit,
 }
@@ -39,7 +39,7 @@ pub struct Judge {
 impl Judge {
     /// `magic` is the file's first two bytes as a number, even when the `\r\n` after them is
     /// damaged: a known number still tells which interpreter reads (and rewrites) the file.
-    pub fn choose(name: &CacheName, magic: Option<Magic>, id: &MagicId) -> Judge {
+    pub(crate) fn choose(name: &CacheName, magic: Option<Magic>, id: &MagicId) -> Judge {
         let known = match id {
             MagicId::Known(k) => Some(k),
             _ => None,
@@ -76,7 +76,7 @@ impl Judge {
     /// The header layout the judge reads this file with.
     /// pytest writes its own headers: 16 bytes (PEP 552) from 6.2 on 3.7+, else 12 bytes
     /// (magic, mtime, size) on every Python, 2.7 included.
-    pub fn era(&self, name: &CacheName) -> Option<Era> {
+    pub(crate) fn era(&self, name: &CacheName) -> Option<Era> {
         let era = self.interpreter?.era();
         match name.layout {
             Layout::Pytest if era == Era::Flags16 && pytest_writes_flags(name) => Some(era),
@@ -86,7 +86,7 @@ impl Judge {
     }
 
     /// How the mtime is compared: pytest masks `int(st_mtime)` to 32 bits on every Python.
-    pub fn mtime_rule(&self, name: &CacheName) -> Option<MtimeRule> {
+    pub(crate) fn mtime_rule(&self, name: &CacheName) -> Option<MtimeRule> {
         let rule = self.interpreter?.mtime_rule();
         Some(if name.layout == Layout::Pytest {
             MtimeRule::Masked
@@ -165,7 +165,7 @@ fn pytest_writes_flags(name: &CacheName) -> bool {
 }
 
 /// The flags word pytest accepts: 0, and 3 (checked hash) in releases after 9.1.1.
-pub fn pytest_accepts_flags(name: &CacheName, flags: u32) -> bool {
+pub(crate) fn pytest_accepts_flags(name: &CacheName, flags: u32) -> bool {
     let hash_era = match &name.pytest {
         Some(PytestVersion::Release(v)) => version_tuple(v) > (9, 1, 1),
         _ => false,
@@ -186,7 +186,7 @@ pub(super) fn version_tuple(version: &str) -> (u32, u32, u32) {
 }
 
 /// Why the judge never opens this file at the optimisation level it runs at, if it does not.
-pub fn never_read(name: &CacheName, judge: &Judge, optimize: Optimize) -> Option<String> {
+pub(crate) fn never_read(name: &CacheName, judge: &Judge, optimize: Optimize) -> Option<String> {
     let python = judge.interpreter.and_then(|i| i.python);
     let level = optimize.level(judge.interpreter);
     if let Some(why) = optimised_name(name, python, level) {
@@ -244,7 +244,11 @@ fn optimised_name(name: &CacheName, python: Option<PyVersion>, level: u8) -> Opt
 
 /// Returns true if and only if this orphan is a file the judge imports without a source at
 /// the level it runs at: a legacy `.pyc` (a `.pyo` under `-O` before 3.5).
-pub fn importable_without_source(name: &CacheName, judge: &Judge, optimize: Optimize) -> bool {
+pub(crate) fn importable_without_source(
+    name: &CacheName,
+    judge: &Judge,
+    optimize: Optimize,
+) -> bool {
     // The finder looks a module up by the last part of its dotted name: a file whose stem
     // holds a dot (`m.cpython-312.pyc` in a pycache-prefix tree) is no module's.
     let dotless = name
@@ -261,7 +265,7 @@ pub fn importable_without_source(name: &CacheName, judge: &Judge, optimize: Opti
 }
 
 /// The judge's version for display, `None` when unknown.
-pub fn python_label(judge: &Judge) -> Option<String> {
+pub(crate) fn python_label(judge: &Judge) -> Option<String> {
     judge
         .interpreter
         .and_then(|i| i.python)
@@ -271,7 +275,7 @@ pub fn python_label(judge: &Judge) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::naming::parse;
+    use crate::python::naming::parse;
     use std::path::Path;
 
     fn judge(path: &str, magic: u16) -> (CacheName, Judge) {

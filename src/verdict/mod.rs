@@ -8,36 +8,47 @@
 //! `model::Severity::of`, and the [`Cause`] behind them. This is the only code that decides:
 //! each rule it applies is reported to an [`Observer`] (see `rule`), which `explain` records
 //! and `check` ignores at no cost.
+//!
+//! Beside the evaluator sit what judging a whole tree needs: `audit` (find, then judge every
+//! cache in parallel), `model` (the records it produces, the JSON contract), `lookup` (which
+//! cache an import resolves to), `tree` (tree-wide findings: ghosts, debris, clamped mtimes)
+//! and `git` (what git tracks).
 
 mod accept;
+pub mod audit;
 mod body;
 pub(crate) mod compare;
+pub(crate) mod git;
 pub(crate) mod inputs;
-pub mod judge;
-pub mod optimize;
+pub(crate) mod judge;
+pub(crate) mod lookup;
+pub(crate) mod model;
 mod orphan;
-pub mod prefix;
+pub(crate) mod prefix;
 mod record;
 pub(crate) mod resolution;
 pub(crate) mod rule;
 pub(crate) mod running;
-pub mod text;
-pub mod verify;
+pub(crate) mod text;
+pub(crate) mod tree;
+pub(crate) mod verify;
 
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::model::{Action, Record, Status};
-use crate::naming::{CacheName, Layout};
 use crate::pyc::header::{self, Header};
 use crate::pyc::magic::{self, Magic, MagicId};
-use crate::source::{MtimeRule, SourceStat};
+use crate::python::naming::{CacheName, Layout};
+use crate::python::optimize::Optimize;
+use crate::python::source::{MtimeRule, SourceStat};
+use crate::verdict::model::{Action, Record, Status};
 use accept::{accept, reject};
-pub use body::{BodyCheck, Broken};
+pub(crate) use body::{BodyCheck, Broken};
 use compare::{compare, source_values};
-pub use inputs::{CacheError, Disk, Inputs, Memory, SourceBytes};
-pub use judge::{Fit, Judge};
-use optimize::Optimize;
+#[cfg(test)]
+pub(crate) use inputs::Memory;
+pub(crate) use inputs::{CacheError, Disk, Inputs, SourceBytes};
+pub(crate) use judge::{Fit, Judge};
 use orphan::orphan;
 pub(crate) use record::settle;
 use record::{describe_writer, record_header, skeleton};
@@ -56,7 +67,7 @@ pub struct CacheRead {
 
 /// How many bytes of a cache the verdict needs to judge its header: the longest header and
 /// one body byte. The rest is read through [`Inputs`] only when the body must be checked.
-pub const HEAD_LEN: usize = 17;
+pub(crate) const HEAD_LEN: usize = 17;
 
 /// What the filesystem says about the source.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,7 +88,7 @@ pub enum SourceState {
 }
 
 /// Everything the verdict looks at.
-pub struct Evidence<'a> {
+pub(crate) struct Evidence<'a> {
     pub path: &'a Path,
     pub name: &'a CacheName,
     pub cache: Result<&'a CacheRead, &'a CacheError>,
@@ -90,7 +101,7 @@ pub struct Evidence<'a> {
 
 /// Why the verdict came out as it did: what `explain`'s sentences and fixes switch on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Cause {
+pub(crate) enum Cause {
     /// The header matches the source and the body loads.
     Fresh,
     /// The header matches, but the source was rewritten within the recorded second.
@@ -119,7 +130,7 @@ pub enum Cause {
 
 /// Which file the verdict could not read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Unread {
+pub(crate) enum Unread {
     /// The cache could not be opened or its first bytes read.
     Cache,
     /// The cache's body could not be read on.
@@ -138,7 +149,7 @@ pub enum Unread {
 
 /// The verdict: the record every report shows, and its cause.
 #[derive(Clone, Debug)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     pub record: Record,
     pub cause: Cause,
 }
@@ -147,12 +158,16 @@ pub struct Verdict {
 type Fare = (Cause, String);
 
 /// Judges one cache; nobody observes.
-pub fn judge(ev: &Evidence, inputs: &mut impl Inputs) -> Record {
+pub(crate) fn judge(ev: &Evidence, inputs: &mut impl Inputs) -> Record {
     judge_with(ev, inputs, &mut ()).record
 }
 
 /// Judges one cache, reporting each rule it applies to `obs`.
-pub fn judge_with(ev: &Evidence, inputs: &mut impl Inputs, obs: &mut impl Observer) -> Verdict {
+pub(crate) fn judge_with(
+    ev: &Evidence,
+    inputs: &mut impl Inputs,
+    obs: &mut impl Observer,
+) -> Verdict {
     let mut rec = skeleton(ev);
     let read = match ev.cache {
         Ok(read) => read,

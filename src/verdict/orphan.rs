@@ -6,8 +6,8 @@ use super::accept::{self, accept, reject_text};
 use super::body::{self, BodyCheck};
 use super::rule::{Absent, Observer, Outcome, Rule, Seen};
 use super::{check_body, finish, judge, CacheRead, Cause, Evidence, Inputs, Judge, Verdict};
-use crate::model::{display_path, Action, Record, Status};
 use crate::pyc::magic::Magic;
+use crate::verdict::model::{display_path, Action, Record, Status};
 
 /// A cache whose source is gone.
 #[allow(clippy::too_many_arguments)]

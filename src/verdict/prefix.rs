@@ -11,16 +11,16 @@
 use std::path::Path;
 
 use super::settle;
-use crate::model::{display_path, Action, Record};
-use crate::naming::{CacheName, Layout, PytestVersion};
-use crate::pyc::interp::Interpreter;
 use crate::pyc::magic::PyVersion;
+use crate::python::interp::Interpreter;
+use crate::python::naming::{CacheName, Layout, PytestVersion};
+use crate::verdict::model::{display_path, Action, Record};
 
 use super::judge::version_tuple;
 
 /// Where a judged cache was found.
 #[derive(Clone, Copy, Debug)]
-pub enum Place<'a> {
+pub(crate) enum Place<'a> {
     /// Under the given paths, while Python runs with this pycache prefix.
     InTree { prefix: &'a Path },
     /// In the pycache-prefix tree.
@@ -29,7 +29,7 @@ pub enum Place<'a> {
 
 /// Returns true if and only if whatever reads this name (its tag's interpreter, or pytest)
 /// keeps its caches in the prefix tree when a prefix is set.
-pub fn reads_prefix(name: &CacheName) -> bool {
+pub(crate) fn reads_prefix(name: &CacheName) -> bool {
     let python = name.claim().and_then(|c| c.python);
     let modern = python.is_some_and(|p| p >= PyVersion::new(3, 8));
     match &name.pytest {
@@ -41,7 +41,7 @@ pub fn reads_prefix(name: &CacheName) -> bool {
 
 /// Adjusts a verdict for the prefix: a file its reader never opens with the prefix in effect
 /// keeps its status but its action becomes `skip`.
-pub fn apply(rec: Record, name: &CacheName, place: Place) -> Record {
+pub(crate) fn apply(rec: Record, name: &CacheName, place: Place) -> Record {
     if rec.python_action == Action::Skip {
         return rec;
     }
@@ -58,7 +58,7 @@ pub fn apply(rec: Record, name: &CacheName, place: Place) -> Record {
 }
 
 /// Why the reader of `name` never opens the file found at `place`, if it does not.
-pub fn unread_reason(name: &CacheName, place: Place) -> Option<String> {
+pub(crate) fn unread_reason(name: &CacheName, place: Place) -> Option<String> {
     match place {
         Place::InTree { prefix }
             if matches!(name.layout, Layout::Pycache | Layout::Pytest) && reads_prefix(name) =>
@@ -91,8 +91,8 @@ fn reader(name: &CacheName) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Severity, Status};
-    use crate::naming::{parse, parse_prefixed};
+    use crate::python::naming::{parse, parse_prefixed};
+    use crate::verdict::model::{Severity, Status};
 
     fn intree(path: &str) -> CacheName {
         parse(Path::new(path)).unwrap()

@@ -2,10 +2,10 @@
 //! fields as read, and the status, action, severity and reason it settles on.
 
 use super::{judge, text, Evidence, Judge, SourceState};
-use crate::model::{raw_bytes_hex, Action, Kind, Record, Severity, Status, Values};
-use crate::naming::OptLevel;
 use crate::pyc::header::{Header, Recorded};
 use crate::pyc::magic::{Magic, MagicId};
+use crate::python::naming::OptLevel;
+use crate::verdict::model::{raw_bytes_hex, Action, Kind, Record, Severity, Status, Values};
 
 /// The record before any rule: the path, the name's fields and the source's stat.
 pub(super) fn skeleton(ev: &Evidence) -> Record {

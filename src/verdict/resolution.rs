@@ -10,22 +10,22 @@
 //! found behind a package or an extension module is never read: it keeps its status, its
 //! action becomes `skip`, and its reason names what the import finds instead.
 //!
-//! The lookup runs once the walk is done, from the names the walk noted (`survey`): like the
-//! pycache-prefix rule (`prefix`), it adjusts a settled verdict, so that judging one directory's
-//! caches need not wait for its siblings.
+//! The lookup runs once the walk is done, from the names the walk noted (`find::survey`): like
+//! the pycache-prefix rule (`prefix`), it adjusts a settled verdict, so that judging one
+//! directory's caches need not wait for its siblings.
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
-use crate::model::{display_path, Action, Record, Severity, Status};
-use crate::naming::CacheName;
-use crate::pyc::interp::Interpreter;
 use crate::pyc::magic::{Implementation, PyVersion};
+use crate::python::interp::Interpreter;
+use crate::python::naming::CacheName;
+use crate::verdict::model::{display_path, Action, Record, Severity, Status};
 
 /// What the walk saw around a module: the `__init__` files of a directory of its name (if
 /// there is one) and the extension modules beside it.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Neighbours<'a> {
+pub(crate) struct Neighbours<'a> {
     /// `Some` when `NAME/` is a directory: the names of the `__init__` files it holds.
     pub package_inits: Option<&'a [OsString]>,
     /// Every extension module's file name in the module's directory.
@@ -34,7 +34,7 @@ pub struct Neighbours<'a> {
 
 /// What the import finds ahead of a module's source and caches.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Ahead {
+pub(crate) enum Ahead {
     /// A regular package: the directory and the `__init__` that makes it one.
     Package { dir: PathBuf, init: PathBuf },
     /// An extension module.
@@ -42,7 +42,7 @@ pub enum Ahead {
 }
 
 impl Ahead {
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Ahead::Package { dir, init } => format!(
                 "the package {}/ (its {})",
@@ -56,7 +56,7 @@ impl Ahead {
 
 /// The module a cache belongs to: its directory and name, `None` for an `__init__` (the
 /// package itself, which the lookup finds first) or a name with no module.
-pub fn module_of(name: &CacheName) -> Option<(&Path, &OsStr)> {
+pub(crate) fn module_of(name: &CacheName) -> Option<(&Path, &OsStr)> {
     let source = name.sources.first()?;
     let stem = source.file_stem()?;
     if stem == "__init__" || stem.as_encoded_bytes().contains(&b'.') {
@@ -66,7 +66,7 @@ pub fn module_of(name: &CacheName) -> Option<(&Path, &OsStr)> {
 }
 
 /// What `interpreter`'s import finds ahead of the module `module` in `dir`, if anything.
-pub fn ahead(
+pub(crate) fn ahead(
     interpreter: Interpreter,
     dir: &Path,
     module: &OsStr,
@@ -127,7 +127,7 @@ fn extension_suffix(interpreter: Interpreter, suffix: &[u8]) -> bool {
 
 /// Adjusts a verdict for the directory lookup: a cache whose module the judging interpreter
 /// finds behind a package or an extension module is never read.
-pub fn apply(rec: &mut Record, name: &CacheName, around: Neighbours) {
+pub(crate) fn apply(rec: &mut Record, name: &CacheName, around: Neighbours) {
     if rec.python_action == Action::Skip {
         return;
     }
@@ -144,14 +144,14 @@ pub fn apply(rec: &mut Record, name: &CacheName, around: Neighbours) {
 }
 
 /// What the record's interpreter finds ahead of the cache's module, whatever the verdict.
-pub fn found(rec: &Record, name: &CacheName, around: Neighbours) -> Option<Ahead> {
+pub(crate) fn found(rec: &Record, name: &CacheName, around: Neighbours) -> Option<Ahead> {
     let interpreter = interpreter_of(rec)?;
     let (dir, module) = module_of(name)?;
     ahead(interpreter, dir, module, around)
 }
 
 /// Why a shadowed cache is never read, after what the verdict found without the lookup.
-pub fn shadowed_reason(
+pub(crate) fn shadowed_reason(
     rec: &Record,
     interpreter: Interpreter,
     wanted: &Path,

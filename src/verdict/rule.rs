@@ -23,12 +23,12 @@ use super::judge::{Fit, Judge};
 use super::SourceState;
 use crate::pyc::header::{Era, HeaderError, RecordedMtime, SourceHash};
 use crate::pyc::magic::{Magic, MagicId};
-use crate::source::{HashVariant, MtimeRule, SourceStat};
+use crate::python::source::{HashVariant, MtimeRule, SourceStat};
 
 /// A rule, in the order the interpreter applies it on import.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Rule {
+pub(crate) enum Rule {
     /// Which interpreter reads the file: the one its tag names, or for a legacy file its magic.
     Judge,
     /// The source the cache pairs with.
@@ -58,7 +58,7 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 13] = [
+    pub(crate) const ALL: [Rule; 13] = [
         Rule::Judge,
         Rule::Source,
         Rule::Resolution,
@@ -74,7 +74,7 @@ impl Rule {
         Rule::Body,
     ];
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Rule::Judge => "judge",
             Rule::Source => "source",
@@ -97,7 +97,7 @@ impl Rule {
 /// How a rule came out. "Not reached" is not an outcome: the verdict never reports a rule it
 /// did not reach, and an observer that lists every rule fills those in itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Pass,
     /// The rule rejects the file (or, for `judge`, `source` and `lookup`, says no).
     Fail,
@@ -119,7 +119,7 @@ impl Outcome {
 
 /// Why a comparison rule does not apply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Absent {
+pub(crate) enum Absent {
     /// A hash-based header holds no mtime or size, and the same-second rule needs an mtime.
     HashBased,
     /// A timestamp header holds no hash.
@@ -132,7 +132,7 @@ pub enum Absent {
 
 /// What a rule looked at, as values; borrowed, so reporting costs nothing when nobody listens.
 #[derive(Clone, Copy, Debug)]
-pub enum Seen<'a> {
+pub(crate) enum Seen<'a> {
     Judge {
         judge: &'a Judge,
         magic: Option<Magic>,
@@ -178,6 +178,8 @@ pub enum Seen<'a> {
         source: u64,
     },
     Hash {
+        /// Reported for observers; explain words the check mode from the cause today.
+        #[allow(dead_code)]
         checked: bool,
         recorded: SourceHash,
         actual: Result<SourceHash, &'a io::Error>,
@@ -195,7 +197,7 @@ pub enum Seen<'a> {
 }
 
 /// Receives every rule the verdict applies, in the order it applies them.
-pub trait Observer {
+pub(crate) trait Observer {
     #[inline]
     fn rule(&mut self, _rule: Rule, _outcome: Outcome, _seen: Seen<'_>) {}
 }

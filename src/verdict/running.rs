@@ -9,16 +9,16 @@
 //! beside one. When the running interpreters treat a file differently, the record lists each
 //! (`by_python`) and the worst decides.
 
-use crate::model::{display_path, Action, ByPython, Record, Severity, Status};
-use crate::naming::{CacheName, Layout};
-use crate::pythons::Running;
+use crate::python::naming::{CacheName, Layout};
+use crate::python::pythons::Running;
+use crate::verdict::model::{display_path, Action, ByPython, Record, Severity, Status};
 
 use super::judge::{importable_without_source, never_read, Fit, Judge};
-use super::optimize::Optimize;
-use crate::pyc::interp::Interpreter;
+use crate::python::interp::Interpreter;
+use crate::python::optimize::Optimize;
 
 /// Adjusts a verdict for the running interpreters; nothing changes when none was given.
-pub fn apply(rec: &mut Record, name: &CacheName, running: &[Running], optimize: Optimize) {
+pub(crate) fn apply(rec: &mut Record, name: &CacheName, running: &[Running], optimize: Optimize) {
     if running.is_empty() {
         return;
     }

@@ -3,11 +3,11 @@
 use super::*;
 use std::io;
 
-use crate::model::Severity;
-use crate::naming;
 use crate::pyc::header::SourceHash;
 use crate::pyc::marshal::sample;
-use crate::source::{source_hash, HashVariant};
+use crate::python::naming;
+use crate::python::source::{source_hash, HashVariant};
+use crate::verdict::model::Severity;
 
 const T: i64 = 1_700_000_000;
 
@@ -61,10 +61,10 @@ impl Case {
         let (magic, id) = magic::identify(&head);
         let judge = Judge::choose(&name, magic, &id);
         let rest = match judge.interpreter {
-            Some(i) if crate::pyc::marshal::MarshalVersion::of(&i).is_some() => {
-                sample::empty_module(&i)[1..].to_vec()
-            }
-            _ => Vec::new(),
+            Some(i) => i
+                .marshal_version()
+                .map_or_else(Vec::new, |v| sample::empty_module(v)[1..].to_vec()),
+            None => Vec::new(),
         };
         Case {
             path,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Datelike, SecondsFormat, Timelike};
 // These run for every cache, so they avoid strftime patterns (parsed anew on every call).
 
 /// A mtime as `2023-11-14 22:13:20 UTC`; raw seconds when chrono cannot place it.
-pub fn date(secs: i64) -> String {
+pub(crate) fn date(secs: i64) -> String {
     match DateTime::from_timestamp(secs, 0) {
         Some(d) => format!(
             "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
@@ -21,22 +21,22 @@ pub fn date(secs: i64) -> String {
 }
 
 /// A mtime as an RFC 3339 UTC date for JSON (`2023-11-14T22:13:20Z`).
-pub fn rfc3339(secs: i64) -> Option<String> {
+pub(crate) fn rfc3339(secs: i64) -> Option<String> {
     DateTime::from_timestamp(secs, 0).map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
 /// A byte count as `6 B`.
-pub fn bytes(n: u64) -> String {
+pub(crate) fn bytes(n: u64) -> String {
     format!("{n} B")
 }
 
 /// A duration in nanoseconds as seconds with millisecond precision.
-pub fn seconds(ns: i128) -> String {
+pub(crate) fn seconds(ns: i128) -> String {
     format!("{:.3} s", ns as f64 / 1e9)
 }
 
 /// The first bytes of a file as spaced hex, for "bad magic" reasons.
-pub fn hex_bytes(bytes: &[u8]) -> String {
+pub(crate) fn hex_bytes(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         return "(empty)".into();
     }
@@ -48,7 +48,7 @@ pub fn hex_bytes(bytes: &[u8]) -> String {
 }
 
 /// `1 cache`, `3 caches`.
-pub fn count(n: usize, noun: &str) -> String {
+pub(crate) fn count(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 

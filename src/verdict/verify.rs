@@ -8,13 +8,13 @@
 //! (or a source that no longer compiles) makes it `diverged`: an error where the import loads
 //! it, info where default settings never read it.
 
-use crate::model::{Action, Kind, Record, Severity, Status};
-use crate::naming::Layout;
 use crate::pyc::header::Invalidation;
+use crate::python::naming::Layout;
+use crate::verdict::model::{Action, Kind, Record, Severity, Status};
 
 /// What the interpreter found when it compared a cache's code with its source's.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verification {
+pub(crate) enum Verification {
     /// The unmarshalled cache and the compiled source are the same code.
     Equal,
     /// They differ; the first difference (which function, constant or attribute).
@@ -30,7 +30,7 @@ pub enum Verification {
 /// Returns true if and only if `--verify` compares this record's cache with its source: a
 /// cache its interpreter loads, when it reads it, instead of compiling the source. pytest's caches hold rewritten
 /// code that never equals a plain compile, so they are left to the header rules.
-pub fn wants(r: &Record) -> bool {
+pub(crate) fn wants(r: &Record) -> bool {
     let trusted = r.invalidation == Some(Invalidation::UncheckedHash);
     r.kind == Kind::Cache
         && matches!(r.python_action, Action::Load | Action::Skip)
@@ -44,7 +44,7 @@ pub fn wants(r: &Record) -> bool {
 }
 
 /// Applies a verification to the record it was made for.
-pub fn apply(r: &mut Record, outcome: &Verification) {
+pub(crate) fn apply(r: &mut Record, outcome: &Verification) {
     let reason = std::mem::take(&mut r.reason);
     let (status, reason) = match outcome {
         Verification::Equal if r.status == Status::Stale => (

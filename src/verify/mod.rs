@@ -47,16 +47,16 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::clean::interpreters::{Finder, Wanted};
-use crate::diag;
-use crate::model::Record;
-use crate::pyc::interp::Interpreter;
 use crate::pyc::magic::{Implementation, PyVersion};
+use crate::python::interp::Interpreter;
+use crate::python::interpreters::{Finder, Wanted};
+use crate::report::diag;
+use crate::verdict::model::Record;
 use crate::verdict::verify::{self as rule, Verification};
 
 /// One cache to compare with its source.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Request {
+pub(crate) struct Request {
     pub cache: PathBuf,
     pub source: PathBuf,
     /// The optimisation level the cache was compiled at (`opt-N`; 1 for a `.pyo`).
@@ -79,7 +79,7 @@ pub struct Tally {
 
 /// Verifies every record `verdict::verify::wants`, applies the outcome to it, says on stderr
 /// which interpreters were missing, and returns the tally.
-pub fn verify_records(records: &mut [Record]) -> Tally {
+pub(crate) fn verify_records(records: &mut [Record]) -> Tally {
     let (outcomes, tally) = verify(records);
     for (r, outcome) in records.iter_mut().zip(&outcomes) {
         if let Some(outcome) = outcome {
@@ -92,7 +92,7 @@ pub fn verify_records(records: &mut [Record]) -> Tally {
 /// Compares the cache of every record `verdict::verify::wants` with its source: the outcome
 /// for each record (`None` where not wanted) and the tally; says on stderr which interpreters
 /// were missing.
-pub fn verify(records: &[Record]) -> (Vec<Option<Verification>>, Tally) {
+pub(crate) fn verify(records: &[Record]) -> (Vec<Option<Verification>>, Tally) {
     let mut finder = Finder::default();
     let mut executables: Vec<PathBuf> = Vec::new();
     let mut index: HashMap<Wanted, Result<usize, String>> = HashMap::new();

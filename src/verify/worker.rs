@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 
 use super::Request;
-use crate::clean::interpreters::python_command;
+use crate::python::interpreters::python_command;
 use crate::verdict::verify::Verification;
 
 const SCRIPT: &str = include_str!("worker.py");

@@ -2,6 +2,9 @@
 //! `recompile`), the safety rules on hand-made trees (`safety`), and a cache rewritten between
 //! the audit and its removal (`race`).
 
+// A test binary exports nothing: `pub` items here are for its sibling modules.
+#![allow(unreachable_pub)]
+
 #[allow(dead_code)]
 #[path = "../cli/support.rs"]
 mod support;

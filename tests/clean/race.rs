@@ -7,12 +7,8 @@ use std::fs;
 use clap::Parser;
 use filetime::FileTime;
 
-use pyc_audit::audit;
-use pyc_audit::clean::config::CleanConfig;
-use pyc_audit::clean::outcome::Outcome;
-use pyc_audit::clean::{execute, plan};
 use pyc_audit::cli::{Cli, Command};
-use pyc_audit::walk::WalkOptions;
+use pyc_audit::internals::{audit, execute, plan, CleanConfig, Outcome, WalkOptions};
 
 use crate::interpreters::{all_required, discover};
 use crate::support::{pep552, T};
@@ -121,7 +117,7 @@ fn importer_round(n: usize) -> Vec<String> {
         exclude: &config.audit.exclude,
         prune: None,
     };
-    let plan = pyc_audit::prefix::Plan::new(&config.audit.roots, None, std::path::Path::new(""));
+    let plan = pyc_audit::internals::Plan::new(&config.audit.roots, None, std::path::Path::new(""));
     let (records, _) = audit::audit(&plan, &opts, config.audit.checks);
     let planned = plan::plan(records, &config.audit.roots, &config.statuses, &config.keep);
     let mut problems = Vec::new();

@@ -2,6 +2,9 @@
 //! every output format, bad input, unreadable entries, walking rules, the pycache prefix,
 //! tree-wide findings.
 
+// A test binary exports nothing: `pub` items here are for its sibling modules.
+#![allow(unreachable_pub)]
+
 mod annotations;
 mod bad_input;
 mod command_words;

@@ -1,4 +1,4 @@
-//! Differential test of the marshal validator: `pyc_audit::pyc::marshal::check_body` must
+//! Differential test of the marshal validator: `pyc_audit::internals::check_body` must
 //! accept a body exactly when the interpreter's own `marshal.loads` returns a code object.
 //!
 //! Interpreters are discovered, never configured: every `<pyenv root>/versions/*/bin/python`
@@ -25,9 +25,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Instant;
 
-use pyc_audit::pyc::interp::Interpreter;
-use pyc_audit::pyc::magic::{Implementation, PyVersion};
-use pyc_audit::pyc::marshal::check_body;
+use pyc_audit::internals::check_body;
+use pyc_audit::internals::Interpreter;
+use pyc_audit::internals::{Implementation, PyVersion};
 
 /// An interpreter found on this machine (not to be confused with pyc-audit's `Interpreter`).
 use crate::common::interpreters::{self, Interpreter as Python};

@@ -10,9 +10,9 @@ use std::env;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use pyc_audit::pyc::interp::Interpreter;
-use pyc_audit::pyc::magic::{identify, MagicId};
-use pyc_audit::pyc::marshal::check_body;
+use pyc_audit::internals::check_body;
+use pyc_audit::internals::Interpreter;
+use pyc_audit::internals::{identify, MagicId};
 
 fn root() -> PathBuf {
     if let Some(root) = env::var_os("MARSHAL_BENCH_ROOT") {

@@ -3,11 +3,12 @@
 //! The import unmarshals the body with `marshal.loads` (`PyMarshal_ReadLastObjectFromFile` in
 //! Python 2) and raises, uncaught, when that fails or yields anything but a code object; bytes
 //! after the object are ignored (checked by importing a cache with trailing garbage on every
-//! interpreter). [`check_body`] replays that read without building objects: it walks the stream
-//! with an explicit stack (no recursion, so hostile nesting cannot overflow ours), keeps a short
-//! summary of each object (a `Value`) where the reader keeps the object, and applies each
-//! reader's rules: type codes, sizes, references, long digits, float text, UTF-8, hashability of
-//! dict keys and set items, nesting depth, and the code object's layout and constructor checks.
+//! interpreter). [`check_as`] (for an interpreter, `python::interp::check_body`) replays that
+//! read without building objects: it walks the stream with an explicit stack (no recursion, so
+//! hostile nesting cannot overflow ours), keeps a short summary of each object (a `Value`)
+//! where the reader keeps the object, and applies each reader's rules: type codes, sizes,
+//! references, long digits, float text, UTF-8, hashability of dict keys and set items, nesting
+//! depth, and the code object's layout and constructor checks.
 //! Lengths from the stream are never trusted for allocation: a length is compared with the
 //! bytes left before anything is read.
 
@@ -27,8 +28,6 @@ mod value;
 use std::cell::Cell;
 use std::fmt;
 
-use super::interp::Interpreter;
-use super::magic::{Implementation, PyVersion};
 use code::Layout;
 use reader::{Parser, Scratch};
 use value::Kind;
@@ -79,32 +78,7 @@ enum RefTiming {
     Late,
 }
 
-const fn v(major: u8, minor: u8) -> PyVersion {
-    PyVersion::new(major, minor)
-}
-
 impl MarshalVersion {
-    /// The reader of an interpreter; `None` where caches are not marshal streams (GraalPy).
-    /// An unknown version is taken to be the latest.
-    pub fn of(interpreter: &Interpreter) -> Option<Self> {
-        let p = interpreter.python.unwrap_or(v(3, 99));
-        let version = match interpreter.implementation {
-            Implementation::GraalPy => return None,
-            Implementation::PyPy if p.major < 3 => MarshalVersion::CPython2,
-            Implementation::PyPy if p < v(3, 8) => MarshalVersion::PyPy3,
-            Implementation::PyPy => MarshalVersion::PyPy38,
-            Implementation::CPython if p.major < 3 => MarshalVersion::CPython2,
-            Implementation::CPython if p < v(3, 4) => MarshalVersion::CPython30,
-            Implementation::CPython if p < v(3, 8) => MarshalVersion::CPython34,
-            Implementation::CPython if p < v(3, 11) => MarshalVersion::CPython38,
-            Implementation::CPython if p < v(3, 12) => MarshalVersion::CPython311,
-            Implementation::CPython if p < v(3, 13) => MarshalVersion::CPython312,
-            Implementation::CPython if p < v(3, 14) => MarshalVersion::CPython313,
-            Implementation::CPython => MarshalVersion::CPython314,
-        };
-        Some(version)
-    }
-
     const fn family(self) -> Family {
         match self {
             MarshalVersion::CPython2 => Family::CPython2,
@@ -186,16 +160,6 @@ fn ran_out<T>(offset: usize, what: impl Into<String>) -> Res<T> {
     }))
 }
 
-/// Checks that `marshal.loads(body)` of this interpreter succeeds and yields a code object, as
-/// the import requires. Trailing bytes are accepted, as the import accepts them. Bodies of
-/// caches that are not marshal streams (GraalPy) are not judged.
-pub fn check_body(body: &[u8], interpreter: &Interpreter) -> Result<(), MarshalError> {
-    match MarshalVersion::of(interpreter) {
-        Some(version) => check_as(body, version).map(|_| ()),
-        None => Ok(()),
-    }
-}
-
 thread_local! {
     /// The walk's lists, reused by every body this thread checks.
     static SCRATCH: Cell<Scratch> = Cell::new(Scratch::default());
@@ -205,7 +169,7 @@ thread_local! {
 /// offset where trailing bytes, if any, begin). Never inlined: inlined into the verdict's
 /// body check, the walk ran 0.3% more instructions on a deep check of a stdlib tree.
 #[inline(never)]
-pub fn check_as(body: &[u8], version: MarshalVersion) -> Result<usize, MarshalError> {
+pub(crate) fn check_as(body: &[u8], version: MarshalVersion) -> Result<usize, MarshalError> {
     let mut parser = Parser::new(body, version, SCRATCH.take());
     let top = parser.parse();
     let end = parser.offset();

@@ -3,7 +3,6 @@
 
 use super::code::Layout;
 use super::MarshalVersion::{self, *};
-use crate::pyc::interp::Interpreter;
 
 /// A stream under construction.
 #[derive(Clone, Default)]
@@ -148,8 +147,7 @@ impl Code {
     }
 }
 
-/// The body of a valid cache of an empty module, as `interpreter` would write it.
-pub(crate) fn empty_module(interpreter: &Interpreter) -> Vec<u8> {
-    let version = MarshalVersion::of(interpreter).expect("a marshal interpreter");
+/// The body of a valid cache of an empty module, as a `version` reader would read it.
+pub(crate) fn empty_module(version: MarshalVersion) -> Vec<u8> {
     code().encode(version)
 }

@@ -31,35 +31,6 @@ fn holding(version: MarshalVersion, item: S) -> Vec<u8> {
 }
 
 #[test]
-fn versions_from_interpreters() {
-    let of = |implementation, python: Option<(u8, u8)>| {
-        MarshalVersion::of(&Interpreter {
-            implementation,
-            python: python.map(|(a, b)| PyVersion::new(a, b)),
-        })
-    };
-    use Implementation::{CPython, GraalPy, PyPy};
-    assert_eq!(of(CPython, Some((2, 7))), Some(CPython2));
-    assert_eq!(of(CPython, Some((3, 3))), Some(CPython30));
-    assert_eq!(of(CPython, Some((3, 7))), Some(CPython34));
-    assert_eq!(of(CPython, Some((3, 10))), Some(CPython38));
-    assert_eq!(of(CPython, Some((3, 11))), Some(CPython311));
-    assert_eq!(of(CPython, Some((3, 12))), Some(CPython312));
-    assert_eq!(of(CPython, Some((3, 13))), Some(CPython313));
-    assert_eq!(of(CPython, Some((3, 14))), Some(CPython314));
-    assert_eq!(of(CPython, None), Some(CPython314));
-    assert_eq!(of(PyPy, Some((2, 7))), Some(CPython2));
-    assert_eq!(of(PyPy, Some((3, 7))), Some(PyPy3));
-    assert_eq!(of(PyPy, Some((3, 9))), Some(PyPy38));
-    assert_eq!(of(GraalPy, Some((3, 11))), None);
-    let graalpy = Interpreter {
-        implementation: GraalPy,
-        python: None,
-    };
-    assert_eq!(check_body(b"not marshal", &graalpy), Ok(()));
-}
-
-#[test]
 fn valid_bodies_pass_with_or_without_trailing_bytes() {
     for version in ALL {
         let body = code().encode(version);

@@ -1,0 +1,377 @@
+//! Cache file naming: which source a cache belongs to, and which interpreter its name claims.
+//!
+//! Three layouts exist side by side in real trees. PEP 3147/488 caches live in `__pycache__`
+//! as `<stem>.<tag>[.opt-N].pyc` (stems may hold dots: `foo.bar.cpython-311.pyc` caches
+//! `foo.bar.py`); legacy caches sit beside their source as `<stem>.pyc` / `<stem>.pyo`
+//! (Python 2, 3.0-3.1, `compileall -b`, sourceless deployments); pytest's assertion-rewrite
+//! caches are `<stem>.<tag>-pytest-<version>.pyc`. With a pycache prefix (3.8+), caches named
+//! like `__pycache__` ones live in a tree mirroring their source's directory (see `mirror`);
+//! pairing them needs that directory, which the caller gives. Parsing is pure: it never touches
+//! the disk.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::pyc::magic::{Implementation, PyVersion};
+
+/// Where a cache sits relative to its source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    Pycache,
+    Legacy,
+    Pytest,
+    /// `<prefix>/<source dir>/<stem>.<tag>[.opt-N].pyc` in a pycache-prefix tree.
+    Prefix,
+}
+
+/// A cache tag as written in a file name (`cpython-311`, `pypy39`, `graalpy250-312`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tag {
+    pub text: String,
+    /// The implementation and version the tag names; `None` for a tag no interpreter uses.
+    pub claim: Option<TagClaim>,
+}
+
+/// What a recognised tag says about the interpreter that reads the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TagClaim {
+    pub implementation: Implementation,
+    /// The Python version; `None` for old PyPy release tags (`pypy3-71`) that do not name it.
+    pub python: Option<PyVersion>,
+}
+
+/// The optimisation level in a name: `opt-1`, `opt-2`, `.pyo`, or none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OptLevel {
+    Level(u8),
+    /// `opt-<alnum>` that is not a number; no interpreter writes it by default.
+    Other(String),
+}
+
+/// The version of pytest that wrote an assertion-rewrite cache.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PytestVersion {
+    /// `-PYTEST` tags, written by pytest 4.6 and older.
+    Legacy,
+    Release(String),
+}
+
+/// Everything the file name of a cache says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheName {
+    pub layout: Layout,
+    pub tag: Option<Tag>,
+    pub opt: OptLevel,
+    /// True for `.pyo`, which default settings never read.
+    pub is_pyo: bool,
+    pub pytest: Option<PytestVersion>,
+    /// The source files this cache may belong to, in the order the interpreter tries them.
+    pub sources: Vec<PathBuf>,
+}
+
+impl CacheName {
+    /// Returns true if and only if the interpreter reads this name under default settings
+    /// (no `-O`, not a `.pyo`, a tag some interpreter uses).
+    pub fn is_default_name(&self) -> bool {
+        let tag_known = self.layout == Layout::Legacy || self.claim().is_some();
+        !self.is_pyo && self.opt == OptLevel::Level(0) && tag_known
+    }
+
+    pub fn claim(&self) -> Option<TagClaim> {
+        self.tag.as_ref().and_then(|t| t.claim)
+    }
+}
+
+/// Returns true if and only if `name` ends in `.pyc` or `.pyo`.
+pub(crate) fn is_cache_file_name(name: &OsStr) -> bool {
+    let bytes = name.as_encoded_bytes();
+    bytes.ends_with(b".pyc") || bytes.ends_with(b".pyo")
+}
+
+/// Parses a cache path. Returns `None` when the name does not end in `.pyc`/`.pyo`.
+pub(crate) fn parse(path: &Path) -> Option<CacheName> {
+    let name = path.file_name()?;
+    if !is_cache_file_name(name) {
+        return None;
+    }
+    let bytes = name.as_encoded_bytes();
+    let is_pyo = bytes.ends_with(b".pyo");
+    let rest = &bytes[..bytes.len() - 4];
+    let parent = path.parent().unwrap_or(Path::new(""));
+    if parent.file_name() == Some(OsStr::new("__pycache__")) {
+        let source_dir = parent.parent().unwrap_or(Path::new(""));
+        Some(parse_pycache(rest, is_pyo, source_dir))
+    } else {
+        let level = u8::from(is_pyo);
+        Some(CacheName {
+            layout: Layout::Legacy,
+            tag: None,
+            opt: OptLevel::Level(level),
+            is_pyo,
+            pytest: None,
+            sources: source_candidates(parent, rest),
+        })
+    }
+}
+
+/// Parses a cache found in a pycache-prefix tree, whose sources live in `source_dir` (the
+/// directory the cache's directory mirrors). pytest's caches there keep the `Pytest` layout:
+/// pytest writes and reads them under its own rules. Returns `None` when the name does not end
+/// in `.pyc`/`.pyo`.
+pub(crate) fn parse_prefixed(path: &Path, source_dir: &Path) -> Option<CacheName> {
+    let name = path.file_name()?;
+    if !is_cache_file_name(name) {
+        return None;
+    }
+    let bytes = name.as_encoded_bytes();
+    let is_pyo = bytes.ends_with(b".pyo");
+    let mut parsed = parse_pycache(&bytes[..bytes.len() - 4], is_pyo, source_dir);
+    if parsed.layout == Layout::Pycache {
+        parsed.layout = Layout::Prefix;
+    }
+    Some(parsed)
+}
+
+fn parse_pycache(rest: &[u8], is_pyo: bool, dir: &Path) -> CacheName {
+    if let Some((left, version)) = split_pytest(rest) {
+        let (stem, tag) = split_last_dot(left);
+        return CacheName {
+            layout: Layout::Pytest,
+            tag: tag.map(parse_tag),
+            opt: OptLevel::Level(0),
+            is_pyo,
+            pytest: Some(version),
+            sources: source_candidates(dir, stem),
+        };
+    }
+    let (before_opt, opt) = match split_last_dot(rest) {
+        (head, Some(last)) if last.starts_with("opt-") => (head, parse_opt(&last[4..])),
+        _ => (rest, OptLevel::Level(u8::from(is_pyo))),
+    };
+    let (stem, tag) = split_last_dot(before_opt);
+    CacheName {
+        layout: Layout::Pycache,
+        tag: tag.map(parse_tag),
+        opt,
+        is_pyo,
+        pytest: None,
+        sources: source_candidates(dir, stem),
+    }
+}
+
+fn split_pytest(rest: &[u8]) -> Option<(&[u8], PytestVersion)> {
+    if let Some(left) = rest.strip_suffix(b"-PYTEST") {
+        return Some((left, PytestVersion::Legacy));
+    }
+    let pos = find_last(rest, b"-pytest-")?;
+    let version = String::from_utf8_lossy(&rest[pos + 8..]).into_owned();
+    Some((&rest[..pos], PytestVersion::Release(version)))
+}
+
+fn find_last(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).rposition(|w| w == needle)
+}
+
+/// Splits `a.b.c` into (`a.b`, `c`); a name without a dot has no tag part.
+fn split_last_dot(bytes: &[u8]) -> (&[u8], Option<String>) {
+    match bytes.iter().rposition(|&b| b == b'.') {
+        Some(pos) => {
+            let last = String::from_utf8_lossy(&bytes[pos + 1..]).into_owned();
+            (&bytes[..pos], Some(last))
+        }
+        None => (bytes, None),
+    }
+}
+
+fn parse_opt(level: &str) -> OptLevel {
+    match level.parse::<u8>() {
+        Ok(n) => OptLevel::Level(n),
+        Err(_) => OptLevel::Other(level.to_string()),
+    }
+}
+
+fn source_candidates(dir: &Path, stem: &[u8]) -> Vec<PathBuf> {
+    [&b".py"[..], b".pyw"]
+        .iter()
+        .map(|ext| dir.join(os_string([stem, ext].concat())))
+        .collect()
+}
+
+#[cfg(unix)]
+fn os_string(bytes: Vec<u8>) -> OsString {
+    use std::os::unix::ffi::OsStringExt;
+    OsString::from_vec(bytes)
+}
+
+#[cfg(not(unix))]
+fn os_string(bytes: Vec<u8>) -> OsString {
+    OsString::from(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Parses a cache tag into the interpreter it names.
+pub(crate) fn parse_tag(text: String) -> Tag {
+    let claim = claim_of(&text);
+    Tag { text, claim }
+}
+
+fn claim_of(text: &str) -> Option<TagClaim> {
+    let claim = |implementation, python| {
+        Some(TagClaim {
+            implementation,
+            python,
+        })
+    };
+    if let Some(digits) = text.strip_prefix("cpython-") {
+        return claim(Implementation::CPython, Some(version_digits(digits)?));
+    }
+    if let Some(release) = text
+        .strip_prefix("pypy3-")
+        .or_else(|| text.strip_prefix("pypy-"))
+    {
+        all_digits(release)?;
+        return claim(Implementation::PyPy, None);
+    }
+    if let Some(digits) = text.strip_prefix("pypy") {
+        return claim(Implementation::PyPy, Some(version_digits(digits)?));
+    }
+    if text.starts_with("graalpy") {
+        let digits = text.rsplit('-').next()?;
+        return claim(Implementation::GraalPy, Some(version_digits(digits)?));
+    }
+    None
+}
+
+fn all_digits(s: &str) -> Option<&str> {
+    (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then_some(s)
+}
+
+/// `311` is 3.11, `32` is 3.2: the first digit is the major version.
+fn version_digits(digits: &str) -> Option<PyVersion> {
+    let digits = all_digits(digits)?;
+    if digits.len() < 2 {
+        return None;
+    }
+    let major = digits[..1].parse().ok()?;
+    let minor = digits[1..].parse().ok()?;
+    Some(PyVersion::new(major, minor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(p: &str) -> CacheName {
+        parse(Path::new(p)).expect(p)
+    }
+
+    fn claim(p: &str) -> (Implementation, Option<PyVersion>) {
+        let c = name(p).claim().expect(p);
+        (c.implementation, c.python)
+    }
+
+    #[test]
+    fn pep3147_names_pair_with_their_source() {
+        let n = name("pkg/__pycache__/mod.cpython-311.pyc");
+        assert_eq!(n.layout, Layout::Pycache);
+        assert_eq!(n.sources[0], Path::new("pkg/mod.py"));
+        assert_eq!(n.sources[1], Path::new("pkg/mod.pyw"));
+        assert_eq!(n.tag.as_ref().unwrap().text, "cpython-311");
+        assert!(n.is_default_name());
+        let dotted = name("__pycache__/foo.bar.cpython-311.opt-2.pyc");
+        assert_eq!(dotted.sources[0], Path::new("foo.bar.py"));
+        assert_eq!(dotted.opt, OptLevel::Level(2));
+        assert!(!dotted.is_default_name());
+        let init = name("pkg/__pycache__/__init__.cpython-32.pyo");
+        assert_eq!(init.sources[0], Path::new("pkg/__init__.py"));
+        assert_eq!(init.opt, OptLevel::Level(1));
+        assert_eq!(
+            claim("__pycache__/a.cpython-32.pyc").1,
+            Some(PyVersion::new(3, 2))
+        );
+    }
+
+    #[test]
+    fn legacy_names_sit_beside_the_source() {
+        let n = name("lib/mod.pyc");
+        assert_eq!(n.layout, Layout::Legacy);
+        assert_eq!(n.sources[0], Path::new("lib/mod.py"));
+        assert!(n.is_default_name());
+        let o = name("mod.pyo");
+        assert!(o.is_pyo && !o.is_default_name());
+        assert_eq!(o.sources[0], Path::new("mod.py"));
+    }
+
+    #[test]
+    fn pytest_names_keep_their_version() {
+        let n = name("t/__pycache__/test_x.cpython-311-pytest-8.3.4.pyc");
+        assert_eq!(n.layout, Layout::Pytest);
+        assert_eq!(n.pytest, Some(PytestVersion::Release("8.3.4".into())));
+        assert_eq!(n.sources[0], Path::new("t/test_x.py"));
+        assert_eq!(n.tag.as_ref().unwrap().text, "cpython-311");
+        let old = name("__pycache__/test_y.cpython-37-PYTEST.pyc");
+        assert_eq!(old.pytest, Some(PytestVersion::Legacy));
+        assert_eq!(old.sources[0], Path::new("test_y.py"));
+    }
+
+    #[test]
+    fn tags_name_their_interpreter() {
+        use Implementation::*;
+        assert_eq!(
+            claim("__pycache__/m.pypy39.pyc"),
+            (PyPy, Some(PyVersion::new(3, 9)))
+        );
+        assert_eq!(
+            claim("__pycache__/m.pypy310.pyc"),
+            (PyPy, Some(PyVersion::new(3, 10)))
+        );
+        assert_eq!(claim("__pycache__/m.pypy3-71.pyc"), (PyPy, None));
+        let graal = claim("__pycache__/m.graalpy250-312.pyc");
+        assert_eq!(graal, (GraalPy, Some(PyVersion::new(3, 12))));
+        let old_graal = claim("__pycache__/m.graalpython-38.pyc");
+        assert_eq!(old_graal, (GraalPy, Some(PyVersion::new(3, 8))));
+        assert_eq!(name("__pycache__/m.jython-27.pyc").claim(), None);
+        assert_eq!(name("__pycache__/m.cpython-x.pyc").claim(), None);
+        let no_tag = name("__pycache__/plain.pyc");
+        assert_eq!(no_tag.tag, None);
+        assert!(!no_tag.is_default_name());
+    }
+
+    #[test]
+    fn prefix_names_pair_with_the_mirrored_directory() {
+        let src = Path::new("/home/u/proj/pkg");
+        let n = parse_prefixed(Path::new("/pfx/home/u/proj/pkg/m.cpython-311.pyc"), src).unwrap();
+        assert_eq!(n.layout, Layout::Prefix);
+        assert_eq!(n.sources[0], Path::new("/home/u/proj/pkg/m.py"));
+        assert_eq!(n.tag.as_ref().unwrap().text, "cpython-311");
+        assert!(n.is_default_name());
+        let opt = parse_prefixed(Path::new("p/a.b.pypy39.opt-1.pyc"), Path::new("s")).unwrap();
+        assert_eq!(opt.sources[0], Path::new("s/a.b.py"));
+        assert_eq!(opt.opt, OptLevel::Level(1));
+        let pytest = parse_prefixed(Path::new("p/t.cpython-312-pytest-8.3.4.pyc"), src).unwrap();
+        assert_eq!(pytest.layout, Layout::Pytest);
+        assert_eq!(pytest.sources[0], Path::new("/home/u/proj/pkg/t.py"));
+        // A bare `m.pyc` in the prefix tree has no tag: nothing reads it there.
+        let bare = parse_prefixed(Path::new("p/m.pyc"), src).unwrap();
+        assert_eq!((bare.layout, bare.tag), (Layout::Prefix, None));
+        assert!(parse_prefixed(Path::new("p/m.py"), src).is_none());
+    }
+
+    #[test]
+    fn only_cache_suffixes_parse() {
+        assert!(parse(Path::new("a.py")).is_none());
+        assert!(parse(Path::new("a.pyc.123")).is_none());
+        assert!(parse(Path::new(".pyc")).is_some());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_stems_are_kept_byte_for_byte() {
+        use std::os::unix::ffi::OsStrExt;
+        let raw = OsStr::from_bytes(b"__pycache__/caf\xe9.cpython-311.pyc");
+        let n = parse(Path::new(raw)).unwrap();
+        assert_eq!(n.sources[0].as_os_str().as_bytes(), b"caf\xe9.py");
+    }
+}
