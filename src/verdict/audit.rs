@@ -29,7 +29,7 @@ use crate::verdict::model::{Record, Summary};
 use crate::verdict::prefix::{self as prefix_rule, Place};
 use crate::verdict::tree;
 use crate::verdict::{
-    self, CacheError, CacheRead, Disk, Evidence, SourceBytes, SourceState, HEAD_LEN,
+    self, split_read, CacheError, CacheRead, Disk, Evidence, SourceBytes, SourceState, HEAD_LEN,
 };
 
 /// How far to check each cache.
@@ -356,20 +356,11 @@ fn judge_group(
     open: impl Fn(&Found) -> Result<(CacheRead, File), CacheError>,
 ) -> Vec<Record> {
     let source = stat_source(&group[0].1.sources);
-    let content = SourceBytes::new(match &source {
-        SourceState::Present { path, .. } => Some(path.as_path()),
-        _ => None,
-    });
+    let content = SourceBytes::of(&source);
     group
         .iter()
         .map(|(found, name)| {
-            let (cache, file) = match open(found) {
-                Ok((cache, file)) => {
-                    let left = cache.len.saturating_sub(cache.head.len() as u64);
-                    (Ok(cache), Some((file, left)))
-                }
-                Err(e) => (Err(e), None),
-            };
+            let (cache, file) = split_read(open(found));
             let ev = Evidence {
                 path: &found.path,
                 name,

@@ -11,6 +11,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
+use super::{CacheRead, SourceState};
 use crate::pyc::header::SourceHash;
 #[cfg(test)]
 use crate::python::source::source_hash;
@@ -57,6 +58,14 @@ pub(crate) struct SourceBytes<'a> {
 }
 
 impl<'a> SourceBytes<'a> {
+    /// The source the stat found, if it is present.
+    pub(crate) fn of(source: &'a SourceState) -> SourceBytes<'a> {
+        SourceBytes::new(match source {
+            SourceState::Present { path, .. } => Some(path.as_path()),
+            _ => None,
+        })
+    }
+
     /// The source at `path`, or none (`None`: hashing fails with `NotFound`).
     pub(crate) fn new(path: Option<&'a Path>) -> SourceBytes<'a> {
         SourceBytes {
@@ -80,6 +89,20 @@ impl<'a> SourceBytes<'a> {
         })?;
         self.hashes.borrow_mut().insert((variant, key), h);
         Ok(h)
+    }
+}
+
+/// Splits how a cache's first bytes were read into what the verdict sees and the handle
+/// [`Disk`] reads on from, with the bytes fstat says are left after them.
+pub(crate) fn split_read(
+    read: Result<(CacheRead, File), CacheError>,
+) -> (Result<CacheRead, CacheError>, Option<(File, u64)>) {
+    match read {
+        Ok((cache, file)) => {
+            let left = cache.len.saturating_sub(cache.head.len() as u64);
+            (Ok(cache), Some((file, left)))
+        }
+        Err(e) => (Err(e), None),
     }
 }
 

@@ -47,7 +47,7 @@ pub(crate) use body::{BodyCheck, Broken};
 use compare::{compare, source_values};
 #[cfg(test)]
 pub(crate) use inputs::Memory;
-pub(crate) use inputs::{CacheError, Disk, Inputs, SourceBytes};
+pub(crate) use inputs::{split_read, CacheError, Disk, Inputs, SourceBytes};
 pub(crate) use judge::{Fit, Judge};
 use orphan::orphan;
 pub(crate) use record::settle;

@@ -18,7 +18,8 @@ use crate::verdict::model::{display_path, Action, Record};
 use crate::verdict::prefix::{self as prefix_rule, Place};
 use crate::verdict::rule::Rule;
 use crate::verdict::{
-    self, CacheError, CacheRead, Cause, Disk, Evidence, SourceBytes, SourceState, Unread, Verdict,
+    self, split_read, CacheError, CacheRead, Cause, Disk, Evidence, SourceBytes, SourceState,
+    Unread, Verdict,
 };
 
 /// A cache explained. Serialised flat: the `check` record's fields, then these.
@@ -58,17 +59,8 @@ pub(super) struct Judged {
 /// Reads and judges one cache exactly as `check --deep` does, recording the rules.
 pub(super) fn judge(found: &Found, name: &CacheName, optimize: Optimize) -> Judged {
     let source = stat_source(&name.sources);
-    let content = SourceBytes::new(match &source {
-        SourceState::Present { path, .. } => Some(path.as_path()),
-        _ => None,
-    });
-    let (head, file) = match read_head(found) {
-        Ok((cache, file)) => {
-            let left = cache.len.saturating_sub(cache.head.len() as u64);
-            (Ok(cache), Some((file, left)))
-        }
-        Err(e) => (Err(e), None),
-    };
+    let content = SourceBytes::of(&source);
+    let (head, file) = split_read(read_head(found));
     let ev = Evidence {
         path: &found.path,
         name,
