@@ -158,10 +158,7 @@ fn verified_text(reason: &str) -> bool {
 #[test]
 fn explain_and_clean_verify() {
     let _one = one_suite_at_a_time();
-    let Some(interp) = interpreters::discover("verify")
-        .into_iter()
-        .find(|i| i.implementation == "CPython" && !i.is_py2())
-    else {
+    let Some(interp) = cpython3() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -216,10 +213,7 @@ fn explain_and_clean_verify() {
 #[test]
 fn a_suspect_cache_with_the_same_code_verifies_fresh() {
     let _one = one_suite_at_a_time();
-    let Some(interp) = interpreters::discover("verify")
-        .into_iter()
-        .find(|i| i.implementation == "CPython" && !i.is_py2())
-    else {
+    let Some(interp) = cpython3() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -270,4 +264,11 @@ fn a_suspect_cache_with_the_same_code_verifies_fresh() {
     let (after, reason) = status(true);
     assert_eq!(after, "fresh", "{reason}");
     assert!(reason.contains("verified"), "{reason}");
+}
+
+/// Any CPython 3 found here, for the cases one interpreter shows.
+fn cpython3() -> Option<interpreters::Interpreter> {
+    interpreters::discover("verify")
+        .into_iter()
+        .find(|i| i.implementation == "CPython" && !i.is_py2())
 }
