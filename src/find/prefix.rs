@@ -98,7 +98,7 @@ impl Plan {
     pub fn walk_prefix(
         &self,
         opts: &WalkOptions,
-        mut on_batch: impl FnMut(Vec<(Found, CacheName)>),
+        on_batch: impl Fn(Vec<(Found, CacheName)>) + Sync,
     ) -> Vec<WalkError> {
         let Some(prefix) = &self.prefix else {
             return Vec::new();
@@ -111,7 +111,13 @@ impl Plan {
             let roots = [tree.walk.clone()];
             // The prefix tree holds no sources or __pycache__: its survey is not needed.
             let walked = walk::walk(&roots, opts, |batch| {
-                on_batch(batch.into_iter().filter_map(|f| tree.name(f)).collect());
+                on_batch(
+                    batch
+                        .found
+                        .into_iter()
+                        .filter_map(|f| tree.name(f))
+                        .collect(),
+                );
             });
             errors.extend(walked.errors);
         }
@@ -250,9 +256,10 @@ mod tests {
             exclude: &exclude,
             prune: None,
         };
-        let mut all = Vec::new();
-        let errors = plan.walk_prefix(&opts, |b| all.extend(b));
+        let all = std::sync::Mutex::new(Vec::new());
+        let errors = plan.walk_prefix(&opts, |b| all.lock().unwrap().extend(b));
         assert!(errors.is_empty(), "{errors:?}");
+        let mut all = all.into_inner().unwrap();
         all.sort_by(|a, b| a.0.path.cmp(&b.0.path));
         all
     }

@@ -4,11 +4,12 @@
 //! import's directory lookup (`verdict::resolution`), each directory's `__init__` files and
 //! extension modules, which can shadow a module's source and caches.
 //!
-//! The walk visits entries depth-first; a directory is complete once an entry at its depth
-//! or above arrives, so this costs no extra system call: only a look at each name.
+//! The walk reads each directory whole and counts its listing here, so this costs no extra
+//! system call: only a look at each name. Whether sources lie anywhere below a directory is
+//! folded up by the walk as its parallel recursion returns.
 
 use std::ffi::{OsStr, OsString};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// What the walk saw in one directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,82 +30,51 @@ pub(crate) struct DirFacts {
     pub extensions: Vec<OsString>,
 }
 
-/// Every directory walked, in walk order, and the temporary files found.
+/// Every directory walked (in no particular order: the walk is parallel), and the temporary
+/// files found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Survey {
     pub dirs: Vec<DirFacts>,
     pub debris: Vec<PathBuf>,
 }
 
-/// Builds a [`Survey`] from the walk's entries.
-#[derive(Default)]
-pub(crate) struct Surveyor {
-    open: Vec<(usize, DirFacts)>,
-    survey: Survey,
+impl Survey {
+    /// Adds another part of the walk's survey.
+    pub(crate) fn merge(&mut self, other: Survey) {
+        self.dirs.extend(other.dirs);
+        self.debris.extend(other.debris);
+    }
 }
 
-impl Surveyor {
-    /// Takes one walked entry, named `name`, at `depth` (the root is 0). The walker hands the
-    /// name over: taking it from the path again would parse every path of the tree.
-    pub(crate) fn see(&mut self, path: &Path, name: &OsStr, depth: usize, is_dir: bool) {
-        self.count(name, depth, is_dir);
+impl DirFacts {
+    /// The facts of a directory before any of its entries is counted.
+    pub(crate) fn new(path: PathBuf) -> DirFacts {
+        DirFacts {
+            path,
+            entries: 0,
+            sources: false,
+            sources_below: false,
+            init_source: false,
+            inits: Vec::new(),
+            extensions: Vec::new(),
+        }
+    }
+
+    /// Counts one entry directly inside, named `name`. An entry the walk prunes (`--exclude`,
+    /// a VCS directory) counts too: it is not audited, but it is there for Python (a
+    /// `__pycache__` whose caches are all excluded is not empty, a directory whose source is
+    /// excluded still has one).
+    pub(crate) fn count(&mut self, name: &OsStr, is_dir: bool) {
+        self.entries += 1;
         if is_dir {
-            let facts = DirFacts {
-                path: path.to_path_buf(),
-                entries: 0,
-                sources: false,
-                sources_below: false,
-                init_source: false,
-                inits: Vec::new(),
-                extensions: Vec::new(),
-            };
-            self.open.push((depth, facts));
-        } else if is_debris_name(name) {
-            self.survey.debris.push(path.to_path_buf());
+            return;
         }
-    }
-
-    /// Takes an entry the walk prunes (`--exclude`, a VCS directory): it is not audited, but it
-    /// is there for Python, so it still counts in its parent (a `__pycache__` whose caches are
-    /// all excluded is not empty, a directory whose source is excluded still has one).
-    pub(crate) fn see_pruned(&mut self, name: &OsStr, depth: usize, is_dir: bool) {
-        self.count(name, depth, is_dir);
-    }
-
-    fn count(&mut self, name: &OsStr, depth: usize, is_dir: bool) {
-        self.close_to(depth);
-        if let Some((_, parent)) = self.open.last_mut() {
-            parent.entries += 1;
-            if !is_dir && is_source(name) {
-                parent.sources = true;
-                parent.sources_below = true;
-                parent.init_source |= is_init(name);
-            }
-            if !is_dir {
-                note_module(parent, name);
-            }
+        if is_source(name) {
+            self.sources = true;
+            self.sources_below = true;
+            self.init_source |= is_init(name);
         }
-    }
-
-    /// Closes every directory at `depth` or deeper: none of their entries are left.
-    fn close_to(&mut self, depth: usize) {
-        while self.open.last().is_some_and(|(d, _)| *d >= depth) {
-            let (_, facts) = self.open.pop().expect("checked above");
-            if let Some((_, parent)) = self.open.last_mut() {
-                parent.sources_below |= facts.sources_below;
-            }
-            self.survey.dirs.push(facts);
-        }
-    }
-
-    /// Ends one root's walk.
-    pub(crate) fn end_root(&mut self) {
-        self.close_to(0);
-    }
-
-    pub(crate) fn finish(mut self) -> Survey {
-        self.end_root();
-        self.survey
+        note_module(self, name);
     }
 }
 
@@ -152,10 +122,6 @@ pub(crate) fn is_debris_name(name: &OsStr) -> bool {
 mod tests {
     use super::*;
 
-    fn name(path: &str) -> &OsStr {
-        Path::new(path).file_name().unwrap()
-    }
-
     #[test]
     fn debris_names() {
         for yes in ["m.cpython-311.pyc.140234567", "m.pyc.42", "x.pyo.1"] {
@@ -174,49 +140,26 @@ mod tests {
     }
 
     #[test]
-    fn pruned_entries_count_but_are_not_entered() {
-        let mut s = Surveyor::default();
-        s.see(Path::new("r"), name("r"), 0, true);
-        s.see(Path::new("r/__pycache__"), name("r/__pycache__"), 1, true);
-        s.see_pruned(name("r/__pycache__/m.cpython-311.opt-1.pyc"), 2, false);
-        s.see_pruned(name("r/m.py"), 1, false);
-        s.see_pruned(name("r/vendor"), 1, true);
-        s.see_pruned(name("r/x.pyc.12"), 1, false);
-        let survey = s.finish();
-        assert_eq!(survey.dirs.len(), 2, "a pruned directory is not walked");
-        assert_eq!(survey.dirs[0].entries, 1);
-        assert!(survey.dirs[1].sources && survey.dirs[1].entries == 4);
-        assert!(survey.debris.is_empty(), "pruned debris is not reported");
-    }
-
-    #[test]
-    fn facts_fold_up_the_tree() {
-        let mut s = Surveyor::default();
-        for (path, depth, dir) in [
-            ("r", 0, true),
-            ("r/ghost", 1, true),
-            ("r/ghost/__pycache__", 2, true),
-            ("r/ghost/__pycache__/m.cpython-311.pyc", 3, false),
-            ("r/ghost/__pycache__/m.cpython-311.pyc.99", 3, false),
-            ("r/pkg", 1, true),
-            ("r/pkg/sub", 2, true),
-            ("r/pkg/sub/__init__.py", 3, false),
-            ("r/pkg/__pycache__", 2, true),
+    fn counting_a_listing() {
+        let mut d = DirFacts::new(PathBuf::from("r/pkg"));
+        for (name, is_dir) in [
+            ("__init__.py", false),
+            ("mod.cpython-311-x86_64-linux-gnu.so", false),
+            ("__pycache__", true),
+            ("data.txt", false),
+            ("sub.py", true),
         ] {
-            s.see(Path::new(path), name(path), depth, dir);
+            d.count(OsStr::new(name), is_dir);
         }
-        let survey = s.finish();
-        let get = |p: &str| survey.dirs.iter().find(|d| d.path == Path::new(p)).unwrap();
-        assert!(!get("r/ghost").sources_below);
-        assert_eq!(get("r/ghost/__pycache__").entries, 2);
-        assert!(get("r/pkg").sources_below && !get("r/pkg").sources);
-        assert!(get("r/pkg/sub").init_source);
-        assert_eq!(get("r/pkg/__pycache__").entries, 0);
-        assert!(get("r").sources_below);
+        assert_eq!(d.entries, 5);
+        assert!(d.sources && d.sources_below && d.init_source);
+        assert_eq!(d.inits, [OsString::from("__init__.py")]);
         assert_eq!(
-            survey.debris,
-            [PathBuf::from("r/ghost/__pycache__/m.cpython-311.pyc.99")]
+            d.extensions,
+            [OsString::from("mod.cpython-311-x86_64-linux-gnu.so")]
         );
-        assert_eq!(survey.dirs.len(), 6);
+        let mut e = DirFacts::new(PathBuf::from("r/ghost/__pycache__"));
+        e.count(OsStr::new("m.cpython-311.pyc"), false);
+        assert!(!e.sources && !e.init_source && e.entries == 1);
     }
 }

@@ -1,21 +1,34 @@
-//! Walking the given paths to find every bytecode cache.
+//! Walking the given paths to find every bytecode cache, on every core.
 //!
-//! Yields each entry whose name ends in `.pyc` or `.pyo`, whatever it is (a regular file, a
-//! symlink, even a directory named like a cache, which becomes an `unreadable` row), plus the
-//! directories that could not be read. `.git`, `.hg` and `.svn` are skipped, `--exclude` globs
-//! prune what they match (as does the pycache-prefix tree, walked on its own), and symlinked
-//! directories are entered only with `--follow`. The walk
-//! never reads a file and never prints: problems are returned as data. Caches are handed over
-//! in batches of one directory's consecutive entries, so checking can start while the walk goes
-//! on (a `__pycache__` directory's caches always arrive as one batch).
+//! Each directory is opened once and read whole (`getdents`, with the entry types the kernel
+//! gives, so nothing is stat'ed to tell a directory from a file); its subdirectories become
+//! jobs for the thread pool, so the walk itself runs on all cores. A directory's caches are
+//! handed over as one batch while the directory is still open, so that the caller can open
+//! each cache relative to it: a `__pycache__` directory is walked inside its parent's job,
+//! with the parent open too, where the sources are. Opening relative to a held directory
+//! saves the kernel from resolving every component of every path again.
+//!
+//! Every entry whose name ends in `.pyc` or `.pyo` is handed over, whatever it is (a regular
+//! file, a symlink, even a directory named like a cache, which becomes an `unreadable` row),
+//! plus the directories that could not be read. `.git`, `.hg` and `.svn` are skipped,
+//! `--exclude` globs prune what they match (as does the pycache-prefix tree, walked on its
+//! own), and symlinked directories are entered only with `--follow`. The walk never reads a
+//! file and never prints: problems are returned as data, sorted by path so that they do not
+//! depend on which thread found them.
 
 use std::cell::RefCell;
+use std::ffi::OsStr;
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use globset::GlobSet;
-use walkdir::WalkDir;
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir};
 
-use crate::find::survey::{Survey, Surveyor};
+use crate::find::survey::{is_debris_name, DirFacts, Survey};
 use crate::python::naming::is_cache_file_name;
 
 /// One entry named like a cache.
@@ -51,290 +64,406 @@ pub struct WalkOptions<'a> {
 
 const SKIPPED_DIRS: [&str; 3] = [".git", ".hg", ".svn"];
 
-/// Groups consecutive entries of one directory and hands each group to a callback.
-struct Batcher<F: FnMut(Vec<Found>)> {
-    batch: Vec<Found>,
-    on_batch: F,
+/// A directory held open while its caches are judged, and its path.
+#[derive(Clone, Copy)]
+pub(crate) struct Held<'a> {
+    pub(crate) path: &'a Path,
+    pub(crate) fd: BorrowedFd<'a>,
 }
 
-impl<F: FnMut(Vec<Found>)> Batcher<F> {
-    fn push(&mut self, found: Found) {
-        let same_dir = |last: &Found| parent_bytes(&last.path) == parent_bytes(&found.path);
-        if !self.batch.last().is_none_or(same_dir) {
-            self.flush();
-        }
-        self.batch.push(found);
-    }
-
-    fn flush(&mut self) {
-        if !self.batch.is_empty() {
-            (self.on_batch)(std::mem::take(&mut self.batch));
-        }
-    }
+/// One directory's caches, handed over while it is open.
+pub(crate) struct Batch<'a> {
+    pub(crate) found: Vec<Found>,
+    /// The directory that holds them; `None` for a root given as a file.
+    pub(crate) dir: Option<Held<'a>>,
+    /// Its parent, when that is open too: for a `__pycache__`, where the sources are.
+    pub(crate) parent: Option<Held<'a>>,
 }
 
-/// The bytes of a walked path up to its last `/` (cheaper than `Path::parent`).
-fn parent_bytes(path: &Path) -> &[u8] {
-    let bytes = path.as_os_str().as_encoded_bytes();
-    &bytes[..bytes.iter().rposition(|&b| b == b'/').unwrap_or(0)]
+impl Batch<'_> {
+    /// The caches alone, for a caller that opens them by path.
+    fn detached(found: Vec<Found>) -> Batch<'static> {
+        Batch {
+            found,
+            dir: None,
+            parent: None,
+        }
+    }
 }
 
 /// What the walk returns once every cache has been handed over.
 #[derive(Debug, Default)]
 pub(crate) struct Walked {
-    /// The paths that could not be read.
+    /// The paths that could not be read, sorted.
     pub errors: Vec<WalkError>,
     /// What was seen of every directory, for the tree-wide checks.
     pub survey: Survey,
 }
 
-/// Walks every root in order, handing caches over in per-directory batches.
+/// Walks every root in order, each on all cores, handing caches over in per-directory
+/// batches from whichever thread read the directory.
 pub(crate) fn walk(
     roots: &[PathBuf],
     opts: &WalkOptions,
-    on_batch: impl FnMut(Vec<Found>),
+    on_batch: impl Fn(Batch<'_>) + Sync,
 ) -> Walked {
-    let mut batcher = Batcher {
-        batch: Vec::new(),
-        on_batch,
-    };
-    let mut errors = Vec::new();
-    let mut surveyor = Surveyor::default();
+    let mut walked = Walked::default();
     for root in roots {
-        walk_root(root, opts, &mut batcher, &mut errors, &mut surveyor);
-        surveyor.end_root();
+        let walker = Walker {
+            opts,
+            root,
+            on_batch: &on_batch,
+            errors: Mutex::new(Vec::new()),
+            dirs: Mutex::new(Vec::new()),
+            debris: Mutex::new(Vec::new()),
+            next_id: AtomicUsize::new(0),
+        };
+        walker.walk_root();
+        let (errors, survey) = walker.finish();
+        walked.errors.extend(errors);
+        walked.survey.merge(survey);
     }
-    batcher.flush();
-    Walked {
-        errors,
-        survey: surveyor.finish(),
-    }
+    walked.errors.sort_by(|a, b| a.path.cmp(&b.path));
+    walked
 }
 
-fn walk_root<F: FnMut(Vec<Found>)>(
-    root: &Path,
-    opts: &WalkOptions,
-    out: &mut Batcher<F>,
-    errors: &mut Vec<WalkError>,
-    surveyor: &mut Surveyor,
-) {
-    if let Err(e) = root.symlink_metadata() {
-        let message = e.to_string();
-        errors.push(WalkError {
+/// One root's walk, shared by the jobs of its directories.
+struct Walker<'a, F> {
+    opts: &'a WalkOptions<'a>,
+    root: &'a Path,
+    on_batch: &'a F,
+    errors: Mutex<Vec<WalkError>>,
+    /// Each directory's facts, with its id, its parent's id and its depth.
+    dirs: Mutex<Vec<Visited>>,
+    debris: Mutex<Vec<PathBuf>>,
+    next_id: AtomicUsize,
+}
+
+struct Visited {
+    id: usize,
+    parent: Option<usize>,
+    depth: usize,
+    facts: DirFacts,
+}
+
+/// A directory to walk.
+struct DirJob {
+    path: PathBuf,
+    depth: usize,
+    parent: Option<usize>,
+    /// Open it through a final symlink: a root, or a symlinked directory under `--follow`.
+    through_link: bool,
+    /// The device and inode of every directory above it, under `--follow`, to stop at a loop.
+    ancestors: Vec<(u64, u64)>,
+}
+
+/// What one directory's listing holds for the walk.
+#[derive(Default)]
+struct Listing {
+    caches: Vec<Found>,
+    subdirs: Vec<Subdir>,
+    pycache: Option<Subdir>,
+}
+
+/// A subdirectory to walk, and whether it is reached through a symlink (`--follow`).
+struct Subdir {
+    path: PathBuf,
+    through_link: bool,
+}
+
+thread_local! {
+    /// The buffer `getdents` fills, one per thread.
+    static DIRENTS: RefCell<Vec<MaybeUninit<u8>>> =
+        RefCell::new(vec![MaybeUninit::uninit(); 32 * 1024]);
+}
+
+impl<'a, F: Fn(Batch<'_>) + Sync> Walker<'a, F> {
+    fn walk_root(&self) {
+        let root = self.root;
+        let meta = match root.symlink_metadata() {
+            Ok(meta) => meta,
+            Err(e) => return self.error(root.to_path_buf(), e.to_string()),
+        };
+        let is_link = meta.file_type().is_symlink();
+        // A root is followed through a symlink, as it is named on the command line.
+        let is_dir = match is_link {
+            false => meta.is_dir(),
+            true => match std::fs::metadata(root) {
+                Ok(target) => target.is_dir(),
+                Err(e) => return self.error(root.to_path_buf(), e.to_string()),
+            },
+        };
+        let name = root.file_name().unwrap_or(root.as_os_str());
+        if is_cache_file_name(name) {
+            let kind = entry_kind(is_link, is_dir);
+            let found = vec![Found {
+                path: root.to_path_buf(),
+                kind,
+            }];
+            (self.on_batch)(Batch::detached(found));
+        }
+        if !is_dir {
+            if is_debris_name(name) {
+                lock(&self.debris).push(root.to_path_buf());
+            }
+            return;
+        }
+        let job = DirJob {
             path: root.to_path_buf(),
-            message,
-        });
-        return;
+            depth: 0,
+            parent: None,
+            through_link: true,
+            ancestors: Vec::new(),
+        };
+        rayon::in_place_scope(|scope| self.visit(scope, job, None));
     }
-    // The filter and the loop take turns with the surveyor, in walk order.
-    let surveyor = RefCell::new(surveyor);
-    let walker = WalkDir::new(root).follow_links(opts.follow).into_iter();
-    let walker = walker.filter_entry(|e| {
-        let pruned = e.depth() > 0 && is_pruned(e, root, opts);
-        if pruned {
-            let is_dir = e.file_type().is_dir();
-            surveyor
-                .borrow_mut()
-                .see_pruned(e.file_name(), e.depth(), is_dir);
-        }
-        !pruned
-    });
-    for entry in walker {
-        if let Ok(e) = &entry {
-            surveyor
-                .borrow_mut()
-                .see(e.path(), e.file_name(), e.depth(), e.file_type().is_dir());
-        }
-        match entry {
-            Ok(e) if is_cache_file_name(e.file_name()) => {
-                let kind = if e.path_is_symlink() {
-                    EntryKind::Symlink
-                } else if e.file_type().is_dir() {
-                    EntryKind::Directory
-                } else {
-                    EntryKind::File
-                };
-                out.push(Found {
-                    path: e.into_path(),
-                    kind,
-                });
-            }
-            Ok(_) => {}
-            Err(e) if dangling_cache(&e) => {
-                // With -L, walkdir cannot follow it: a row, as without -L.
-                let path = e.path().unwrap_or(root).to_path_buf();
-                if let Some(name) = path.file_name() {
-                    surveyor.borrow_mut().see(&path, name, e.depth(), false);
-                }
-                out.push(Found {
-                    path,
-                    kind: EntryKind::Symlink,
-                });
-            }
+
+    /// Walks one directory: lists it, walks its `__pycache__` and hands over its caches while
+    /// it is open, then queues its other subdirectories.
+    fn visit<'s>(&'s self, scope: &rayon::Scope<'s>, job: DirJob, parent: Option<Held<'_>>) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut facts = DirFacts::new(job.path);
+        let fd = match open_dir(parent, &facts.path, job.through_link) {
+            Ok(fd) => fd,
             Err(e) => {
-                let path = e.path().unwrap_or(root).to_path_buf();
-                errors.push(WalkError {
-                    path,
-                    message: walk_message(&e),
-                });
+                self.error(facts.path.clone(), io_message(e));
+                return self.done(id, job.parent, job.depth, facts);
+            }
+        };
+        let mut ancestors = job.ancestors.clone();
+        if self.opts.follow {
+            if let Ok(st) = rustix::fs::fstat(&fd) {
+                ancestors.push((st.st_dev, st.st_ino));
+            }
+        }
+        let listing = self.list(fd.as_fd(), &mut facts, &ancestors);
+        let held = Held {
+            path: &facts.path,
+            fd: fd.as_fd(),
+        };
+        let child = |sub: Subdir| DirJob {
+            path: sub.path,
+            depth: job.depth + 1,
+            parent: Some(id),
+            through_link: sub.through_link,
+            ancestors: ancestors.clone(),
+        };
+        if let Some(pycache) = listing.pycache {
+            self.visit(scope, child(pycache), Some(held));
+        }
+        if !listing.caches.is_empty() {
+            (self.on_batch)(Batch {
+                found: listing.caches,
+                dir: Some(held),
+                parent,
+            });
+        }
+        drop(fd);
+        for sub in listing.subdirs {
+            let sub = child(sub);
+            scope.spawn(move |scope| self.visit(scope, sub, None));
+        }
+        self.done(id, job.parent, job.depth, facts);
+    }
+
+    /// Reads a directory whole: counts every entry in its facts, and sorts out its caches and
+    /// the subdirectories to walk.
+    fn list(&self, fd: BorrowedFd, facts: &mut DirFacts, ancestors: &[(u64, u64)]) -> Listing {
+        let mut listing = Listing::default();
+        let in_pycache = facts.path.file_name() == Some(OsStr::new("__pycache__"));
+        DIRENTS.with_borrow_mut(|buf| {
+            let mut dir = RawDir::new(fd, buf.as_mut_slice());
+            while let Some(entry) = dir.next() {
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    Err(e) => {
+                        self.error(facts.path.clone(), io_message(e));
+                        break;
+                    }
+                };
+                let name = OsStr::from_bytes(entry.file_name().to_bytes());
+                if name == "." || name == ".." {
+                    continue;
+                }
+                self.take(
+                    fd,
+                    name,
+                    entry.file_type(),
+                    facts,
+                    ancestors,
+                    in_pycache,
+                    &mut listing,
+                );
+            }
+        });
+        listing
+    }
+
+    /// Sorts out one entry of a listing.
+    #[allow(clippy::too_many_arguments)]
+    fn take(
+        &self,
+        fd: BorrowedFd,
+        name: &OsStr,
+        file_type: FileType,
+        facts: &mut DirFacts,
+        ancestors: &[(u64, u64)],
+        in_pycache: bool,
+        listing: &mut Listing,
+    ) {
+        let file_type = match file_type {
+            FileType::Unknown => rustix::fs::statat(fd, name, AtFlags::SYMLINK_NOFOLLOW)
+                .map_or(FileType::Unknown, |st| FileType::from_raw_mode(st.st_mode)),
+            known => known,
+        };
+        let is_link = file_type == FileType::Symlink;
+        let is_dir = match (is_link, self.opts.follow) {
+            (true, true) => match rustix::fs::statat(fd, name, AtFlags::empty()) {
+                Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {
+                    let id = (st.st_dev, st.st_ino);
+                    if ancestors.contains(&id) {
+                        return self.error(child_path(&facts.path, name), "symlink loop".into());
+                    }
+                    true
+                }
+                Ok(_) => false,
+                // -L cannot follow it: a cache named so is still a row; anything else is a
+                // walk error, as it cannot be told what it is.
+                Err(e) if !is_cache_file_name(name) => {
+                    return self.error(child_path(&facts.path, name), io_message(e));
+                }
+                Err(_) => false,
+            },
+            _ => file_type == FileType::Directory,
+        };
+        facts.count(name, is_dir);
+        if self.pruned(&facts.path, name, is_dir) {
+            return;
+        }
+        if is_cache_file_name(name) {
+            listing.caches.push(Found {
+                path: child_path(&facts.path, name),
+                kind: entry_kind(is_link, is_dir),
+            });
+        } else if !is_dir && is_debris_name(name) {
+            lock(&self.debris).push(child_path(&facts.path, name));
+        }
+        if is_dir {
+            let sub = Subdir {
+                path: child_path(&facts.path, name),
+                through_link: is_link,
+            };
+            if name == "__pycache__" && !in_pycache && listing.pycache.is_none() {
+                listing.pycache = Some(sub);
+            } else {
+                listing.subdirs.push(sub);
             }
         }
     }
-}
 
-/// Returns true if and only if the error is a symlink named like a cache that `-L` could not
-/// follow (dangling, or a loop): not a walk error but a cache that cannot be read.
-fn dangling_cache(e: &walkdir::Error) -> bool {
-    let Some(path) = e.path() else {
-        return false;
-    };
-    e.depth() > 0
-        && path.file_name().is_some_and(is_cache_file_name)
-        && path
-            .symlink_metadata()
-            .is_ok_and(|m| m.file_type().is_symlink())
-}
-
-fn walk_message(e: &walkdir::Error) -> String {
-    if e.loop_ancestor().is_some() {
-        return "symlink loop".to_string();
-    }
-    match e.io_error() {
-        Some(io) => io.to_string(),
-        None => e.to_string(),
-    }
-}
-
-/// Returns true if and only if the entry is a VCS directory, the pruned directory, or matches
-/// an `--exclude` glob (by file name, or by its path relative to the root for globs with a `/`).
-fn is_pruned(e: &walkdir::DirEntry, root: &Path, opts: &WalkOptions) -> bool {
-    let name = e.file_name();
-    if e.file_type().is_dir() && SKIPPED_DIRS.iter().any(|d| name == *d) {
-        return true;
-    }
-    if let Some(pruned) = opts.prune {
-        // Only a directory with the same name can be it: canonicalize just those.
-        let candidate = e.file_type().is_dir() && pruned.file_name() == Some(name);
-        if candidate && e.path().canonicalize().is_ok_and(|real| real == pruned) {
+    /// Returns true if and only if the entry is a VCS directory, the pruned directory, or
+    /// matches an `--exclude` glob (by file name, or by its path relative to the root for
+    /// globs with a `/`).
+    fn pruned(&self, dir: &Path, name: &OsStr, is_dir: bool) -> bool {
+        if is_dir && SKIPPED_DIRS.iter().any(|d| name == *d) {
             return true;
         }
+        if let Some(pruned) = self.opts.prune {
+            // Only a directory with the same name can be it: canonicalize just those.
+            if is_dir
+                && pruned.file_name() == Some(name)
+                && dir
+                    .join(name)
+                    .canonicalize()
+                    .is_ok_and(|real| real == pruned)
+            {
+                return true;
+            }
+        }
+        let exclude = self.opts.exclude;
+        if exclude.is_empty() {
+            return false;
+        }
+        let path = dir.join(name);
+        let relative = path.strip_prefix(self.root).unwrap_or(&path);
+        exclude.is_match(name) || exclude.is_match(relative)
     }
-    let exclude = opts.exclude;
-    if exclude.is_empty() {
-        return false;
+
+    fn done(&self, id: usize, parent: Option<usize>, depth: usize, facts: DirFacts) {
+        lock(&self.dirs).push(Visited {
+            id,
+            parent,
+            depth,
+            facts,
+        });
     }
-    let relative = e.path().strip_prefix(root).unwrap_or(e.path());
-    exclude.is_match(name) || exclude.is_match(relative)
+
+    fn error(&self, path: PathBuf, message: String) {
+        lock(&self.errors).push(WalkError { path, message });
+    }
+
+    /// The errors and the survey, with "sources below" folded up the tree.
+    fn finish(self) -> (Vec<WalkError>, Survey) {
+        let mut dirs = self.dirs.into_inner().unwrap_or_else(|e| e.into_inner());
+        dirs.sort_unstable_by_key(|v| v.id);
+        let mut deepest_first: Vec<usize> = (0..dirs.len()).collect();
+        deepest_first.sort_unstable_by_key(|&i| std::cmp::Reverse(dirs[i].depth));
+        for i in deepest_first {
+            if let (true, Some(parent)) = (dirs[i].facts.sources_below, dirs[i].parent) {
+                dirs[parent].facts.sources_below = true;
+            }
+        }
+        let survey = Survey {
+            dirs: dirs.into_iter().map(|v| v.facts).collect(),
+            debris: self.debris.into_inner().unwrap_or_else(|e| e.into_inner()),
+        };
+        let errors = self.errors.into_inner().unwrap_or_else(|e| e.into_inner());
+        (errors, survey)
+    }
+}
+
+/// Opens a directory to list it: relative to its parent when that is held, and through a
+/// final symlink only when asked (a symlinked directory is not entered without `--follow`,
+/// even if the entry was swapped for one since it was listed).
+fn open_dir(parent: Option<Held>, path: &Path, through_link: bool) -> rustix::io::Result<OwnedFd> {
+    let mut flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    if !through_link {
+        flags |= OFlags::NOFOLLOW;
+    }
+    match (parent, path.file_name()) {
+        (Some(parent), Some(name)) => rustix::fs::openat(parent.fd, name, flags, Mode::empty()),
+        _ => rustix::fs::open(path, flags, Mode::empty()),
+    }
+}
+
+/// `dir/name`, allocated once at its final size.
+fn child_path(dir: &Path, name: &OsStr) -> PathBuf {
+    let mut path = PathBuf::with_capacity(dir.as_os_str().len() + 1 + name.len());
+    path.push(dir);
+    path.push(name);
+    path
+}
+
+fn entry_kind(is_link: bool, is_dir: bool) -> EntryKind {
+    if is_link {
+        EntryKind::Symlink
+    } else if is_dir {
+        EntryKind::Directory
+    } else {
+        EntryKind::File
+    }
+}
+
+fn io_message(e: rustix::io::Errno) -> String {
+    match e {
+        rustix::io::Errno::LOOP => "symlink loop".into(),
+        e => std::io::Error::from(e).to_string(),
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use globset::{Glob, GlobSetBuilder};
-    use std::fs;
-
-    fn collect(roots: &[PathBuf], exclude: &GlobSet) -> (Vec<Vec<Found>>, Vec<WalkError>) {
-        let mut batches = Vec::new();
-        let walked = walk(
-            roots,
-            &WalkOptions {
-                follow: false,
-                exclude,
-                prune: None,
-            },
-            |b| batches.push(b),
-        );
-        (batches, walked.errors)
-    }
-
-    fn names(batches: &[Vec<Found>], root: &Path) -> Vec<String> {
-        let mut v: Vec<String> = batches
-            .iter()
-            .flatten()
-            .map(|f| {
-                f.path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
-        v.sort();
-        v
-    }
-
-    #[test]
-    fn finds_caches_skips_vcs_and_excluded() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        for f in [
-            "a.pyc",
-            "b.py",
-            "__pycache__/b.cpython-311.pyc",
-            ".git/x.pyc",
-            "skip/y.pyc",
-            "c.pyo",
-        ] {
-            let p = root.join(f);
-            fs::create_dir_all(p.parent().unwrap()).unwrap();
-            fs::write(p, b"").unwrap();
-        }
-        fs::create_dir_all(root.join("d.pyc")).unwrap();
-        let mut b = GlobSetBuilder::new();
-        b.add(Glob::new("skip").unwrap());
-        let exclude = b.build().unwrap();
-        let (batches, errors) = collect(&[root.to_path_buf()], &exclude);
-        assert_eq!(
-            names(&batches, root),
-            ["__pycache__/b.cpython-311.pyc", "a.pyc", "c.pyo", "d.pyc"]
-        );
-        let dir_entry = batches
-            .iter()
-            .flatten()
-            .find(|f| f.path.ends_with("d.pyc"))
-            .unwrap();
-        assert_eq!(dir_entry.kind, EntryKind::Directory);
-        assert!(errors.is_empty());
-        // One batch per run of a directory's entries: the root's, then __pycache__'s, or so.
-        assert!(batches
-            .iter()
-            .all(|b| b.iter().all(|f| f.path.parent() == b[0].path.parent())));
-    }
-
-    #[test]
-    fn the_pruned_directory_is_not_entered_whatever_its_spelling() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("proj");
-        for f in ["a.pyc", "pfx/x/b.pyc", "sub/pfx/c.pyc"] {
-            let p = root.join(f);
-            fs::create_dir_all(p.parent().unwrap()).unwrap();
-            fs::write(p, b"").unwrap();
-        }
-        let pruned = root.join("pfx").canonicalize().unwrap();
-        let exclude = GlobSet::empty();
-        let opts = WalkOptions {
-            follow: false,
-            exclude: &exclude,
-            prune: Some(&pruned),
-        };
-        let mut batches = Vec::new();
-        let errors = walk(&[root.join("sub/..")], &opts, |b| batches.push(b));
-        assert!(errors.errors.is_empty());
-        let found = names(&batches, &root.join("sub/.."));
-        assert_eq!(
-            found,
-            ["a.pyc", "sub/pfx/c.pyc"],
-            "a same-named directory stays"
-        );
-    }
-
-    #[test]
-    fn a_missing_root_is_an_error_not_a_panic() {
-        let (batches, errors) = collect(
-            &[PathBuf::from("/nonexistent/pyc-audit")],
-            &GlobSet::empty(),
-        );
-        assert_eq!(errors.len(), 1);
-        assert!(batches.is_empty());
-    }
-}
+mod tests;

@@ -7,8 +7,10 @@
 //! returns at once, and a socket fails), its type is checked on the handle with `fstat`, and
 //! only a regular file is handed back: the caller reports the rest as unreadable.
 
+use std::ffi::OsStr;
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, Read};
+use std::os::fd::BorrowedFd;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
@@ -38,16 +40,39 @@ pub(crate) fn open_regular(path: &Path) -> io::Result<(File, Metadata)> {
         .read(true)
         .custom_flags(nonblock)
         .open(path)
-        .map_err(|e| match e.raw_os_error() {
-            // What open() says of a socket, or of a device with nothing behind it: a stat
-            // (which never blocks) says which.
-            Some(code) if code == rustix::io::Errno::NXIO.raw_os_error() => {
-                let what = std::fs::metadata(path)
-                    .map_or("not a regular file: never read", |m| describe(&m));
-                io::Error::other(what)
-            }
-            _ => e,
-        })?;
+        .map_err(|e| unopenable(e, path))?;
+    regular(file)
+}
+
+/// [`open_regular`] for the entry `name` of the directory `dir`, whose path is `path`: the
+/// kernel resolves one component instead of the whole path.
+pub(crate) fn open_regular_at(
+    dir: BorrowedFd,
+    name: &OsStr,
+    path: &Path,
+) -> io::Result<(File, Metadata)> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(dir, name, flags, Mode::empty())
+        .map_err(|e| unopenable(io::Error::from(e), path))?;
+    regular(File::from(fd))
+}
+
+/// What open() says of a socket, or of a device with nothing behind it, said plainly: a stat
+/// (which never blocks) says which.
+fn unopenable(e: io::Error, path: &Path) -> io::Error {
+    match e.raw_os_error() {
+        Some(code) if code == rustix::io::Errno::NXIO.raw_os_error() => {
+            let what =
+                std::fs::metadata(path).map_or("not a regular file: never read", |m| describe(&m));
+            io::Error::other(what)
+        }
+        _ => e,
+    }
+}
+
+/// The handle and its metadata, only when it is a regular file.
+fn regular(file: File) -> io::Result<(File, Metadata)> {
     let meta = file.metadata()?;
     if meta.is_file() {
         Ok((file, meta))

@@ -48,6 +48,16 @@ impl SourceStat {
         }
     }
 
+    /// From a stat made relative to a directory handle.
+    #[cfg(unix)]
+    pub(crate) fn from_stat(st: &rustix::fs::Stat) -> Self {
+        SourceStat {
+            sec: st.st_mtime,
+            nsec: u32::try_from(st.st_mtime_nsec).unwrap_or(0),
+            size: u64::try_from(st.st_size).unwrap_or(0),
+        }
+    }
+
     /// The mtime in nanoseconds since the epoch, for ordering against the cache's own mtime.
     pub fn mtime_ns(&self) -> i128 {
         i128::from(self.sec) * 1_000_000_000 + i128::from(self.nsec)

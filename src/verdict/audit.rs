@@ -8,10 +8,7 @@
 //! of the prefix tree that mirrors the roots is walked and judged too (see `find::prefix`).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::ffi::OsString;
 use std::fs::{self, File};
-use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -19,18 +16,15 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::find::prefix::Plan;
-use crate::find::walk::{self, EntryKind, Found, WalkError, WalkOptions};
+use crate::find::walk::{self, Found, WalkError, WalkOptions};
 use crate::python::naming::{self, CacheName};
-use crate::python::open::open_regular;
 use crate::python::optimize::Optimize;
 use crate::python::pythons::Running;
-use crate::python::source::SourceStat;
 use crate::verdict::model::{Record, Summary};
 use crate::verdict::prefix::{self as prefix_rule, Place};
+use crate::verdict::read::{read_head, read_head_at, read_head_from, stat_source_at, At};
 use crate::verdict::tree;
-use crate::verdict::{
-    self, split_read, CacheError, CacheRead, Disk, Evidence, SourceBytes, SourceState, HEAD_LEN,
-};
+use crate::verdict::{self, split_read, CacheError, CacheRead, Disk, Evidence, SourceBytes};
 
 /// How far to check each cache.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -180,23 +174,18 @@ pub fn collect(
         running: &plan.running,
         optimize: plan.optimize,
     };
-    let (walked, prefix_errors) = rayon::in_place_scope(|scope| {
-        let gathered = &gathered;
-        let walked = walk::walk(roots, &in_tree, |batch| {
-            let how = how(in_tree_place);
-            scope.spawn(move |_| {
-                let judged = judge_named(name_batch(batch), how);
-                gather(gathered, judged, keep, roots, counts);
-            });
-        });
-        let prefix_errors = plan.walk_prefix(opts, |batch| {
-            let how = how(Some(Place::PrefixTree));
-            scope.spawn(move |_| {
-                let judged = judge_named(batch, how);
-                gather(gathered, judged, keep, roots, counts);
-            });
-        });
-        (walked, prefix_errors)
+    // Each directory's caches are judged on the thread that read it, while it is open.
+    let walked = walk::walk(roots, &in_tree, |batch| {
+        let at = At {
+            dir: batch.dir,
+            parent: batch.parent,
+        };
+        let judged = judge_named(name_batch(batch.found), how(in_tree_place), &at);
+        gather(&gathered, judged, keep, roots, counts);
+    });
+    let prefix_errors = plan.walk_prefix(opts, |batch| {
+        let judged = judge_named(batch, how(Some(Place::PrefixTree)), &At::default());
+        gather(&gathered, judged, keep, roots, counts);
     });
     let mut gathered = gathered.into_inner().unwrap_or_else(|e| e.into_inner());
     crate::verdict::lookup::apply(&mut gathered.kept, &walked.survey);
@@ -267,7 +256,7 @@ pub fn judge_batch(batch: Vec<Found>, depth: Depth) -> Vec<Record> {
         running: &[],
         optimize: Optimize::default(),
     };
-    judge_named(name_batch(batch), how)
+    judge_named(name_batch(batch), how, &At::default())
 }
 
 /// How the audit judges: where the caches were found (with a pycache prefix), how deep, and
@@ -311,21 +300,22 @@ fn name_batch(batch: Vec<Found>) -> Vec<(Found, CacheName)> {
 
 /// Judges named caches, grouped by the source they pair with; `place` says where they were
 /// found when a pycache prefix is in effect.
-fn judge_named(batch: Vec<(Found, CacheName)>, how: How) -> Vec<Record> {
-    // Keyed by the source's bytes: hashing a `Path` walks its components, a cost that showed.
-    let mut groups: HashMap<OsString, Vec<(Found, CacheName)>> = HashMap::new();
-    for (f, name) in batch {
-        let key = name
-            .sources
-            .first()
-            .map(|s| s.as_os_str().to_owned())
-            .unwrap_or_default();
-        groups.entry(key).or_default().push((f, name));
+fn judge_named(mut batch: Vec<(Found, CacheName)>, how: How, at: &At) -> Vec<Record> {
+    // Sorted by the source's bytes, so that each source's caches are one run: no key is
+    // copied or hashed.
+    batch.sort_unstable_by(|a, b| source_key(&a.1).cmp(source_key(&b.1)));
+    let mut out = Vec::with_capacity(batch.len());
+    for group in batch.chunk_by(|a, b| source_key(&a.1) == source_key(&b.1)) {
+        judge_group(group, how, at, |found| read_head_at(found, at), &mut out);
     }
-    groups
-        .values()
-        .flat_map(|g| judge_group(g, how, read_head))
-        .collect()
+    out
+}
+
+/// The first source candidate of a cache, as bytes: what groups the caches of one source.
+fn source_key(name: &CacheName) -> &[u8] {
+    name.sources
+        .first()
+        .map_or(&[][..], |s| s.as_os_str().as_encoded_bytes())
 }
 
 /// Judges one cache from a handle already open on it (`clean`'s re-check right before a
@@ -347,122 +337,40 @@ pub fn judge_held(
         running: &plan.running,
         optimize: plan.optimize,
     };
-    judge_group(&[(found, name)], how, open).pop()
+    let mut out = Vec::with_capacity(1);
+    judge_group(&[(found, name)], how, &At::default(), open, &mut out);
+    out.pop()
 }
 
 fn judge_group(
     group: &[(Found, CacheName)],
     how: How,
+    at: &At,
     open: impl Fn(&Found) -> Result<(CacheRead, File), CacheError>,
-) -> Vec<Record> {
-    let source = stat_source(&group[0].1.sources);
+    out: &mut Vec<Record>,
+) {
+    let source = stat_source_at(&group[0].1.sources, at);
     let content = SourceBytes::of(&source);
-    group
-        .iter()
-        .map(|(found, name)| {
-            let (cache, file) = split_read(open(found));
-            let ev = Evidence {
-                path: &found.path,
-                name,
-                cache: cache.as_ref(),
-                source: &source,
-                deep: how.depth == Depth::Body,
-                optimize: how.optimize,
-            };
-            let record = verdict::judge(&ev, &mut Disk::new(file, &content));
-            let mut record = match how.place {
-                Some(place) => prefix_rule::apply(record, name, place),
-                None => record,
-            };
-            verdict::running::apply(&mut record, name, how.running, how.optimize);
-            record
-        })
-        .collect()
+    out.extend(group.iter().map(|(found, name)| {
+        let (cache, file) = split_read(open(found));
+        let ev = Evidence {
+            path: &found.path,
+            name,
+            cache: cache.as_ref(),
+            source: &source,
+            deep: how.depth == Depth::Body,
+            optimize: how.optimize,
+        };
+        let record = verdict::judge(&ev, &mut Disk::new(file, &content));
+        let mut record = match how.place {
+            Some(place) => prefix_rule::apply(record, name, place),
+            None => record,
+        };
+        verdict::running::apply(&mut record, name, how.running, how.optimize);
+        record
+    }));
 }
 
-/// Stats the source candidates in the order the interpreter tries them (a stat, which never
-/// blocks; the source is only opened, non-blocking, if its hash is needed). A symlink that does
-/// not resolve (dangling, or a loop) is no source, as the import system's `isfile` sees it.
-pub fn stat_source(candidates: &[PathBuf]) -> SourceState {
-    for path in candidates {
-        match fs::metadata(path) {
-            Ok(meta) if meta.is_file() => {
-                let stat = SourceStat::from_metadata(&meta);
-                return SourceState::Present {
-                    path: path.clone(),
-                    stat,
-                    read_error: read_error(path, &meta),
-                };
-            }
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(_) if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) => {}
-            Err(e) => {
-                return SourceState::Unreadable {
-                    path: path.clone(),
-                    kind: e.kind(),
-                    error: e.to_string(),
-                }
-            }
-        }
-    }
-    SourceState::Missing
-}
-
-/// Why the source cannot be read, if it cannot: a file readable by everyone is taken as
-/// readable without a syscall; any other is opened once (and closed) to find out.
-fn read_error(path: &Path, meta: &fs::Metadata) -> Option<CacheError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if meta.permissions().mode() & 0o444 == 0o444 {
-            return None;
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = meta;
-    open_regular(path).err().map(CacheError::from)
-}
-
-/// Reads the first bytes of a cache and its mtime, and keeps the file open (positioned after
-/// those bytes) in case the verdict needs the body. Never blocks: anything but a regular file
-/// (a FIFO, a socket, a device, a symlink to one) is an error, and is never read.
-pub fn read_head(found: &Found) -> Result<(CacheRead, File), CacheError> {
-    if found.kind == EntryKind::Directory {
-        return Err(CacheError::new(
-            io::ErrorKind::IsADirectory,
-            "is a directory",
-        ));
-    }
-    let (file, meta) =
-        open_regular(&found.path).map_err(|e| open_error(&found.path, found.kind, &e))?;
-    read_head_from(file, &meta)
-}
-
-/// [`read_head`] from a handle already opened and checked to be a regular file.
-pub fn read_head_from(file: File, meta: &fs::Metadata) -> Result<(CacheRead, File), CacheError> {
-    let written_ns = SourceStat::from_metadata(meta).mtime_ns();
-    let mut head = Vec::with_capacity(HEAD_LEN);
-    (&file).take(HEAD_LEN as u64).read_to_end(&mut head)?;
-    let cache = CacheRead {
-        head,
-        written_ns,
-        len: meta.len(),
-    };
-    Ok((cache, file))
-}
-
-fn open_error(path: &Path, kind: EntryKind, e: &io::Error) -> CacheError {
-    let text = match (e.kind(), kind) {
-        (io::ErrorKind::NotFound, EntryKind::Symlink) => match fs::read_link(path) {
-            Ok(target) => format!("dangling symlink to {}", target.display()),
-            Err(_) => "dangling symlink".into(),
-        },
-        (io::ErrorKind::NotFound, _) => "vanished during the scan".into(),
-        _ => e.to_string(),
-    };
-    CacheError::new(e.kind(), text)
-}
 /// What the audit has done so far, bumped from any thread (`report::progress` draws it).
 #[derive(Debug, Default)]
 pub struct Counts {

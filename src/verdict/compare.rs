@@ -50,7 +50,7 @@ pub(super) fn compare(
                 python_mtime,
                 rule,
             };
-            timestamp_outcome(&ts, seen, &interpreter.to_string(), read, obs)
+            timestamp_outcome(&ts, seen, &interpreter, read, obs)
         }
         Recorded::Hash {
             checked,
@@ -116,7 +116,7 @@ pub(super) fn source_values(stat: &SourceStat, rule: MtimeRule) -> Values {
     let mtime = stat.python_mtime(rule);
     Values {
         mtime: Some(mtime),
-        mtime_utc: text::rfc3339(mtime),
+        mtime_utc: Some(crate::verdict::model::UtcDate(mtime)),
         size: Some(stat.size),
         hash: None,
     }
@@ -136,7 +136,8 @@ struct Timestamp<'a> {
 fn timestamp_outcome(
     ts: &Timestamp,
     seen: Seen,
-    who: &str,
+    // Shown only in a stale reason: not made into text for every fresh cache.
+    who: &dyn std::fmt::Display,
     read: &CacheRead,
     obs: &mut impl Observer,
 ) -> Fare {
@@ -207,7 +208,7 @@ fn timestamp_outcome(
             text::date(i64::from(recorded)),
             text::date(python_mtime)
         );
-        part.push_str(&never_matches_note(rule, python_mtime, who));
+        part.push_str(&never_matches_note(rule, python_mtime, &who.to_string()));
         parts.push(part);
     }
     if let (false, Some(s)) = (size_ok, size) {

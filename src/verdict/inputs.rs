@@ -28,13 +28,13 @@ pub(crate) trait Inputs {
 
 /// Why a cache could not be read at all: the error's kind, and words for the report.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CacheError {
+pub(crate) struct CacheError {
     pub kind: io::ErrorKind,
     pub text: String,
 }
 
 impl CacheError {
-    pub fn new(kind: io::ErrorKind, text: impl Into<String>) -> CacheError {
+    pub(crate) fn new(kind: io::ErrorKind, text: impl Into<String>) -> CacheError {
         CacheError {
             kind,
             text: text.into(),

@@ -226,6 +226,9 @@ fn optimised_name(name: &CacheName, python: Option<PyVersion>, level: u8) -> Opt
         OptLevel::Level(n) => *n,
         OptLevel::Other(s) => return Some(format!("no interpreter writes opt-{s} by default")),
     };
+    if (n, level) == (0, 0) {
+        return None;
+    }
     let flag = optimize::flag_text(level);
     match (n, level) {
         (0, 0) => None,

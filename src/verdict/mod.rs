@@ -25,6 +25,7 @@ pub(crate) mod lookup;
 pub(crate) mod model;
 mod orphan;
 pub(crate) mod prefix;
+pub(crate) mod read;
 mod record;
 pub(crate) mod resolution;
 pub(crate) mod rule;
@@ -56,7 +57,7 @@ use rule::{Observer, Outcome, Rule, Seen};
 
 /// The bytes read from the start of a cache, and when the cache was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CacheRead {
+pub(crate) struct CacheRead {
     /// The first bytes of the file: the header and the first byte of the body at most.
     pub head: Vec<u8>,
     /// The cache file's own mtime, in nanoseconds since the epoch.
@@ -71,7 +72,7 @@ pub(crate) const HEAD_LEN: usize = 17;
 
 /// What the filesystem says about the source.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SourceState {
+pub(crate) enum SourceState {
     /// `read_error`: the source exists but cannot be read (permissions): the import raises
     /// wherever it must read it (to hash it, or to recompile).
     Present {

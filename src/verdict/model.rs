@@ -191,13 +191,27 @@ pub struct ByPython {
     pub python_action: Action,
 }
 
+/// Seconds since the epoch, written as an RFC 3339 UTC date (`null` out of range) only when
+/// the record is written out: most records are counted and dropped, never printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UtcDate(pub i64);
+
+impl Serialize for UtcDate {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match crate::verdict::text::rfc3339(self.0) {
+            Some(date) => s.serialize_str(&date),
+            None => s.serialize_none(),
+        }
+    }
+}
+
 /// The compared values on one side: what the header records, or what the source has.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Values {
     /// Seconds since the epoch (recorded: the 32-bit header field; actual: `int(st_mtime)`).
     pub mtime: Option<i64>,
     /// `mtime` as an RFC 3339 UTC date.
-    pub mtime_utc: Option<String>,
+    pub mtime_utc: Option<UtcDate>,
     pub size: Option<u64>,
     /// The source hash as 16 hex digits in file order.
     pub hash: Option<String>,

@@ -1,11 +1,13 @@
 //! The record a verdict fills in: its skeleton from the evidence, the writer and header
 //! fields as read, and the status, action, severity and reason it settles on.
 
-use super::{judge, text, Evidence, Judge, SourceState};
+use super::{judge, Evidence, Judge, SourceState};
 use crate::pyc::header::{Header, Recorded};
 use crate::pyc::magic::{Magic, MagicId};
 use crate::python::naming::OptLevel;
-use crate::verdict::model::{raw_bytes_hex, Action, Kind, Record, Severity, Status, Values};
+use crate::verdict::model::{
+    raw_bytes_hex, Action, Kind, Record, Severity, Status, UtcDate, Values,
+};
 
 /// The record before any rule: the path, the name's fields and the source's stat.
 pub(super) fn skeleton(ev: &Evidence) -> Record {
@@ -73,7 +75,7 @@ pub(super) fn record_header(rec: &mut Record, h: &Header) {
     match h.recorded {
         Recorded::Timestamp { mtime, size } => {
             rec.recorded.mtime = Some(i64::from(mtime.0));
-            rec.recorded.mtime_utc = text::rfc3339(i64::from(mtime.0));
+            rec.recorded.mtime_utc = Some(UtcDate(i64::from(mtime.0)));
             rec.recorded.size = size.map(u64::from);
         }
         Recorded::Hash { hash, .. } => rec.recorded.hash = Some(hash.to_hex()),

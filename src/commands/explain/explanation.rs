@@ -13,9 +13,9 @@ use crate::pyc::magic::{self, MagicId};
 use crate::python::naming::CacheName;
 use crate::python::optimize::Optimize;
 use crate::python::pythons::Running;
-use crate::verdict::audit::{read_head, stat_source};
 use crate::verdict::model::{display_path, Action, Record};
 use crate::verdict::prefix::{self as prefix_rule, Place};
+use crate::verdict::read::{read_head, stat_source};
 use crate::verdict::rule::Rule;
 use crate::verdict::{
     self, split_read, CacheError, CacheRead, Cause, Disk, Evidence, SourceBytes, SourceState,
