@@ -98,6 +98,8 @@ fn parse_version(spec: &str) -> Option<Wanted> {
         (Implementation::PyPy, rest)
     } else if let Some(rest) = spec.strip_prefix("graalpy") {
         (Implementation::GraalPy, rest)
+    } else if let Some(rest) = spec.strip_prefix("rustpython") {
+        (Implementation::RustPython, rest)
     } else {
         (
             Implementation::CPython,
@@ -132,6 +134,7 @@ fn ask(executable: &Path) -> Result<Running, String> {
         "CPython" => Implementation::CPython,
         "PyPy" => Implementation::PyPy,
         "GraalVM" | "GraalPy" => Implementation::GraalPy,
+        "RustPython" => Implementation::RustPython,
         _ => return Err(bad()),
     };
     Ok(Running {
