@@ -102,6 +102,11 @@ pub(crate) fn tag_accepts(claim: TagClaim, magic: &KnownMagic) -> bool {
                 && magic.python == claim.python
         }
         (Implementation::GraalPy, Implementation::GraalPy) => true,
+        // GraalPy 20.3's `_imp.get_magic()` gave CPython 3.8's 3413 (`ImpModuleBuiltins.java`)
+        // under its tag `graalpython-38`.
+        (Implementation::GraalPy, Implementation::CPython) => {
+            claim.python == Some(v(3, 8)) && magic.python == claim.python
+        }
         // RustPython's builds changed their number without changing the tag (RustPython's own
         // 2994-2997, CPython's 3531 and 3571, see `pyc::magic`): a cache under its tag is taken
         // to be the running build's, whatever its number, as nothing tells which build runs.
@@ -209,6 +214,13 @@ mod tests {
         assert!(tag_accepts(
             claim(Implementation::GraalPy, Some(v(3, 12))),
             &known(21290)
+        ));
+        let graal38 = claim(Implementation::GraalPy, Some(v(3, 8)));
+        assert!(tag_accepts(graal38, &known(3413)));
+        assert!(!tag_accepts(graal38, &known(3425)));
+        assert!(!tag_accepts(
+            claim(Implementation::GraalPy, Some(v(3, 10))),
+            &known(3439)
         ));
         let rust313 = claim(Implementation::RustPython, Some(v(3, 13)));
         for num in [3531, 3571, 2997] {

@@ -92,7 +92,7 @@ fn resolve(spec: &str, finder: &mut Finder) -> Result<Running, String> {
     }
 }
 
-/// `3.12` (CPython), `pypy3.9`, `graalpy3.11`.
+/// `3.12` (CPython), `pypy3.9`, `graalpy3.11`, `rustpython3.13`.
 fn parse_version(spec: &str) -> Option<Wanted> {
     let (implementation, rest) = if let Some(rest) = spec.strip_prefix("pypy") {
         (Implementation::PyPy, rest)
@@ -159,6 +159,9 @@ mod tests {
             parse_version("3.12").unwrap().version,
             PyVersion::new(3, 12)
         );
+        let rust = parse_version("rustpython3.13").unwrap();
+        assert_eq!(rust.implementation, Implementation::RustPython);
+        assert_eq!(rust.version, PyVersion::new(3, 13));
         assert!(parse_version("latest").is_none());
     }
 
