@@ -8,13 +8,14 @@
 
 use crate::pyc::header::Era;
 use crate::pyc::magic::{
-    cpython_final, is_cpython_final, is_git_revision_magic, lookup, Implementation, KnownMagic,
-    Magic, MagicId, PyVersion,
+    cpython_final, is_cpython_final, lookup, Implementation, KnownMagic, Magic, MagicId, PyVersion,
 };
 use crate::python::interp::{tag_accepts, Interpreter};
 use crate::python::naming::{CacheName, Layout, OptLevel, PytestVersion, TagClaim};
 use crate::python::optimize::{self, Optimize};
 use crate::python::source::MtimeRule;
+
+mod rustpython;
 
 /// Whether the file's magic is one its judge writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,16 +73,11 @@ impl Judge {
             }),
             None => from_magic,
         };
-        let rustpython = name
-            .claim()
-            .is_some_and(|c| c.implementation == Implementation::RustPython);
         let fit = match id {
-            MagicId::BadBytes if rustpython && is_git_revision_magic(head) => {
-                git_revision_fit(head)
+            _ if rustpython::claims(name) && !matches!(id, MagicId::Known(_)) => {
+                rustpython::fit(head)
             }
             MagicId::BadBytes => Fit::BadBytes,
-            // A number no table knows may be a RustPython build's own (`tag_accepts`).
-            MagicId::Unknown { .. } if rustpython => Fit::Consistent,
             MagicId::Unknown { nearest } => Fit::Unknown {
                 nearest: nearest.clone(),
             },
@@ -111,25 +107,6 @@ impl Judge {
             rule
         })
     }
-}
-
-/// RustPython builds of 2019-2025 wrote four characters of their git revision as the magic,
-/// and accept only their own: a cache under a RustPython tag is taken to be the running
-/// build's, as for any number under that tag (see `tag_accepts`). A hash-based one cannot be
-/// checked: those builds keyed the source hash with their bundled importlib's
-/// `_RAW_MAGIC_NUMBER`, which the file does not record.
-fn git_revision_fit(head: &[u8]) -> Fit {
-    let flags = head
-        .get(4..8)
-        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-    if flags & 1 == 0 {
-        return Fit::Consistent;
-    }
-    Fit::Mismatch(format!(
-        "a hash-based cache of a RustPython build of 2019-2025 (magic \"{}\", its git \
-         revision), whose source-hash key is unknown here; builds of other revisions reject it",
-        String::from_utf8_lossy(&head[..4])
-    ))
 }
 
 fn fit_of(name: &CacheName, magic: Option<Magic>, known: &KnownMagic) -> Fit {
@@ -365,39 +342,6 @@ mod tests {
             None,
             "Python 2.7 reads legacy files beside sources"
         );
-    }
-
-    #[test]
-    fn rustpython_tags_take_any_number_of_their_builds() {
-        let (_, j) = judge("__pycache__/m.rustpython-313.pyc", 3531);
-        assert_eq!(j.fit, Fit::Consistent);
-        let i = j.interpreter.unwrap();
-        assert_eq!(i.implementation, Implementation::RustPython);
-        assert_eq!(i.python, Some(PyVersion::new(3, 13)));
-        let (_, j) = judge("__pycache__/m.rustpython-01.pyc", 3531);
-        assert_eq!(
-            (j.fit, j.interpreter.unwrap().python),
-            (Fit::Consistent, None)
-        );
-        let (_, j) = judge("__pycache__/m.rustpython-0_5.pyc", 2994);
-        assert_eq!(j.interpreter.unwrap().python, Some(PyVersion::new(3, 14)));
-        let (_, j) = judge("__pycache__/m.rustpython-314.pyc", 4242);
-        assert_eq!(j.fit, Fit::Consistent);
-        // A 2019-2025 build's git-revision magic, timestamp-based, then hash-based.
-        let name = parse(Path::new("__pycache__/m.rustpython-01.pyc")).unwrap();
-        let head = *b"cc1e\0\0\0\0";
-        let (magic, id) = crate::pyc::magic::identify(&head);
-        assert_eq!(id, MagicId::BadBytes);
-        assert_eq!(Judge::choose(&name, magic, &id, &head).fit, Fit::Consistent);
-        let hashed = *b"cc1e\x01\0\0\0";
-        let fit = Judge::choose(&name, magic, &id, &hashed).fit;
-        assert!(
-            matches!(fit, Fit::Mismatch(ref s) if s.contains("cc1e")),
-            "{fit:?}"
-        );
-        // The same bytes under another tag are no magic at all.
-        let other = parse(Path::new("__pycache__/m.cpython-313.pyc")).unwrap();
-        assert_eq!(Judge::choose(&other, magic, &id, &head).fit, Fit::BadBytes);
     }
 
     #[test]
