@@ -3,15 +3,22 @@
 //! Every cache starts with a 16-bit little-endian number followed by `\r\n`. CPython's numbers
 //! come from its own comment list (`data/cpython-magic.csv`, one row per line of that comment,
 //! plus 1.3 and 1.4, which predate it and are confirmed by files those releases wrote);
-//! PyPy and GraalPy use numbers of their own, listed here from their sources. A number that no
-//! table knows is never an error: it is reported as unknown with the nearest known version, and
-//! CPython numbers past the table are placed by CPython's own scheme (3.n starts at 2900 + 50n).
+//! PyPy, GraalPy and RustPython use numbers of their own, listed in `graal` and `rust` and here
+//! from their sources. A number that no table knows is never an error: it is reported as
+//! unknown with the nearest known version, and CPython numbers past the table are placed by
+//! CPython's own scheme (3.n starts at 2900 + 50n), GraalPy's by its own (21000 + 10 × its
+//! bytecode version).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::OnceLock;
 
 use serde::Serialize;
+
+mod graal;
+mod rust;
+
+pub(crate) use rust::is_git_revision_magic;
 
 /// The implementation that wrote a cache or whose cache tag a file carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -20,6 +27,7 @@ pub enum Implementation {
     CPython,
     PyPy,
     GraalPy,
+    RustPython,
 }
 
 impl fmt::Display for Implementation {
@@ -28,6 +36,7 @@ impl fmt::Display for Implementation {
             Implementation::CPython => "CPython",
             Implementation::PyPy => "PyPy",
             Implementation::GraalPy => "GraalPy",
+            Implementation::RustPython => "RustPython",
         })
     }
 }
@@ -125,7 +134,10 @@ pub(crate) fn lookup(magic: Magic) -> MagicId {
     if let Some(entry) = cpython_table().get(&magic.0) {
         return MagicId::Known(entry.clone());
     }
-    if let Some(known) = pypy(magic.0).or_else(|| graalpy(magic.0)) {
+    if let Some(known) = pypy(magic.0)
+        .or_else(|| graal::graalpy(magic.0))
+        .or_else(|| rust::rustpython(magic.0))
+    {
         return MagicId::Known(known);
     }
     if let Some(known) = python2_unicode(magic.0).or_else(|| inferred_cpython(magic.0)) {
@@ -234,27 +246,6 @@ fn pypy(num: u16) -> Option<KnownMagic> {
     })
 }
 
-/// GraalPy: 21000 + 10 × its bytecode version; one number spans several Python versions.
-fn graalpy(num: u16) -> Option<KnownMagic> {
-    // Only 21280 names one Python version: GraalPy 23.1 and 24.0 are Python 3.10 (their
-    // release notes); 21290 spans 24.1-24.2 (3.11) and 25.0 (3.12), the later numbers 3.12
-    // and 3.13 releases.
-    let (release, python) = match num {
-        21150 | 21260 => ("GraalPy", None),
-        21280 => ("GraalPy 23.1-24.0", Some(PyVersion::new(3, 10))),
-        21290 => ("GraalPy 24.1-25.0", None),
-        21320 => ("GraalPy 25.1", None),
-        21330 => ("GraalPy 25.2+", None),
-        _ => return None,
-    };
-    Some(KnownMagic {
-        implementation: Implementation::GraalPy,
-        python,
-        label: release.to_string(),
-        unicode_flag: false,
-    })
-}
-
 /// Python 1.6-2.7 write MAGIC+1 under `-U`.
 fn python2_unicode(num: u16) -> Option<KnownMagic> {
     let base = cpython_table().get(&num.checked_sub(1)?)?;
@@ -290,86 +281,4 @@ fn nearest_label(num: u16) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn known(bytes: &[u8]) -> KnownMagic {
-        match identify(bytes).1 {
-            MagicId::Known(k) => k,
-            other => panic!("{bytes:x?} not known: {other:?}"),
-        }
-    }
-
-    #[test]
-    fn final_releases_map_to_their_minor() {
-        let cases: &[(u16, &str)] = &[
-            (62211, "2.7"),
-            (3379, "3.6"),
-            (3394, "3.7"),
-            (3439, "3.10"),
-            (3495, "3.11"),
-            (3531, "3.12"),
-            (3571, "3.13"),
-            (3627, "3.14"),
-            (20121, "1.5"),
-            (3351, "3.5"),
-        ];
-        for &(num, label) in cases {
-            let k = known(&Magic(num).word().to_le_bytes());
-            assert_eq!(k.label, label, "magic {num}");
-            assert_eq!(k.implementation, Implementation::CPython);
-        }
-        assert_eq!(cpython_final(PyVersion::new(3, 11)), Some(Magic(3495)));
-        assert_eq!(cpython_final(PyVersion::new(2, 7)), Some(Magic(62211)));
-    }
-
-    #[test]
-    fn pre_releases_keep_their_label_and_minor() {
-        let k = known(&Magic(3621).word().to_le_bytes());
-        assert_eq!(k.label, "3.14a7");
-        assert_eq!(k.python, Some(PyVersion::new(3, 14)));
-        // 62011 appears as 2.3a0 and as the 2.3 final: the final row wins.
-        assert_eq!(known(&Magic(62011).word().to_le_bytes()).label, "2.3");
-    }
-
-    #[test]
-    fn other_implementations_and_special_forms() {
-        assert_eq!(known(&[0x50, 0x01, 0x0D, 0x0A]).label, "PyPy 3.9");
-        assert_eq!(known(&Magic(62218).word().to_le_bytes()).label, "PyPy 2.7");
-        assert_eq!(known(&Magic(21290).word().to_le_bytes()).python, None);
-        let graal = known(&Magic(21280).word().to_le_bytes());
-        assert_eq!(graal.python, Some(PyVersion::new(3, 10)));
-        let u = known(&Magic(62212).word().to_le_bytes());
-        assert!(u.unicode_flag);
-        assert_eq!(u.label, "2.7 -U");
-        assert_eq!(known(&[0x02, 0x99, 0x99, 0x00]).label, "1.0");
-        // 1.3 and 1.4 are in no CPython comment; pycdc's compiled test files confirm them.
-        let v13 = known(&[0x89, 0x2e, 0x0d, 0x0a]);
-        assert_eq!(
-            (v13.label.as_str(), v13.python),
-            ("1.3", Some(PyVersion::new(1, 3)))
-        );
-        assert_eq!(known(&[0x04, 0x17, 0x0d, 0x0a]).label, "1.4");
-        assert_eq!(
-            known(&Magic(3700).word().to_le_bytes()).label,
-            "3.16 (inferred)"
-        );
-        assert_eq!(
-            known(&Magic(3657).word().to_le_bytes()).python,
-            Some(PyVersion::new(3, 15))
-        );
-    }
-
-    #[test]
-    fn unknown_and_bad_bytes_never_panic() {
-        assert_eq!(identify(&[]), (None, MagicId::BadBytes));
-        assert_eq!(identify(&[0xa7]), (None, MagicId::BadBytes));
-        assert_eq!(identify(&[0xa7, 0x0d, 0x0d]).1, MagicId::BadBytes);
-        assert_eq!(identify(&[0xa7, 0x0d, 0x0a, 0x0d]).1, MagicId::BadBytes);
-        match identify(&Magic(4242).word().to_le_bytes()).1 {
-            MagicId::Unknown { nearest } => assert!(nearest.contains("3656"), "{nearest}"),
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(Magic(3495).word(), 168_627_623);
-    }
-}
+mod tests;

@@ -57,6 +57,7 @@ impl Interpreter {
         match self.implementation {
             Implementation::PyPy => HashVariant::Sip24,
             Implementation::GraalPy => HashVariant::Sip13,
+            Implementation::RustPython => HashVariant::RustPython,
             Implementation::CPython if self.version_or_latest() < v(3, 11) => HashVariant::Sip24,
             Implementation::CPython => HashVariant::Sip13,
         }
@@ -65,7 +66,7 @@ impl Interpreter {
     /// Marshal type bytes a code object may start with; `None` where the body is not marshal.
     pub fn code_markers(&self) -> Option<&'static [u8]> {
         match self.implementation {
-            Implementation::GraalPy => None,
+            Implementation::GraalPy | Implementation::RustPython => None,
             // Marshal version 3 (3.4+) may flag the code object as a reference: 'c' | 0x80.
             _ if self.version_or_latest() >= v(3, 4) => Some(&[0x63, 0xE3]),
             _ => Some(&[0x63]),
@@ -101,17 +102,27 @@ pub(crate) fn tag_accepts(claim: TagClaim, magic: &KnownMagic) -> bool {
                 && magic.python == claim.python
         }
         (Implementation::GraalPy, Implementation::GraalPy) => true,
+        // GraalPy 20.3's `_imp.get_magic()` gave CPython 3.8's 3413 (`ImpModuleBuiltins.java`)
+        // under its tag `graalpython-38`.
+        (Implementation::GraalPy, Implementation::CPython) => {
+            claim.python == Some(v(3, 8)) && magic.python == claim.python
+        }
+        // RustPython's builds changed their number without changing the tag (RustPython's own
+        // 2994-2997, CPython's 3531 and 3571, see `pyc::magic`): a cache under its tag is taken
+        // to be the running build's, whatever its number, as nothing tells which build runs.
+        (Implementation::RustPython, _) => true,
         _ => false,
     }
 }
 
 impl Interpreter {
-    /// The reader of an interpreter; `None` where caches are not marshal streams (GraalPy).
+    /// The reader of an interpreter; `None` where caches are not CPython marshal streams
+    /// (GraalPy's own format; RustPython's marshal of code objects was its own until 2026).
     /// An unknown version is taken to be the latest.
     pub fn marshal_version(&self) -> Option<MarshalVersion> {
         let p = self.python.unwrap_or(PyVersion::new(3, 99));
         let version = match self.implementation {
-            Implementation::GraalPy => return None,
+            Implementation::GraalPy | Implementation::RustPython => return None,
             Implementation::PyPy if p.major < 3 => MarshalVersion::CPython2,
             Implementation::PyPy if p < PyVersion::new(3, 8) => MarshalVersion::PyPy3,
             Implementation::PyPy => MarshalVersion::PyPy38,
@@ -130,7 +141,7 @@ impl Interpreter {
 
 /// Checks that `marshal.loads(body)` of this interpreter succeeds and yields a code object, as
 /// the import requires. Trailing bytes are accepted, as the import accepts them. Bodies of
-/// caches that are not marshal streams (GraalPy) are not judged.
+/// caches that are not CPython marshal streams (GraalPy, RustPython) are not judged.
 pub fn check_body(body: &[u8], interpreter: &Interpreter) -> Result<(), MarshalError> {
     match interpreter.marshal_version() {
         Some(version) => marshal::check_as(body, version).map(|_| ()),
@@ -204,6 +215,25 @@ mod tests {
             claim(Implementation::GraalPy, Some(v(3, 12))),
             &known(21290)
         ));
+        let graal38 = claim(Implementation::GraalPy, Some(v(3, 8)));
+        assert!(tag_accepts(graal38, &known(3413)));
+        assert!(!tag_accepts(graal38, &known(3425)));
+        assert!(!tag_accepts(
+            claim(Implementation::GraalPy, Some(v(3, 10))),
+            &known(3439)
+        ));
+        let rust313 = claim(Implementation::RustPython, Some(v(3, 13)));
+        for num in [3531, 3571, 2997] {
+            assert!(
+                tag_accepts(rust313, &known(num)),
+                "rustpython-313, magic {num}"
+            );
+        }
+        assert!(tag_accepts(
+            claim(Implementation::RustPython, None),
+            &known(2994)
+        ));
+        assert!(!tag_accepts(cp311, &known(2996)));
     }
 
     #[test]
@@ -229,6 +259,16 @@ mod tests {
         assert_eq!(of(PyPy, Some((3, 7))), Some(MarshalVersion::PyPy3));
         assert_eq!(of(PyPy, Some((3, 9))), Some(MarshalVersion::PyPy38));
         assert_eq!(of(GraalPy, Some((3, 11))), None);
+        assert_eq!(of(Implementation::RustPython, Some((3, 13))), None);
+        let rustpython = Interpreter {
+            implementation: Implementation::RustPython,
+            python: None,
+        };
+        assert_eq!(rustpython.era(), Era::Flags16);
+        assert_eq!(rustpython.mtime_rule(), MtimeRule::Masked);
+        assert_eq!(rustpython.hash_variant(), HashVariant::RustPython);
+        assert!(!rustpython.reads_legacy_beside_source());
+        assert_eq!(rustpython.to_string(), "RustPython");
         let graalpy = Interpreter {
             implementation: GraalPy,
             python: None,

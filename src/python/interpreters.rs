@@ -36,6 +36,7 @@ impl Wanted {
                 "pypy".into(),
             ],
             Implementation::GraalPy => vec!["graalpy".into()],
+            Implementation::RustPython => vec!["rustpython".into()],
         }
     }
 
@@ -46,6 +47,7 @@ impl Wanted {
             Implementation::CPython => format!("{}", self.version),
             Implementation::PyPy => format!("pypy{}", self.version),
             Implementation::GraalPy => return name.starts_with("graalpy"),
+            Implementation::RustPython => return name.starts_with("rustpython"),
         };
         name.strip_prefix(&prefix)
             .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_digit()))
@@ -135,6 +137,8 @@ fn implementation_name(implementation: Implementation) -> &'static [&'static str
         Implementation::CPython => &["CPython"],
         Implementation::PyPy => &["PyPy"],
         Implementation::GraalPy => &["GraalVM", "GraalPy"],
+        // RustPython's bundled `Lib/platform.py` ("XXX: RUSTPYTHON support").
+        Implementation::RustPython => &["RustPython"],
     }
 }
 

@@ -27,7 +27,8 @@ pub enum Layout {
     Prefix,
 }
 
-/// A cache tag as written in a file name (`cpython-311`, `pypy39`, `graalpy250-312`).
+/// A cache tag as written in a file name (`cpython-311`, `pypy39`, `graalpy250-312`,
+/// `rustpython-313`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tag {
     pub text: String,
@@ -39,7 +40,8 @@ pub struct Tag {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TagClaim {
     pub implementation: Implementation,
-    /// The Python version; `None` for old PyPy release tags (`pypy3-71`) that do not name it.
+    /// The Python version; `None` for tags that do not name it (old PyPy release tags such as
+    /// `pypy3-71`, RustPython's `rustpython-01`).
     pub python: Option<PyVersion>,
 }
 
@@ -237,11 +239,36 @@ fn claim_of(text: &str) -> Option<TagClaim> {
     if let Some(digits) = text.strip_prefix("pypy") {
         return claim(Implementation::PyPy, Some(version_digits(digits)?));
     }
+    // GraalPy (oracle/graalpython, `SysModuleBuiltins.makeImplementation`): `graalpython-38`
+    // (to 22.2), `graalpy-38` (22.3), `graalpy<GraalVM major><minor>[dev<rev>]-<Python>` from
+    // 23.0 (`graalpy230-310`, `graalpy241-311`; for a while in 2023 with `-<C API rev>` before
+    // the Python part), `GRAALPY_ABI_VERSION` from 25.1 (`graalpy250-312`, `graalpy253-313`).
+    // The Python version is always the last part.
     if text.starts_with("graalpy") {
         let digits = text.rsplit('-').next()?;
         return claim(Implementation::GraalPy, Some(version_digits(digits)?));
     }
+    if let Some(rest) = text.strip_prefix("rustpython-") {
+        return claim(Implementation::RustPython, rustpython_version(rest)?);
+    }
     None
+}
+
+/// RustPython's tags (`sys.implementation.cache_tag` in `vm/src/stdlib/sys.rs`, later
+/// `crates/vm/src/stdlib/sys.rs`): `rustpython-01` from 2019 to 2025-11, naming no Python
+/// version; `rustpython-<Python>` (`rustpython-313`, `rustpython-314`) from 2025-11-14;
+/// `rustpython-<major>_<minor>` of RustPython itself (`rustpython-0_5`) from 2026-05-09; and
+/// since 2026-05-24 CPython's own `cpython-314`. `Some(None)` is a tag that names no version.
+fn rustpython_version(rest: &str) -> Option<Option<PyVersion>> {
+    if rest == "01" {
+        return Some(None);
+    }
+    if let Some((major, minor)) = rest.split_once('_') {
+        all_digits(major)?;
+        all_digits(minor)?;
+        return Some(None);
+    }
+    Some(Some(version_digits(rest)?))
 }
 
 fn all_digits(s: &str) -> Option<&str> {
@@ -260,118 +287,4 @@ fn version_digits(digits: &str) -> Option<PyVersion> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn name(p: &str) -> CacheName {
-        parse(Path::new(p)).expect(p)
-    }
-
-    fn claim(p: &str) -> (Implementation, Option<PyVersion>) {
-        let c = name(p).claim().expect(p);
-        (c.implementation, c.python)
-    }
-
-    #[test]
-    fn pep3147_names_pair_with_their_source() {
-        let n = name("pkg/__pycache__/mod.cpython-311.pyc");
-        assert_eq!(n.layout, Layout::Pycache);
-        assert_eq!(n.sources[0], Path::new("pkg/mod.py"));
-        assert_eq!(n.sources[1], Path::new("pkg/mod.pyw"));
-        assert_eq!(n.tag.as_ref().unwrap().text, "cpython-311");
-        assert!(n.is_default_name());
-        let dotted = name("__pycache__/foo.bar.cpython-311.opt-2.pyc");
-        assert_eq!(dotted.sources[0], Path::new("foo.bar.py"));
-        assert_eq!(dotted.opt, OptLevel::Level(2));
-        assert!(!dotted.is_default_name());
-        let init = name("pkg/__pycache__/__init__.cpython-32.pyo");
-        assert_eq!(init.sources[0], Path::new("pkg/__init__.py"));
-        assert_eq!(init.opt, OptLevel::Level(1));
-        assert_eq!(
-            claim("__pycache__/a.cpython-32.pyc").1,
-            Some(PyVersion::new(3, 2))
-        );
-    }
-
-    #[test]
-    fn legacy_names_sit_beside_the_source() {
-        let n = name("lib/mod.pyc");
-        assert_eq!(n.layout, Layout::Legacy);
-        assert_eq!(n.sources[0], Path::new("lib/mod.py"));
-        assert!(n.is_default_name());
-        let o = name("mod.pyo");
-        assert!(o.is_pyo && !o.is_default_name());
-        assert_eq!(o.sources[0], Path::new("mod.py"));
-    }
-
-    #[test]
-    fn pytest_names_keep_their_version() {
-        let n = name("t/__pycache__/test_x.cpython-311-pytest-8.3.4.pyc");
-        assert_eq!(n.layout, Layout::Pytest);
-        assert_eq!(n.pytest, Some(PytestVersion::Release("8.3.4".into())));
-        assert_eq!(n.sources[0], Path::new("t/test_x.py"));
-        assert_eq!(n.tag.as_ref().unwrap().text, "cpython-311");
-        let old = name("__pycache__/test_y.cpython-37-PYTEST.pyc");
-        assert_eq!(old.pytest, Some(PytestVersion::Legacy));
-        assert_eq!(old.sources[0], Path::new("test_y.py"));
-    }
-
-    #[test]
-    fn tags_name_their_interpreter() {
-        use Implementation::*;
-        assert_eq!(
-            claim("__pycache__/m.pypy39.pyc"),
-            (PyPy, Some(PyVersion::new(3, 9)))
-        );
-        assert_eq!(
-            claim("__pycache__/m.pypy310.pyc"),
-            (PyPy, Some(PyVersion::new(3, 10)))
-        );
-        assert_eq!(claim("__pycache__/m.pypy3-71.pyc"), (PyPy, None));
-        let graal = claim("__pycache__/m.graalpy250-312.pyc");
-        assert_eq!(graal, (GraalPy, Some(PyVersion::new(3, 12))));
-        let old_graal = claim("__pycache__/m.graalpython-38.pyc");
-        assert_eq!(old_graal, (GraalPy, Some(PyVersion::new(3, 8))));
-        assert_eq!(name("__pycache__/m.jython-27.pyc").claim(), None);
-        assert_eq!(name("__pycache__/m.cpython-x.pyc").claim(), None);
-        let no_tag = name("__pycache__/plain.pyc");
-        assert_eq!(no_tag.tag, None);
-        assert!(!no_tag.is_default_name());
-    }
-
-    #[test]
-    fn prefix_names_pair_with_the_mirrored_directory() {
-        let src = Path::new("/home/u/proj/pkg");
-        let n = parse_prefixed(Path::new("/pfx/home/u/proj/pkg/m.cpython-311.pyc"), src).unwrap();
-        assert_eq!(n.layout, Layout::Prefix);
-        assert_eq!(n.sources[0], Path::new("/home/u/proj/pkg/m.py"));
-        assert_eq!(n.tag.as_ref().unwrap().text, "cpython-311");
-        assert!(n.is_default_name());
-        let opt = parse_prefixed(Path::new("p/a.b.pypy39.opt-1.pyc"), Path::new("s")).unwrap();
-        assert_eq!(opt.sources[0], Path::new("s/a.b.py"));
-        assert_eq!(opt.opt, OptLevel::Level(1));
-        let pytest = parse_prefixed(Path::new("p/t.cpython-312-pytest-8.3.4.pyc"), src).unwrap();
-        assert_eq!(pytest.layout, Layout::Pytest);
-        assert_eq!(pytest.sources[0], Path::new("/home/u/proj/pkg/t.py"));
-        // A bare `m.pyc` in the prefix tree has no tag: nothing reads it there.
-        let bare = parse_prefixed(Path::new("p/m.pyc"), src).unwrap();
-        assert_eq!((bare.layout, bare.tag), (Layout::Prefix, None));
-        assert!(parse_prefixed(Path::new("p/m.py"), src).is_none());
-    }
-
-    #[test]
-    fn only_cache_suffixes_parse() {
-        assert!(parse(Path::new("a.py")).is_none());
-        assert!(parse(Path::new("a.pyc.123")).is_none());
-        assert!(parse(Path::new(".pyc")).is_some());
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn non_utf8_stems_are_kept_byte_for_byte() {
-        use std::os::unix::ffi::OsStrExt;
-        let raw = OsStr::from_bytes(b"__pycache__/caf\xe9.cpython-311.pyc");
-        let n = parse(Path::new(raw)).unwrap();
-        assert_eq!(n.sources[0].as_os_str().as_bytes(), b"caf\xe9.py");
-    }
-}
+mod tests;

@@ -84,15 +84,21 @@ fn regular(file: File) -> io::Result<(File, Metadata)> {
 }
 
 /// Feeds every byte of a regular file to `sink`, a fixed buffer at a time, and stops at the
-/// size fstat gave (a file growing meanwhile is not read forever).
-pub(crate) fn stream(path: &Path, mut sink: impl FnMut(&[u8])) -> io::Result<()> {
+/// size fstat gave (a file growing meanwhile is not read forever). `start` is told that size
+/// before the first byte and makes the state `sink` feeds, which is returned.
+pub(crate) fn stream<S>(
+    path: &Path,
+    start: impl FnOnce(u64) -> S,
+    mut sink: impl FnMut(&mut S, &[u8]),
+) -> io::Result<S> {
     let (file, meta) = open_regular(path)?;
+    let mut state = start(meta.len());
     let mut buf = vec![0u8; 256 * 1024];
     let mut limited = file.take(meta.len());
     loop {
         match limited.read(&mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(n) => sink(&buf[..n]),
+            Ok(0) => return Ok(state),
+            Ok(n) => sink(&mut state, &buf[..n]),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
@@ -125,8 +131,12 @@ mod tests {
         assert!(err.contains("directory"), "{err}");
         let file = dir.path().join("m.py");
         std::fs::write(&file, b"abc").unwrap();
-        let mut got = Vec::new();
-        stream(&file, |b| got.extend_from_slice(b)).unwrap();
-        assert_eq!(got, b"abc");
+        let (len, got) = stream(
+            &file,
+            |len| (len, Vec::new()),
+            |(_, got), b| got.extend_from_slice(b),
+        )
+        .unwrap();
+        assert_eq!((len, got.as_slice()), (3, &b"abc"[..]));
     }
 }

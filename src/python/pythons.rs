@@ -92,12 +92,14 @@ fn resolve(spec: &str, finder: &mut Finder) -> Result<Running, String> {
     }
 }
 
-/// `3.12` (CPython), `pypy3.9`, `graalpy3.11`.
+/// `3.12` (CPython), `pypy3.9`, `graalpy3.11`, `rustpython3.13`.
 fn parse_version(spec: &str) -> Option<Wanted> {
     let (implementation, rest) = if let Some(rest) = spec.strip_prefix("pypy") {
         (Implementation::PyPy, rest)
     } else if let Some(rest) = spec.strip_prefix("graalpy") {
         (Implementation::GraalPy, rest)
+    } else if let Some(rest) = spec.strip_prefix("rustpython") {
+        (Implementation::RustPython, rest)
     } else {
         (
             Implementation::CPython,
@@ -132,6 +134,7 @@ fn ask(executable: &Path) -> Result<Running, String> {
         "CPython" => Implementation::CPython,
         "PyPy" => Implementation::PyPy,
         "GraalVM" | "GraalPy" => Implementation::GraalPy,
+        "RustPython" => Implementation::RustPython,
         _ => return Err(bad()),
     };
     Ok(Running {
@@ -156,6 +159,9 @@ mod tests {
             parse_version("3.12").unwrap().version,
             PyVersion::new(3, 12)
         );
+        let rust = parse_version("rustpython3.13").unwrap();
+        assert_eq!(rust.implementation, Implementation::RustPython);
+        assert_eq!(rust.version, PyVersion::new(3, 13));
         assert!(parse_version("latest").is_none());
     }
 

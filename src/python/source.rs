@@ -5,7 +5,8 @@
 //! `…999999999` ns rounds up into the next second, and pre-1970 values truncate toward zero);
 //! Python 2 and 3.0-3.2 compare the C `time_t` second. Sizes are compared modulo 2**32. The
 //! source hash is SipHash keyed with the cache's own magic word (k0) and 0 (k1), over the raw
-//! source bytes; the variant (2-4 or 1-3) depends on the interpreter.
+//! source bytes; the variant (2-4 or 1-3) depends on the interpreter. RustPython hashes the
+//! source as a Rust slice, its length first (see [`HashVariant::RustPython`]).
 
 use std::fs::Metadata;
 use std::hash::Hasher;
@@ -131,6 +132,11 @@ pub enum HashVariant {
     Sip24,
     /// CPython 3.11+ and GraalPy.
     Sip13,
+    /// RustPython's `_imp.source_hash` (`crates/vm/src/stdlib/_imp.rs`, since 2022-08) calls
+    /// `common::hash::keyed_hash`: SipHash-2-4 keyed (key, 0) fed through `Hash for [u8]`,
+    /// which writes the slice's length as a `usize` before its bytes. The length is taken as
+    /// 8 bytes, little-endian: the 64-bit hosts RustPython writes caches on.
+    RustPython,
 }
 
 /// `_imp.source_hash(key, source)`: SipHash with k0 = the magic word, k1 = 0 (the tests'
@@ -138,6 +144,7 @@ pub enum HashVariant {
 #[cfg(test)]
 pub(crate) fn source_hash(variant: HashVariant, key: u32, source: &[u8]) -> SourceHash {
     let mut h = SourceHasher::new(variant, key);
+    h.start(source.len() as u64);
     h.write(source);
     h.finish()
 }
@@ -149,8 +156,12 @@ pub(crate) fn source_file_hash(
     key: u32,
     path: &Path,
 ) -> io::Result<SourceHash> {
-    let mut h = SourceHasher::new(variant, key);
-    crate::python::open::stream(path, |chunk| h.write(chunk))?;
+    let start = |len| {
+        let mut h = SourceHasher::new(variant, key);
+        h.start(len);
+        h
+    };
+    let h = crate::python::open::stream(path, start, |h, chunk| h.write(chunk))?;
     Ok(h.finish())
 }
 
@@ -158,6 +169,8 @@ pub(crate) fn source_file_hash(
 enum SourceHasher {
     Sip24(SipHasher24),
     Sip13(SipHasher13),
+    /// RustPython's: SipHash-2-4 with the source's length before it.
+    LengthFirst(SipHasher24),
 }
 
 impl SourceHasher {
@@ -166,19 +179,27 @@ impl SourceHasher {
         match variant {
             HashVariant::Sip24 => SourceHasher::Sip24(SipHasher24::new_with_keys(k0, 0)),
             HashVariant::Sip13 => SourceHasher::Sip13(SipHasher13::new_with_keys(k0, 0)),
+            HashVariant::RustPython => SourceHasher::LengthFirst(SipHasher24::new_with_keys(k0, 0)),
+        }
+    }
+
+    /// Told the source's length before its first byte.
+    fn start(&mut self, len: u64) {
+        if let SourceHasher::LengthFirst(h) = self {
+            h.write(&len.to_le_bytes());
         }
     }
 
     fn write(&mut self, bytes: &[u8]) {
         match self {
-            SourceHasher::Sip24(h) => h.write(bytes),
+            SourceHasher::Sip24(h) | SourceHasher::LengthFirst(h) => h.write(bytes),
             SourceHasher::Sip13(h) => h.write(bytes),
         }
     }
 
     fn finish(&self) -> SourceHash {
         SourceHash(match self {
-            SourceHasher::Sip24(h) => h.finish(),
+            SourceHasher::Sip24(h) | SourceHasher::LengthFirst(h) => h.finish(),
             SourceHasher::Sip13(h) => h.finish(),
         })
     }
@@ -216,13 +237,32 @@ mod tests {
         assert!(checked >= 80, "only {checked} vectors");
     }
 
+    /// RustPython computes `source.hash(&mut SipHasher24::new_with_keys(key, 0))` on a byte
+    /// slice; the same crate here must give the same digest as the length-first variant.
+    #[test]
+    fn rustpython_hashes_the_slice_as_rust_does() {
+        use std::hash::Hash;
+        for source in [&b""[..], b"x = 1\n", &[7u8; 1000][..]] {
+            let mut rust = SipHasher24::new_with_keys(0x0A0D_0BB4, 0);
+            source.hash(&mut rust);
+            let ours = source_hash(HashVariant::RustPython, 0x0A0D_0BB4, source);
+            assert_eq!(ours, SourceHash(rust.finish()));
+            let plain = source_hash(HashVariant::Sip24, 0x0A0D_0BB4, source);
+            assert_ne!(ours, plain);
+        }
+    }
+
     #[test]
     fn streaming_gives_the_same_digest() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.py");
         let bytes: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
         std::fs::write(&path, &bytes).unwrap();
-        for variant in [HashVariant::Sip13, HashVariant::Sip24] {
+        for variant in [
+            HashVariant::Sip13,
+            HashVariant::Sip24,
+            HashVariant::RustPython,
+        ] {
             let whole = source_hash(variant, 0x0A0D_0DA7, &bytes);
             assert_eq!(
                 source_file_hash(variant, 0x0A0D_0DA7, &path).unwrap(),

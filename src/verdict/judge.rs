@@ -15,6 +15,8 @@ use crate::python::naming::{CacheName, Layout, OptLevel, PytestVersion, TagClaim
 use crate::python::optimize::{self, Optimize};
 use crate::python::source::MtimeRule;
 
+mod rustpython;
+
 /// Whether the file's magic is one its judge writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Fit {
@@ -39,7 +41,13 @@ pub(crate) struct Judge {
 impl Judge {
     /// `magic` is the file's first two bytes as a number, even when the `\r\n` after them is
     /// damaged: a known number still tells which interpreter reads (and rewrites) the file.
-    pub(crate) fn choose(name: &CacheName, magic: Option<Magic>, id: &MagicId) -> Judge {
+    /// `head` is the file's first bytes (empty when unread).
+    pub(crate) fn choose(
+        name: &CacheName,
+        magic: Option<Magic>,
+        id: &MagicId,
+        head: &[u8],
+    ) -> Judge {
         let known = match id {
             MagicId::Known(k) => Some(k),
             _ => None,
@@ -55,8 +63,10 @@ impl Judge {
         let interpreter = match name.claim() {
             Some(claim) => Some(Interpreter {
                 implementation: claim.implementation,
+                // A tag without a version takes it from a number of its own implementation.
                 python: claim.python.or_else(|| {
                     known
+                        .filter(|k| k.implementation == claim.implementation)
                         .filter(|k| tag_accepts(claim, k))
                         .and_then(|k| k.python)
                 }),
@@ -64,6 +74,9 @@ impl Judge {
             None => from_magic,
         };
         let fit = match id {
+            _ if rustpython::claims(name) && !matches!(id, MagicId::Known(_)) => {
+                rustpython::fit(head)
+            }
             MagicId::BadBytes => Fit::BadBytes,
             MagicId::Unknown { nearest } => Fit::Unknown {
                 nearest: nearest.clone(),
@@ -283,7 +296,8 @@ mod tests {
 
     fn judge(path: &str, magic: u16) -> (CacheName, Judge) {
         let name = parse(Path::new(path)).unwrap();
-        let judge = Judge::choose(&name, Some(Magic(magic)), &lookup(Magic(magic)));
+        let head = Magic(magic).word().to_le_bytes();
+        let judge = Judge::choose(&name, Some(Magic(magic)), &lookup(Magic(magic)), &head);
         (name, judge)
     }
 
@@ -323,7 +337,7 @@ mod tests {
     fn a_damaged_crlf_still_names_the_reader() {
         let name = parse(Path::new("m.pyc")).unwrap();
         let id = crate::pyc::magic::identify(&[0x03, 0xf3, 0x0a, 0x0d]).1;
-        let j = Judge::choose(&name, Some(Magic(62211)), &id);
+        let j = Judge::choose(&name, Some(Magic(62211)), &id, &[0x03, 0xf3, 0x0a, 0x0d]);
         assert_eq!(j.fit, Fit::BadBytes);
         assert_eq!(j.interpreter.unwrap().python, Some(PyVersion::new(2, 7)));
         assert_eq!(

@@ -175,7 +175,7 @@ pub(crate) fn judge_with(
         Err(error) => return unreadable_cache(rec, ev, error, obs),
     };
     let (magic, id) = magic::identify(&read.head);
-    let judge = Judge::choose(ev.name, magic, &id);
+    let judge = Judge::choose(ev.name, magic, &id, &read.head);
     report_judge(obs, ev.name, &judge, magic, &id, true);
     describe_writer(&mut rec, magic, &id, &judge);
     let header = judge.era(ev.name).map(|era| header::parse(&read.head, era));
@@ -272,7 +272,7 @@ fn unreadable_cache(
     obs: &mut impl Observer,
 ) -> Verdict {
     // Only the tag can name the judge now.
-    let judge = Judge::choose(ev.name, None, &MagicId::BadBytes);
+    let judge = Judge::choose(ev.name, None, &MagicId::BadBytes, &[]);
     report_judge(obs, ev.name, &judge, None, &MagicId::BadBytes, false);
     obs.rule(
         Rule::Source,

@@ -59,7 +59,7 @@ impl Case {
         let written_ns = i128::from(T) * 1_000_000_000 + 900_000_000;
         let name = naming::parse(Path::new(path)).unwrap();
         let (magic, id) = magic::identify(&head);
-        let judge = Judge::choose(&name, magic, &id);
+        let judge = Judge::choose(&name, magic, &id, &head);
         let rest = match judge.interpreter {
             Some(i) => i
                 .marshal_version()

@@ -178,8 +178,13 @@ fn request(r: &Record) -> Result<(Wanted, Request), String> {
     let (Some(implementation), Some(version)) = (r.implementation, version) else {
         return Err("neither its name nor its magic number says which Python reads it".into());
     };
-    if implementation == Implementation::GraalPy {
-        return Err("GraalPy caches hold no marshal code to compare".into());
+    if matches!(
+        implementation,
+        Implementation::GraalPy | Implementation::RustPython
+    ) {
+        return Err(format!(
+            "{implementation} caches hold no CPython marshal code to compare"
+        ));
     }
     let (Some(source), Some(level)) = (r.source.clone(), r.opt_level) else {
         return Err("no source or optimisation level".into());

@@ -16,6 +16,7 @@ mod explain;
 mod formats;
 mod git;
 mod hostile;
+mod implementations;
 mod prefix;
 mod support;
 mod terminal;

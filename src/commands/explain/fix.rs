@@ -211,7 +211,8 @@ fn is_clamped(cause: Cause, facts: &Facts) -> bool {
     cause == Cause::Suspect || kept_mtime
 }
 
-/// The command that runs the interpreter: `python3.12`, `python2.7`, `pypy3.9`, `graalpy`.
+/// The command that runs the interpreter: `python3.12`, `python2.7`, `pypy3.9`, `graalpy`,
+/// `rustpython`.
 pub(super) fn binary(i: Interpreter) -> String {
     match (i.implementation, i.python) {
         (Implementation::CPython, Some(p)) => format!("python{p}"),
@@ -220,6 +221,7 @@ pub(super) fn binary(i: Interpreter) -> String {
         (Implementation::PyPy, Some(p)) => format!("pypy{p}"),
         (Implementation::PyPy, None) => "pypy3".into(),
         (Implementation::GraalPy, _) => "graalpy".into(),
+        (Implementation::RustPython, _) => "rustpython".into(),
     }
 }
 

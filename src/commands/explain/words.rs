@@ -269,6 +269,7 @@ fn hash_words(
     let variant = match variant {
         HashVariant::Sip13 => "SipHash-1-3",
         HashVariant::Sip24 => "SipHash-2-4",
+        HashVariant::RustPython => "SipHash-2-4, length first,",
     };
     let compared = format!(
         "recorded {}, source hashes to {} ({variant} keyed with the magic)",
