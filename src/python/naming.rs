@@ -142,7 +142,7 @@ fn parse_pycache(rest: &[u8], is_pyo: bool, dir: &Path) -> CacheName {
         let (stem, tag) = split_last_dot(left);
         return CacheName {
             layout: Layout::Pytest,
-            tag: tag.map(parse_tag),
+            tag: tag.map(|t| parse_tag(tag_text(t))),
             opt: OptLevel::Level(0),
             is_pyo,
             pytest: Some(version),
@@ -150,13 +150,15 @@ fn parse_pycache(rest: &[u8], is_pyo: bool, dir: &Path) -> CacheName {
         };
     }
     let (before_opt, opt) = match split_last_dot(rest) {
-        (head, Some(last)) if last.starts_with("opt-") => (head, parse_opt(&last[4..])),
+        (head, Some(last)) if last.starts_with(b"opt-") => {
+            (head, parse_opt(&String::from_utf8_lossy(&last[4..])))
+        }
         _ => (rest, OptLevel::Level(u8::from(is_pyo))),
     };
     let (stem, tag) = split_last_dot(before_opt);
     CacheName {
         layout: Layout::Pycache,
-        tag: tag.map(parse_tag),
+        tag: tag.map(|t| parse_tag(tag_text(t))),
         opt,
         is_pyo,
         pytest: None,
@@ -178,14 +180,16 @@ fn find_last(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// Splits `a.b.c` into (`a.b`, `c`); a name without a dot has no tag part.
-fn split_last_dot(bytes: &[u8]) -> (&[u8], Option<String>) {
+fn split_last_dot(bytes: &[u8]) -> (&[u8], Option<&[u8]>) {
     match bytes.iter().rposition(|&b| b == b'.') {
-        Some(pos) => {
-            let last = String::from_utf8_lossy(&bytes[pos + 1..]).into_owned();
-            (&bytes[..pos], Some(last))
-        }
+        Some(pos) => (&bytes[..pos], Some(&bytes[pos + 1..])),
         None => (bytes, None),
     }
+}
+
+/// A tag's text from a name's bytes.
+fn tag_text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn parse_opt(level: &str) -> OptLevel {
@@ -195,11 +199,23 @@ fn parse_opt(level: &str) -> OptLevel {
     }
 }
 
+/// `dir/STEM.py` and `dir/STEM.pyw`, each allocated once at its final size: this runs for
+/// every cache.
 fn source_candidates(dir: &Path, stem: &[u8]) -> Vec<PathBuf> {
-    [&b".py"[..], b".pyw"]
-        .iter()
-        .map(|ext| dir.join(os_string([stem, ext].concat())))
-        .collect()
+    let dir = dir.as_os_str().as_encoded_bytes();
+    let slash = usize::from(!dir.is_empty() && !dir.ends_with(b"/"));
+    let mut out = Vec::with_capacity(2);
+    for ext in [&b".py"[..], b".pyw"] {
+        let mut bytes = Vec::with_capacity(dir.len() + slash + stem.len() + ext.len());
+        bytes.extend_from_slice(dir);
+        if slash == 1 {
+            bytes.push(b'/');
+        }
+        bytes.extend_from_slice(stem);
+        bytes.extend_from_slice(ext);
+        out.push(PathBuf::from(os_string(bytes)));
+    }
+    out
 }
 
 #[cfg(unix)]

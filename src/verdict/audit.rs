@@ -102,7 +102,7 @@ pub struct Audited {
     pub errors: Vec<WalkError>,
 }
 
-/// What the judging of some batches gathered: merged into one as batches finish.
+/// What the judging of some batches gathered: one per thread, merged into one at the end.
 struct Gathered {
     kept: Vec<Record>,
     summary: Summary,
@@ -161,7 +161,7 @@ pub fn collect(
 ) -> Audited {
     let depth = checks.depth;
     let roots = &plan.roots;
-    let gathered = Mutex::new(Gathered::new(roots.len()));
+    let gathered = PerThread::new(roots.len());
     let prefix = plan.prefix.as_ref();
     let in_tree = WalkOptions {
         prune: prefix.and_then(|p| p.canonical.as_deref()),
@@ -187,7 +187,7 @@ pub fn collect(
         let judged = judge_named(batch, how(Some(Place::PrefixTree)), &At::default());
         gather(&gathered, judged, keep, roots, counts);
     });
-    let mut gathered = gathered.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut gathered = gathered.merged(roots.len());
     crate::verdict::lookup::apply(&mut gathered.kept, &walked.survey);
     let found = tree::findings(
         roots,
@@ -221,20 +221,41 @@ pub fn collect(
     }
 }
 
-/// Counts, indexes and keeps one batch's records, then merges them into the audit's, under the
-/// lock for the merge only.
-fn gather(
-    into: &Mutex<Gathered>,
-    judged: Vec<Record>,
-    keep: Keep,
-    roots: &[PathBuf],
-    counts: &Counts,
-) {
+/// What each thread of the pool gathered, behind a lock only its own thread takes (the last
+/// is for a caller outside the pool): batches are counted and kept with no allocation or
+/// contention per batch.
+struct PerThread(Vec<Mutex<Gathered>>);
+
+impl PerThread {
+    fn new(roots: usize) -> PerThread {
+        let threads = rayon::current_num_threads() + 1;
+        PerThread(
+            (0..threads)
+                .map(|_| Mutex::new(Gathered::new(roots)))
+                .collect(),
+        )
+    }
+
+    fn mine(&self) -> std::sync::MutexGuard<'_, Gathered> {
+        let at = rayon::current_thread_index().unwrap_or(self.0.len() - 1);
+        let slot = &self.0[at.min(self.0.len() - 1)];
+        slot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn merged(self, roots: usize) -> Gathered {
+        let mut all = Gathered::new(roots);
+        for part in self.0 {
+            all.merge(part.into_inner().unwrap_or_else(|e| e.into_inner()));
+        }
+        all
+    }
+}
+
+/// Counts, indexes and keeps one batch's records in this thread's share.
+fn gather(into: &PerThread, judged: Vec<Record>, keep: Keep, roots: &[PathBuf], counts: &Counts) {
     let findings = judged.iter().filter(|r| r.severity.is_some()).count();
     counts.add(judged.len(), findings);
-    let mut part = Gathered::new(roots.len());
-    part.take(judged, keep, roots);
-    into.lock().unwrap_or_else(|e| e.into_inner()).merge(part);
+    into.mine().take(judged, keep, roots);
 }
 
 /// A sort key that orders paths as a tree listing (`a/x` before `a.b`): the raw bytes with
