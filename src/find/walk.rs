@@ -117,6 +117,7 @@ pub(crate) fn walk(
             dirs: Mutex::new(Vec::new()),
             debris: Mutex::new(Vec::new()),
             next_id: AtomicUsize::new(0),
+            held: AtomicUsize::new(0),
         };
         walker.walk_root();
         let (errors, survey) = walker.finish();
@@ -137,6 +138,8 @@ struct Walker<'a, F> {
     dirs: Mutex<Vec<Visited>>,
     debris: Mutex<Vec<PathBuf>>,
     next_id: AtomicUsize,
+    /// The handles opened ahead and not yet closed.
+    held: AtomicUsize,
 }
 
 struct Visited {
@@ -147,8 +150,10 @@ struct Visited {
 }
 
 /// A directory to walk.
-struct DirJob {
+struct DirJob<'w> {
     path: PathBuf,
+    /// Its handle, when it was opened ahead from its parent's.
+    ahead: Option<Ahead<'w>>,
     depth: usize,
     parent: Option<usize>,
     /// Open it through a final symlink: a root, or a symlinked directory under `--follow`.
@@ -169,6 +174,38 @@ struct Listing {
 struct Subdir {
     path: PathBuf,
     through_link: bool,
+}
+
+/// How many directory handles may wait in queued jobs at once: opening a subdirectory relative
+/// to its parent's handle spares the kernel a walk of its whole path, but a queued job must
+/// not hold a descriptor without bound (a directory may have thousands of subdirectories).
+const AHEAD_BUDGET: usize = 256;
+
+/// A directory handle opened ahead of its job, counted against [`AHEAD_BUDGET`].
+struct Ahead<'w> {
+    fd: OwnedFd,
+    held: &'w AtomicUsize,
+}
+
+impl Drop for Ahead<'_> {
+    fn drop(&mut self) {
+        self.held.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A directory's handle, however it was opened.
+enum DirFd<'w> {
+    Opened(OwnedFd),
+    Ahead(Ahead<'w>),
+}
+
+impl AsFd for DirFd<'_> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            DirFd::Opened(fd) => fd.as_fd(),
+            DirFd::Ahead(ahead) => ahead.fd.as_fd(),
+        }
+    }
 }
 
 thread_local! {
@@ -210,6 +247,7 @@ impl<'a, F: Fn(Batch<'_>) + Sync> Walker<'a, F> {
         }
         let job = DirJob {
             path: root.to_path_buf(),
+            ahead: None,
             depth: 0,
             parent: None,
             through_link: true,
@@ -220,10 +258,20 @@ impl<'a, F: Fn(Batch<'_>) + Sync> Walker<'a, F> {
 
     /// Walks one directory: lists it, walks its `__pycache__` and hands over its caches while
     /// it is open, then queues its other subdirectories.
-    fn visit<'s>(&'s self, scope: &rayon::Scope<'s>, job: DirJob, parent: Option<Held<'_>>) {
+    fn visit<'s>(
+        &'s self,
+        scope: &rayon::Scope<'s>,
+        mut job: DirJob<'s>,
+        parent: Option<Held<'_>>,
+    ) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let ahead = job.ahead.take();
         let mut facts = DirFacts::new(job.path);
-        let fd = match open_dir(parent, &facts.path, job.through_link) {
+        let opened = match ahead {
+            Some(ahead) => Ok(DirFd::Ahead(ahead)),
+            None => open_dir(parent, &facts.path, job.through_link).map(DirFd::Opened),
+        };
+        let fd = match opened {
             Ok(fd) => fd,
             Err(e) => {
                 self.error(facts.path.clone(), io_message(e));
@@ -241,15 +289,16 @@ impl<'a, F: Fn(Batch<'_>) + Sync> Walker<'a, F> {
             path: &facts.path,
             fd: fd.as_fd(),
         };
-        let child = |sub: Subdir| DirJob {
+        let child = |sub: Subdir, ahead| DirJob {
             path: sub.path,
+            ahead,
             depth: job.depth + 1,
             parent: Some(id),
             through_link: sub.through_link,
             ancestors: ancestors.clone(),
         };
         if let Some(pycache) = listing.pycache {
-            self.visit(scope, child(pycache), Some(held));
+            self.visit(scope, child(pycache, None), Some(held));
         }
         if !listing.caches.is_empty() {
             (self.on_batch)(Batch {
@@ -258,12 +307,32 @@ impl<'a, F: Fn(Batch<'_>) + Sync> Walker<'a, F> {
                 parent,
             });
         }
-        drop(fd);
         for sub in listing.subdirs {
-            let sub = child(sub);
+            let ahead = self.open_ahead(held, &sub);
+            let sub = child(sub, ahead);
             scope.spawn(move |scope| self.visit(scope, sub, None));
         }
+        drop(fd);
         self.done(id, job.parent, job.depth, facts);
+    }
+
+    /// Opens a subdirectory relative to its parent's handle, if the budget allows.
+    fn open_ahead(&self, parent: Held, sub: &Subdir) -> Option<Ahead<'_>> {
+        if self.held.fetch_add(1, Ordering::Relaxed) >= AHEAD_BUDGET {
+            self.held.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        match open_dir(Some(parent), &sub.path, sub.through_link) {
+            Ok(fd) => Some(Ahead {
+                fd,
+                held: &self.held,
+            }),
+            Err(_) => {
+                // Its own job opens it again, and reports what stops it.
+                self.held.fetch_sub(1, Ordering::Relaxed);
+                None
+            }
+        }
     }
 
     /// Reads a directory whole: counts every entry in its facts, and sorts out its caches and
