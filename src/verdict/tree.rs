@@ -167,7 +167,11 @@ impl Index {
         for (dir, caches) in other.dirs {
             self.dirs.entry(dir).or_default().merge(caches);
         }
-        for (mine, theirs) in self.clamp.iter_mut().zip(other.clamp) {
+        for (mine, mut theirs) in self.clamp.iter_mut().zip(other.clamp) {
+            // Into the larger map: the threads' shares are about the same size.
+            if theirs.len() > mine.len() {
+                std::mem::swap(mine, &mut theirs);
+            }
             mine.extend(theirs);
         }
     }
@@ -231,6 +235,9 @@ fn ghosts(dirs: &[DirFacts], index: &HashMap<Vec<u8>, DirCaches>) -> Vec<Record>
         let Some(found) = index.get(dir_key(&dir.path)) else {
             continue;
         };
+        if !could_be_ghost(dir, found) {
+            continue;
+        }
         let beside = module_beside(&dir.path, &by_path);
         if let Some(rec) = ghost(dir, &module_name(&dir.path, &packages), found, beside) {
             reported.insert(dir_key(&dir.path));
@@ -283,6 +290,14 @@ fn module_beside(dir: &Path, by_path: &HashMap<&[u8], &DirFacts>) -> bool {
         })
     });
     extension || file(".py") || file(".pyc")
+}
+
+/// Whether [`ghost`] could find anything here: most directories with caches have their
+/// sources, and need neither a name worked out nor a module looked for beside them.
+fn could_be_ghost(dir: &DirFacts, found: &DirCaches) -> bool {
+    found.legacy_init.is_some()
+        || (!dir.sources_below && found.pycache > 0)
+        || (!dir.init_source && found.inits > 0)
 }
 
 fn ghost(dir: &DirFacts, name: &str, found: &DirCaches, beside: bool) -> Option<Record> {
