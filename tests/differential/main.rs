@@ -35,6 +35,7 @@ use serde_json::Value;
 mod common;
 mod explain;
 mod installed;
+mod lookup;
 mod marshal;
 mod marshal_bench;
 mod optimize;
