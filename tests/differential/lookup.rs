@@ -21,6 +21,10 @@
 //! read; R's action on it is `load` when the import succeeded, `fail` when it raised, and
 //! `skip` for every cache of M that R did not read. That must be R's `python_action` in the
 //! record's `by_python`.
+//!
+//! `explain`, given the same setup, must give each cache the same `by_python`, and its
+//! on-import sentence must name every running interpreter, saying that one "never reads this
+//! file" exactly where its action is `skip`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -324,6 +328,69 @@ fn check(interp: &Interpreter, dir: &Path, audits: &Audits) -> Result<Checked, S
     Ok((cases, rows))
 }
 
+/// `explain` under the same setup: the same `by_python`, and an on-import sentence that names
+/// each running interpreter as its `by_python` entry says.
+fn explained(
+    dir: &Path,
+    all: &[Interpreter],
+    level: u8,
+    checked: &[Value],
+) -> Result<Vec<Row>, String> {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pyc-audit"));
+    command.args(["explain", "--format", "json"]);
+    command
+        .env_remove("PYTHONOPTIMIZE")
+        .arg(format!("--optimize={level}"));
+    for interp in all {
+        command.arg("--python").arg(&interp.executable);
+    }
+    for rec in checked {
+        command.arg(text(rec, "path"));
+    }
+    let out = command
+        .current_dir(dir)
+        .output()
+        .map_err(|e| e.to_string())?;
+    let doc: Value = serde_json::from_slice(&out.stdout).map_err(|e| {
+        format!(
+            "explain: no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
+    let mut rows = Vec::new();
+    let files = doc["files"].as_array().cloned().unwrap_or_default();
+    for (rec, file) in checked.iter().zip(&files) {
+        let ex = &file["caches"][0];
+        let sentence = text(ex, "on_import");
+        let mut wrong = Vec::new();
+        if ex["by_python"] != rec["by_python"] {
+            wrong.push(format!(
+                "by_python {} (check: {})",
+                ex["by_python"], rec["by_python"]
+            ));
+        }
+        for each in rec["by_python"].as_array().into_iter().flatten() {
+            let label = text(each, "python");
+            let never = sentence.contains(&format!("{label} (running) never reads this file"));
+            if !sentence.contains(&format!("{label} (running)"))
+                || never != (text(each, "python_action") == "skip")
+            {
+                wrong.push(format!("{label}: {}", text(each, "python_action")));
+            }
+        }
+        if !wrong.is_empty() {
+            rows.push(Row {
+                interpreter: "explain".into(),
+                case: format!("{} level {level}", text(rec, "path")),
+                tool: wrong.join("; "),
+                reason: sentence.into(),
+                observed: "check's by_python".into(),
+            });
+        }
+    }
+    Ok(rows)
+}
+
 #[test]
 fn each_running_interpreter_looks_up_at_its_level() {
     let _one = crate::common::one_suite_at_a_time();
@@ -352,6 +419,17 @@ fn each_running_interpreter_looks_up_at_its_level() {
     }
     let run = interpreters::run_each(suite, |interp, _| check(interp, &dir, &audits));
     let mut rows = Vec::new();
+    for level in 0..=2u8 {
+        let records = &audits[&(level, Via::Flag)];
+        let found =
+            explained(&dir, &all, level, records).unwrap_or_else(|e| panic!("{suite}: {e}"));
+        eprintln!(
+            "{suite}: explain at level {level}: {} caches, {} disagreements",
+            records.len(),
+            found.len()
+        );
+        rows.extend(found);
+    }
     for (interp, (cases, mut found)) in run.results {
         eprintln!(
             "{suite}: {}: {} cases ({cases:?}), {} disagreements",
