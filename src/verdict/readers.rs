@@ -22,7 +22,7 @@ use crate::python::optimize::Optimize;
 use crate::python::pythons::Running;
 use crate::verdict::model::{display_path, Action, Record, Severity, Status};
 use crate::verdict::resolution::{self, Ahead, Neighbours};
-use crate::verdict::running::rank;
+use crate::verdict::running::{rank, without_clauses_of};
 
 /// The setup a tree runs in: the running interpreters (`--python`) and the level.
 #[derive(Clone, Copy, Debug, Default)]
@@ -156,8 +156,35 @@ fn shadowed_reason(
             "no source ({}), and {import}: {who} never opens this cache",
             display_path(wanted)
         ),
-        _ => format!("{}; but {import}: {who} never reads this cache", rec.reason),
+        _ => {
+            let labels: Vec<&str> = shadowed.iter().map(|(label, _)| label.as_str()).collect();
+            let mut before = without_clauses_of(&rec.reason, &labels);
+            if before.ends_with(')') && before.starts_with("no source (") {
+                before = format!("{before}: {}", what_the_others_do(rec, worst, &labels));
+            }
+            format!("{before}; but {import}: {who} never reads this cache")
+        }
     }
+}
+
+/// What the readers the lookup leaves do with a sourceless file, when no clause of the reason
+/// said it (their action was not the worst before the lookup).
+fn what_the_others_do(rec: &Record, worst: Action, shadowed: &[&str]) -> String {
+    let who = match rec.by_python.as_deref() {
+        Some(each) => listed(
+            each.iter()
+                .filter(|b| b.python_action == worst && !shadowed.contains(&b.python.as_str()))
+                .map(|b| b.python.as_str()),
+        ),
+        None => "the interpreter that runs this tree".into(),
+    };
+    let does = match worst {
+        Action::Load => "runs its bytecode",
+        Action::Fail => "imports it, and the import raises",
+        Action::Recompile => "recompiles the source",
+        Action::Namespace | Action::Skip => "never reads it",
+    };
+    format!("{who} {does}")
 }
 
 /// `a`, `a and b`, `a, b and c`.
@@ -179,4 +206,97 @@ fn interpreter_of(rec: &Record) -> Option<Interpreter> {
         implementation: rec.implementation?,
         python: rec.python.as_deref().and_then(PyVersion::parse_prefix),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsString;
+
+    use super::*;
+    use crate::pyc::magic::Implementation;
+    use crate::python::naming;
+    use crate::verdict::model::ByPython;
+    use crate::verdict::running;
+
+    fn cpython(minor: u8, magic: u16) -> Running {
+        Running {
+            implementation: Implementation::CPython,
+            python: PyVersion::new(3, minor),
+            tag: Some(format!("cpython-3{minor}")),
+            magic,
+            executable: None,
+        }
+    }
+
+    #[test]
+    fn an_extension_of_one_running_version_turns_only_it_away() {
+        let running = [cpython(11, 3495), cpython(12, 3531)];
+        let setup = Setup {
+            running: &running,
+            optimize: Optimize::default(),
+        };
+        let name = naming::parse(Path::new("__pycache__/m.cpython-311.pyc")).unwrap();
+        let mut rec = Record::example();
+        running::apply(&mut rec, &name, &running, setup.optimize);
+        let actions = |rec: &Record| -> Vec<Action> {
+            let each = rec.by_python.as_deref().unwrap_or_default();
+            each.iter().map(|b: &ByPython| b.python_action).collect()
+        };
+        assert_eq!(actions(&rec), [Action::Load, Action::Skip]);
+        let other = [OsString::from("m.cpython-312-x86_64-linux-gnu.so")];
+        let mut kept = rec.clone();
+        apply(
+            &mut kept,
+            &name,
+            Neighbours {
+                package_inits: None,
+                extensions: &other,
+            },
+            setup,
+        );
+        assert_eq!(kept, rec, "3.12 never read it: nothing changes");
+        let own = [OsString::from("m.cpython-311-x86_64-linux-gnu.so")];
+        apply(
+            &mut rec,
+            &name,
+            Neighbours {
+                package_inits: None,
+                extensions: &own,
+            },
+            setup,
+        );
+        assert_eq!(actions(&rec), [Action::Skip, Action::Skip]);
+        assert_eq!(
+            (rec.status, rec.python_action),
+            (Status::Fresh, Action::Skip)
+        );
+        assert!(
+            rec.reason.contains("CPython 3.11 never reads"),
+            "{}",
+            rec.reason
+        );
+    }
+
+    #[test]
+    fn a_python2_init_pyo_is_a_package_under_o_only() {
+        let name = naming::parse(Path::new("m.pyo")).unwrap();
+        let inits = [OsString::from("__init__.pyo")];
+        let around = Neighbours {
+            package_inits: Some(&inits),
+            extensions: &[],
+        };
+        let judged = |level: u8| {
+            let mut rec = Record::example();
+            rec.python = Some("2.7".into());
+            rec.layout = Some(naming::Layout::Legacy);
+            let setup = Setup {
+                running: &[],
+                optimize: Optimize::flag(level),
+            };
+            apply(&mut rec, &name, around, setup);
+            rec.python_action
+        };
+        assert_eq!(judged(0), Action::Load);
+        assert_eq!(judged(1), Action::Skip);
+    }
 }

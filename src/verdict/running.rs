@@ -154,6 +154,23 @@ fn each_one(
     })
 }
 
+/// The reason `legacy` gave, without the clauses of the interpreters named (the directory
+/// lookup turns them away before they open the file): its clauses are each one's why, each
+/// starting with the interpreter's label, after `no source (PATH): ` for a sourceless file.
+pub(crate) fn without_clauses_of(reason: &str, labels: &[&str]) -> String {
+    let (head, body) = match reason.split_once("): ") {
+        Some((head, body)) if reason.starts_with("no source (") => (format!("{head})"), body),
+        _ => (String::new(), reason),
+    };
+    let named = |clause: &&str| labels.iter().any(|l| clause.starts_with(&format!("{l} ")));
+    let kept: Vec<&str> = body.split("; ").filter(|c| !named(c)).collect();
+    match (kept.is_empty(), head.is_empty()) {
+        (false, true) => kept.join("; "),
+        (false, false) => format!("{head}: {}", kept.join("; ")),
+        (true, _) => head,
+    }
+}
+
 /// How much an action matters: the worst one decides.
 pub(crate) fn rank(action: Action) -> u8 {
     match action {
@@ -170,4 +187,27 @@ fn settle(rec: &mut Record, status: Status, action: Action, reason: String) {
     rec.python_action = action;
     rec.severity = Severity::of(status, action);
     rec.reason = reason;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clauses_of_turned_away_interpreters_are_dropped() {
+        let reason = "no source (m.py): CPython 3.11 raises ImportError: bad magic number; \
+                      CPython 3.12 raises ImportError: bad magic number";
+        assert_eq!(
+            without_clauses_of(reason, &["CPython 3.12"]),
+            "no source (m.py): CPython 3.11 raises ImportError: bad magic number"
+        );
+        assert_eq!(
+            without_clauses_of(reason, &["CPython 3.11", "CPython 3.12"]),
+            "no source (m.py)"
+        );
+        let beside = "CPython 2.7 finds a foreign magic and recompiles the source";
+        assert_eq!(without_clauses_of(beside, &["CPython 3.12"]), beside);
+        let own = "recorded mtime and size match the source";
+        assert_eq!(without_clauses_of(own, &["CPython 3.12"]), own);
+    }
 }
