@@ -17,6 +17,7 @@ mod formats;
 mod git;
 mod hostile;
 mod prefix;
+mod running;
 mod support;
 mod terminal;
 mod tree_findings;
