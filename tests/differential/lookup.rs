@@ -12,6 +12,8 @@
 //! - `pyc_init/__init__.pyc` (2.7's, else E1's): a package for every Python 3 at every level
 //!   and for 2.7 at level 0, not under `-O`;
 //! - `ext_init/__init__` with another CPython 3's suffix (E2): a package for E2 only;
+//! - `mod2module.so` (Python 2's second suffix), `plain.so` (every CPython's, not PyPy's) and
+//!   `abi.abi3.so` (every CPython 3's) beside their sources;
 //! - `lone3.pyc`, sourceless, E1's, beside `lone3/__init__.pyo`;
 //! - `lone2.pyc` and `lone2.pyo`, sourceless, 2.7's, beside `ext_init`'s kind of `lone2/`.
 //!
@@ -36,9 +38,11 @@ use crate::common::disagreements::{assert_none, Row};
 use crate::common::interpreters::{self, Interpreter};
 use crate::common::pythons::python_command;
 
-const MODULES: [&str; 6] = [
-    "ext_mod", "pyo_init", "pyc_init", "ext_init", "lone3", "lone2",
+const MODULES: [&str; 9] = [
+    "ext_mod", "pyo_init", "pyc_init", "ext_init", "mod2", "plain", "abi", "lone3", "lone2",
 ];
+/// The modules with a source, which every interpreter imports to write its caches.
+const SOURCED: usize = 7;
 
 /// Finds the module as the import does (without loading it), then imports it: prints the
 /// file found and whether the import succeeded. Valid Python 2 and 3.
@@ -146,10 +150,10 @@ fn build(dir: &Path, all: &[Interpreter]) -> Result<Option<()>, String> {
         return Ok(None);
     };
     let py2 = all.iter().find(|i| i.is_py2());
-    for m in &MODULES[..4] {
+    for m in &MODULES[..SOURCED] {
         write(&dir.join(format!("{m}.py")), b"V = 1\n")?;
     }
-    let imports = format!("import {}", MODULES[..4].join(", "));
+    let imports = format!("import {}", MODULES[..SOURCED].join(", "));
     for interp in all {
         for flag in ["-c", "-O", "-OO"] {
             let mut args = vec![];
@@ -173,6 +177,9 @@ fn build(dir: &Path, all: &[Interpreter]) -> Result<Option<()>, String> {
         &dir.join(format!("lone2/__init__{s2}")),
         b"not an extension module\n",
     )?;
+    for ext in ["mod2module.so", "plain.so", "abi.abi3.so"] {
+        write(&dir.join(ext), b"not an extension module\n")?;
+    }
     compiled(e1, dir, "", "lone3.py", "lone3.pyc")?;
     match py2 {
         Some(p2) => {
