@@ -162,7 +162,10 @@ fn shadowed_reason(
             if before.ends_with(')') && before.starts_with("no source (") {
                 before = format!("{before}: {}", what_the_others_do(rec, worst, &labels));
             }
-            format!("{before}; but {import}: {who} never reads this cache")
+            match before.is_empty() {
+                true => format!("{import}: {who} never reads this cache"),
+                false => format!("{before}; but {import}: {who} never reads this cache"),
+            }
         }
     }
 }
