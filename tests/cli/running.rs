@@ -141,3 +141,19 @@ fn explain_names_each_running_interpreter() {
                  cpython-312";
     assert!(out.contains(other), "{out}");
 }
+
+#[test]
+fn a_deleted_python2_package_left_as_init_pyo_is_a_ghost_under_o() {
+    let tree = Tree::new().file("pkg/__init__.pyo", &cache_27());
+    let ghost = |level: &str| {
+        let doc = tree
+            .run(&["--format", "json", "--optimize", level, "."])
+            .json();
+        let rows = doc["findings"].as_array().unwrap().clone();
+        rows.into_iter()
+            .find(|r| r["kind"] == "directory")
+            .map(|r| (r["status"].clone(), r["python_action"].clone()))
+    };
+    assert_eq!(ghost("0"), None, "2.7 reads no __init__.pyo at level 0");
+    assert_eq!(ghost("1"), Some(("ghost".into(), "load".into())));
+}

@@ -15,7 +15,9 @@
 //! - `mod2module.so` (Python 2's second suffix), `plain.so` (every CPython's, not PyPy's) and
 //!   `abi.abi3.so` (every CPython 3's) beside their sources;
 //! - `lone3.pyc`, sourceless, E1's, beside `lone3/__init__.pyo`;
-//! - `lone2.pyc` and `lone2.pyo`, sourceless, 2.7's, beside `ext_init`'s kind of `lone2/`.
+//! - `lone2.pyc` and `lone2.pyo`, sourceless, 2.7's, beside `ext_init`'s kind of `lone2/`;
+//! - `gone/`, a deleted package of which only 2.7's `__init__.pyo` is left: a ghost row
+//!   (`load`) exactly where 2.7 still imports it (under `-O`).
 //!
 //! Then, for each interpreter R (in its own thread), each module M, each level and each way of
 //! giving it: R, under `-B -v`, finds M (`find_spec`, `imp.find_module` on 2.7) and imports it.
@@ -38,8 +40,8 @@ use crate::common::disagreements::{assert_none, Row};
 use crate::common::interpreters::{self, Interpreter};
 use crate::common::pythons::python_command;
 
-const MODULES: [&str; 9] = [
-    "ext_mod", "pyo_init", "pyc_init", "ext_init", "mod2", "plain", "abi", "lone3", "lone2",
+const MODULES: [&str; 10] = [
+    "ext_mod", "pyo_init", "pyc_init", "ext_init", "mod2", "plain", "abi", "lone3", "lone2", "gone",
 ];
 /// The modules with a source, which every interpreter imports to write its caches.
 const SOURCED: usize = 7;
@@ -194,6 +196,7 @@ fn build(dir: &Path, all: &[Interpreter]) -> Result<Option<()>, String> {
             compiled(p2, dir, "", "pyc_init/__init__.py", "pyc_init/__init__.pyc")?;
             compiled(p2, dir, "", "lone2.py", "lone2.pyc")?;
             compiled(p2, dir, "-O", "lone2.py", "lone2.pyo")?;
+            compiled(p2, dir, "-O", "gone/__init__.py", "gone/__init__.pyo")?;
         }
         None => {
             compiled(e1, dir, "", "pyc_init/__init__.py", "pyc_init/__init__.pyc")?;
@@ -203,7 +206,7 @@ fn build(dir: &Path, all: &[Interpreter]) -> Result<Option<()>, String> {
     Ok(Some(()))
 }
 
-/// Every cache record of the tree, by path, with every interpreter running.
+/// Every record of the tree, with every interpreter running.
 fn audit(dir: &Path, all: &[Interpreter], level: u8, via: Via) -> Result<Vec<Value>, String> {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pyc-audit"));
     command.args(["--format", "json", "--all", "--fail-on", "never"]);
@@ -219,10 +222,7 @@ fn audit(dir: &Path, all: &[Interpreter], level: u8, via: Via) -> Result<Vec<Val
     let doc: Value = serde_json::from_slice(&out.stdout)
         .map_err(|e| format!("no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)))?;
     let records = doc["findings"].as_array().cloned().unwrap_or_default();
-    Ok(records
-        .into_iter()
-        .filter(|r| r["kind"] == "cache")
-        .collect())
+    Ok(records)
 }
 
 fn text<'a>(rec: &'a Value, key: &str) -> &'a str {
@@ -288,7 +288,7 @@ fn check(interp: &Interpreter, dir: &Path, audits: &Audits) -> Result<Checked, S
                 .find_map(|l| serde_json::from_str(l).ok())
                 .ok_or_else(|| format!("{label} import {module}: no result: {verbose}"))?;
             let origin = probe["origin"].as_str().map(PathBuf::from);
-            for rec in records {
+            for rec in records.iter().filter(|r| r["kind"] == "cache") {
                 let path = PathBuf::from(text(rec, "path"));
                 if module_of(dir, &path).as_deref() != Some(module) {
                     continue;
@@ -398,6 +398,47 @@ fn explained(
     Ok(rows)
 }
 
+/// The ghost row of `gone/`, at each level: there exactly when Python 2.7 imports the deleted
+/// package from its `__init__.pyo`.
+fn deleted_package(dir: &Path, all: &[Interpreter], audits: &Audits) -> Result<Vec<Row>, String> {
+    let Some(py2) = all.iter().find(|i| i.is_py2()) else {
+        return Ok(Vec::new());
+    };
+    let mut rows = Vec::new();
+    for (&(level, via), records) in audits {
+        let mut command = python_command(&py2.executable);
+        command.current_dir(dir).arg("-B");
+        match via {
+            Via::Flag if level > 0 => {
+                command.arg(format!("-{}", "O".repeat(level.into())));
+            }
+            Via::Env => {
+                command.env("PYTHONOPTIMIZE", level.to_string());
+            }
+            Via::Flag => {}
+        }
+        let out = command
+            .args(["-c", "import gone; print(gone.__file__)"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        let imported = String::from_utf8_lossy(&out.stdout).contains("__init__.pyo");
+        let row = records
+            .iter()
+            .find(|r| r["kind"] == "directory" && Path::new(text(r, "path")) == dir.join("gone"));
+        let said = row.map(|r| format!("{}/{}", text(r, "status"), text(r, "python_action")));
+        if said.as_deref() != imported.then_some("ghost/load") {
+            rows.push(Row {
+                interpreter: py2.label(),
+                case: format!("gone/ level {level} {via:?}"),
+                tool: said.unwrap_or_else(|| "no row".into()),
+                reason: row.map_or("", |r| text(r, "reason")).into(),
+                observed: format!("imports the deleted package: {imported}"),
+            });
+        }
+    }
+    Ok(rows)
+}
+
 #[test]
 fn each_running_interpreter_looks_up_at_its_level() {
     let _one = crate::common::one_suite_at_a_time();
@@ -425,11 +466,16 @@ fn each_running_interpreter_looks_up_at_its_level() {
         }
     }
     let run = interpreters::run_each(suite, |interp, _| check(interp, &dir, &audits));
-    let mut rows = Vec::new();
+    let mut rows = deleted_package(&dir, &all, &audits).unwrap_or_else(|e| panic!("{suite}: {e}"));
+    eprintln!("{suite}: gone/ at 6 settings: {} disagreements", rows.len());
     for level in 0..=2u8 {
-        let records = &audits[&(level, Via::Flag)];
+        let records: Vec<Value> = audits[&(level, Via::Flag)]
+            .iter()
+            .filter(|r| r["kind"] == "cache")
+            .cloned()
+            .collect();
         let found =
-            explained(&dir, &all, level, records).unwrap_or_else(|e| panic!("{suite}: {e}"));
+            explained(&dir, &all, level, &records).unwrap_or_else(|e| panic!("{suite}: {e}"));
         eprintln!(
             "{suite}: explain at level {level}: {} caches, {} disagreements",
             records.len(),
