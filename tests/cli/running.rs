@@ -157,3 +157,15 @@ fn a_deleted_python2_package_left_as_init_pyo_is_a_ghost_under_o() {
     assert_eq!(ghost("0"), None, "2.7 reads no __init__.pyo at level 0");
     assert_eq!(ghost("1"), Some(("ghost".into(), "load".into())));
 }
+
+#[test]
+fn explain_of_a_shadowed_sourceless_file_says_it_is_never_opened() {
+    let tree = Tree::new()
+        .file("m.pyc", &cache_27())
+        .file("m/__init__.py", b"V = 2\n");
+    let out = tree.run(&["explain", "m.pyc"]).stdout();
+    let want =
+        "on import  Python 2.7 never opens this file: no source (m.py), and `import m` finds \
+                the package m/";
+    assert!(out.contains(want), "{out}");
+}

@@ -229,6 +229,11 @@ fn cause_sentence(
     };
     let skipped = rec.python_action == Action::Skip;
     match cause {
+        // The directory lookup turned the import away before it reached the file.
+        Cause::OrphanLoads | Cause::OrphanRaises if skipped => format!(
+            "{who} never opens this file: {}.",
+            facts.never_read.as_deref().unwrap_or(&rec.reason)
+        ),
         Cause::OrphanLoads => format!(
             "{who} imports this file although {src} is gone: the deleted module still imports."
         ),
