@@ -199,7 +199,7 @@ pub fn collect(
         (walked, prefix_errors)
     });
     let mut gathered = gathered.into_inner().unwrap_or_else(|e| e.into_inner());
-    crate::verdict::lookup::apply(&mut gathered.kept, &walked.survey);
+    crate::verdict::lookup::apply(&mut gathered.kept, &walked.survey, plan);
     let found = tree::findings(
         roots,
         &walked.survey,

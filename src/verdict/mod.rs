@@ -25,6 +25,7 @@ pub(crate) mod lookup;
 pub(crate) mod model;
 mod orphan;
 pub(crate) mod prefix;
+pub(crate) mod readers;
 mod record;
 pub(crate) mod resolution;
 pub(crate) mod rule;
