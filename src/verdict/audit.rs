@@ -188,7 +188,7 @@ pub fn collect(
         gather(&gathered, judged, keep, roots, counts);
     });
     let mut gathered = gathered.merged(roots.len());
-    crate::verdict::lookup::apply(&mut gathered.kept, &walked.survey);
+    crate::verdict::lookup::apply(&mut gathered.kept, &walked.survey, plan);
     let found = tree::findings(
         roots,
         &walked.survey,

@@ -1,18 +1,25 @@
 //! The import's directory lookup over a whole audit: once the walk is done, each cache's
-//! verdict is adjusted for what its interpreter's import finds first in the module's directory
-//! (a package, an extension module; see `verdict::resolution`), from the names the walk noted.
+//! verdict is adjusted for what its readers' imports find first in the module's directory (a
+//! package, an extension module; see `verdict::readers`), from the names the walk noted.
 
 use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use crate::find::prefix::Plan;
 use crate::find::survey::{DirFacts, Survey};
 use crate::python::naming::{self, Layout};
 use crate::verdict::model::{Action, Kind, Record};
+use crate::verdict::readers::{self, Setup};
 use crate::verdict::resolution::{self, Neighbours};
 
 /// Applies the directory lookup to every cache record the survey's directories hold.
-pub(crate) fn apply(records: &mut [Record], survey: &Survey) {
+/// `plan` gives the setup: the running interpreters and the level.
+pub(crate) fn apply(records: &mut [Record], survey: &Survey, plan: &Plan) {
+    let setup = Setup {
+        running: &plan.running,
+        optimize: plan.optimize,
+    };
     let dirs: HashMap<&[u8], &DirFacts> = survey
         .dirs
         .iter()
@@ -41,7 +48,7 @@ pub(crate) fn apply(records: &mut [Record], survey: &Survey) {
                 .get(key(dir.as_os_str()))
                 .map_or(&[][..], |d| &d.extensions[..]),
         };
-        resolution::apply(rec, &name, around);
+        readers::apply(rec, &name, around, setup);
     });
 }
 

@@ -26,6 +26,7 @@ pub(crate) mod model;
 mod orphan;
 pub(crate) mod prefix;
 pub(crate) mod read;
+pub(crate) mod readers;
 mod record;
 pub(crate) mod resolution;
 pub(crate) mod rule;

@@ -245,7 +245,7 @@ pub struct Record {
     pub reason: String,
     pub recorded: Values,
     pub actual: Option<Values>,
-    /// With `--python`, what each running interpreter does with the file, when they differ.
+    /// When `--python` names several interpreters, what each does with the file, in order.
     pub by_python: Option<Vec<ByPython>>,
     /// Whether git tracks the cache; null outside a git work tree or with `--no-git`.
     pub tracked: Option<bool>,

@@ -64,11 +64,9 @@ pub(super) fn orphan(
                 "no source ({wanted}) but this legacy cache is importable: {} runs its bytecode",
                 accept::who(judge)
             );
-            if judge
-                .interpreter
-                .and_then(|i| i.python)
-                .is_some_and(|p| p.major == 2)
-            {
+            // Python 3.5+ looks for a sourceless `.pyc` only, never a `.pyo`.
+            let python2 = judge.interpreter.and_then(|i| i.python);
+            if python2.is_some_and(|p| p.major == 2) && !ev.name.is_pyo {
                 reason.push_str(
                     " (any Python 3 imports it too, and raises ImportError: bad magic number)",
                 );

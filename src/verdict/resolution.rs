@@ -5,14 +5,17 @@
 //! with one of its suffixes (a regular package), then `NAME` plus each extension-module suffix
 //! of that version, then `NAME.py` (whose `__pycache__` it reads), then a sourceless
 //! `NAME.pyc`; a directory without `__init__` is a namespace portion, which any module in the
-//! same directory shadows. Python 2.7's `imp` takes a package (`__init__.py` or `.pyc`) first,
-//! then `NAME.so` and `NAMEmodule.so`, then `NAME.py`, then `NAME.pyc`. A cache whose module is
-//! found behind a package or an extension module is never read: it keeps its status, its
-//! action becomes `skip`, and its reason names what the import finds instead.
+//! same directory shadows. Python 2.7's `imp` takes a package first, then `NAME.so` and
+//! `NAMEmodule.so`, then `NAME.py`, then `NAME.pyc`.
 //!
-//! The lookup runs once the walk is done, from the names the walk noted (`find::survey`): like
-//! the pycache-prefix rule (`prefix`), it adjusts a settled verdict, so that judging one
-//! directory's caches need not wait for its siblings.
+//! What makes a directory a package depends on the version and the optimisation level (checked
+//! with each interpreter): Python 2 takes `__init__.py`, then `__init__.pyc` at level 0 or
+//! `__init__.pyo` under `-O` (never an extension module, never the other bytecode name); Python
+//! 3.5+ takes `__init__` with any of its loaders' suffixes (`.py`, `.pyc` at every level,
+//! its extension suffixes); 3.0-3.4 take `.pyo` in place of `.pyc` under `-O`.
+//!
+//! This module says what one interpreter finds at one level (`ahead`); `readers` applies it to
+//! every interpreter that reaches a cache, once the walk is done.
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -20,7 +23,8 @@ use std::path::{Path, PathBuf};
 use crate::pyc::magic::{Implementation, PyVersion};
 use crate::python::interp::Interpreter;
 use crate::python::naming::CacheName;
-use crate::verdict::model::{display_path, Action, Record, Severity, Status};
+use crate::python::optimize;
+use crate::verdict::model::display_path;
 
 /// What the walk saw around a module: the `__init__` files of a directory of its name (if
 /// there is one) and the extension modules beside it.
@@ -65,16 +69,18 @@ pub(crate) fn module_of(name: &CacheName) -> Option<(&Path, &OsStr)> {
     Some((source.parent()?, stem))
 }
 
-/// What `interpreter`'s import finds ahead of the module `module` in `dir`, if anything.
+/// What `interpreter`'s import, at optimisation `level`, finds ahead of the module `module` in
+/// `dir`, if anything.
 pub(crate) fn ahead(
     interpreter: Interpreter,
+    level: u8,
     dir: &Path,
     module: &OsStr,
     around: Neighbours,
 ) -> Option<Ahead> {
     if let Some(inits) = around.package_inits {
         let package = dir.join(module);
-        let init = inits.iter().find(|i| init_accepted(interpreter, i));
+        let init = inits.iter().find(|i| init_accepted(interpreter, level, i));
         if let Some(init) = init {
             let init = package.join(init);
             return Some(Ahead::Package { dir: package, init });
@@ -87,13 +93,16 @@ pub(crate) fn ahead(
         .map(|e| Ahead::Extension(dir.join(e)))
 }
 
-/// Whether the interpreter takes this `__init__` file as making its directory a package.
-fn init_accepted(interpreter: Interpreter, init: &OsStr) -> bool {
+/// Whether the interpreter, at `level`, takes this `__init__` file as making its directory a
+/// package.
+fn init_accepted(interpreter: Interpreter, level: u8, init: &OsStr) -> bool {
     let suffix = &init.as_encoded_bytes()["__init__".len()..];
-    match suffix {
-        b".py" | b".pyc" => true,
-        _ => extension_suffix(interpreter, suffix),
-    }
+    let bytecode: &[u8] = match optimize::uses_pyo(interpreter.python) && level > 0 {
+        true => b".pyo",
+        false => b".pyc",
+    };
+    let python2 = interpreter.python.is_some_and(|p| p.major == 2);
+    suffix == b".py" || suffix == bytecode || (!python2 && extension_suffix(interpreter, suffix))
 }
 
 /// Whether `file` is the module `module` as an extension module this interpreter loads.
@@ -125,64 +134,6 @@ fn extension_suffix(interpreter: Interpreter, suffix: &[u8]) -> bool {
     }
 }
 
-/// Adjusts a verdict for the directory lookup: a cache whose module the judging interpreter
-/// finds behind a package or an extension module is never read.
-pub(crate) fn apply(rec: &mut Record, name: &CacheName, around: Neighbours) {
-    if rec.python_action == Action::Skip {
-        return;
-    }
-    let Some(found) = found(rec, name, around) else {
-        return;
-    };
-    let Some((interpreter, (dir, module))) = interpreter_of(rec).zip(module_of(name)) else {
-        return;
-    };
-    let wanted = dir.join(module).with_extension("py");
-    rec.reason = shadowed_reason(rec, interpreter, &wanted, module, &found);
-    rec.python_action = Action::Skip;
-    rec.severity = Severity::of(rec.status, Action::Skip);
-}
-
-/// What the record's interpreter finds ahead of the cache's module, whatever the verdict.
-pub(crate) fn found(rec: &Record, name: &CacheName, around: Neighbours) -> Option<Ahead> {
-    let interpreter = interpreter_of(rec)?;
-    let (dir, module) = module_of(name)?;
-    ahead(interpreter, dir, module, around)
-}
-
-/// Why a shadowed cache is never read, after what the verdict found without the lookup.
-pub(crate) fn shadowed_reason(
-    rec: &Record,
-    interpreter: Interpreter,
-    wanted: &Path,
-    module: &OsStr,
-    found: &Ahead,
-) -> String {
-    let import = format!(
-        "`import {}` finds {} first",
-        module.to_string_lossy(),
-        found.describe()
-    );
-    match (rec.status, &rec.source) {
-        (Status::Orphan, _) | (_, None) => format!(
-            "no source ({}), and {import}: {interpreter} never opens this cache",
-            display_path(wanted)
-        ),
-        _ => format!(
-            "{}; but {import}: {interpreter} never reads this cache",
-            rec.reason
-        ),
-    }
-}
-
-/// The interpreter that judged the record, as the record names it.
-fn interpreter_of(rec: &Record) -> Option<Interpreter> {
-    Some(Interpreter {
-        implementation: rec.implementation?,
-        python: rec.python.as_deref().and_then(PyVersion::parse_prefix),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,7 +156,7 @@ mod tests {
             package_inits: Some(&inits),
             extensions: &[],
         };
-        let found = ahead(cpython(12), Path::new("d"), OsStr::new("foo"), around);
+        let found = ahead(cpython(12), 0, Path::new("d"), OsStr::new("foo"), around);
         assert!(matches!(found, Some(Ahead::Package { .. })), "{found:?}");
         let empty = names(&[]);
         let namespace = Neighbours {
@@ -213,7 +164,7 @@ mod tests {
             extensions: &[],
         };
         assert_eq!(
-            ahead(cpython(12), Path::new("d"), OsStr::new("foo"), namespace),
+            ahead(cpython(12), 0, Path::new("d"), OsStr::new("foo"), namespace),
             None
         );
     }
@@ -225,10 +176,43 @@ mod tests {
             package_inits: None,
             extensions: &exts,
         };
-        let at = |i, m: &str| ahead(i, Path::new("d"), OsStr::new(m), around).is_some();
+        let at = |i, m: &str| ahead(i, 0, Path::new("d"), OsStr::new(m), around).is_some();
         assert!(at(cpython(11), "foo"));
         assert!(!at(cpython(12), "foo"));
         assert!(at(cpython(27), "bar"));
         assert!(!at(cpython(12), "bar"));
+    }
+
+    #[test]
+    fn package_markers_follow_the_version_and_level() {
+        let marker = |i, level, init: &str| {
+            let inits = names(&[init]);
+            let around = Neighbours {
+                package_inits: Some(&inits),
+                extensions: &[],
+            };
+            ahead(i, level, Path::new("d"), OsStr::new("foo"), around).is_some()
+        };
+        // Python 2.7: `.pyc` at level 0, `.pyo` under -O, never an extension module.
+        assert!(marker(cpython(27), 0, "__init__.pyc"));
+        assert!(!marker(cpython(27), 1, "__init__.pyc"));
+        assert!(!marker(cpython(27), 0, "__init__.pyo"));
+        assert!(marker(cpython(27), 1, "__init__.pyo"));
+        assert!(marker(cpython(27), 2, "__init__.pyo"));
+        assert!(!marker(cpython(27), 0, "__init__.so"));
+        // Python 3.5+: `.pyc` at every level, never `.pyo`; its own extension suffixes.
+        assert!(marker(cpython(12), 0, "__init__.pyc"));
+        assert!(marker(cpython(12), 2, "__init__.pyc"));
+        assert!(!marker(cpython(12), 1, "__init__.pyo"));
+        assert!(marker(
+            cpython(12),
+            0,
+            "__init__.cpython-312-x86_64-linux-gnu.so"
+        ));
+        assert!(!marker(
+            cpython(11),
+            0,
+            "__init__.cpython-312-x86_64-linux-gnu.so"
+        ));
     }
 }

@@ -6,8 +6,13 @@
 //! every running interpreter whose import reaches it: any of them when there is no source (a
 //! sourceless import), only Python 2 beside a source. Each checks the magic against its own:
 //! a foreign one raises `ImportError: bad magic number` without a source and is recompiled
-//! beside one. When the running interpreters treat a file differently, the record lists each
-//! (`by_python`) and the worst decides.
+//! beside one. The worst of the running interpreters' actions decides.
+//!
+//! Whenever more than one interpreter runs the tree, every cache record lists each of them, in
+//! the order given, with what it does with the file (`by_python`): for a tagged cache, the
+//! verdict's action for the one whose tag it carries and `skip` for the others; for a legacy
+//! file, each one's own action. With one running interpreter the record's action is its own,
+//! and `by_python` is null.
 
 use crate::python::naming::{CacheName, Layout};
 use crate::python::pythons::Running;
@@ -30,7 +35,12 @@ pub(crate) fn apply(rec: &mut Record, name: &CacheName, running: &[Running], opt
 
 fn leftover(rec: &mut Record, name: &CacheName, running: &[Running]) {
     let tag = name.tag.as_ref().map_or("", |t| t.text.as_str());
-    if running.iter().any(|r| r.tag.as_deref() == Some(tag)) {
+    let reads = |r: &Running| r.tag.as_deref() == Some(tag);
+    rec.by_python = each_one(running, |_, r| match reads(r) {
+        true => rec.python_action,
+        false => Action::Skip,
+    });
+    if running.iter().any(reads) {
         return;
     }
     let names: Vec<String> = running.iter().map(Running::label).collect();
@@ -104,16 +114,7 @@ fn legacy(rec: &mut Record, name: &CacheName, running: &[Running], optimize: Opt
         .filter_map(|(_, _, why)| why.as_deref())
         .collect();
     let why = (!whys.is_empty()).then(|| whys.join("; "));
-    if each.iter().any(|(_, a, _)| *a != worst) {
-        rec.by_python = Some(
-            each.iter()
-                .map(|(r, a, _)| ByPython {
-                    python: r.label(),
-                    python_action: *a,
-                })
-                .collect(),
-        );
-    }
+    rec.by_python = each_one(running, |n, _| each[n].1);
     let status = match (worst, rec.source.is_some(), &why) {
         (Action::Recompile, true, Some(_)) => Status::Mismatch,
         _ => rec.status,
@@ -136,8 +137,42 @@ fn legacy(rec: &mut Record, name: &CacheName, running: &[Running], optimize: Opt
     settle(rec, status, worst, reason);
 }
 
+/// Each running interpreter's action, when there are several.
+fn each_one(
+    running: &[Running],
+    action: impl Fn(usize, &Running) -> Action,
+) -> Option<Vec<ByPython>> {
+    (running.len() > 1).then(|| {
+        running
+            .iter()
+            .enumerate()
+            .map(|(n, r)| ByPython {
+                python: r.label(),
+                python_action: action(n, r),
+            })
+            .collect()
+    })
+}
+
+/// The reason `legacy` gave, without the clauses of the interpreters named (the directory
+/// lookup turns them away before they open the file): its clauses are each one's why, each
+/// starting with the interpreter's label, after `no source (PATH): ` for a sourceless file.
+pub(crate) fn without_clauses_of(reason: &str, labels: &[&str]) -> String {
+    let (head, body) = match reason.split_once("): ") {
+        Some((head, body)) if reason.starts_with("no source (") => (format!("{head})"), body),
+        _ => (String::new(), reason),
+    };
+    let named = |clause: &&str| labels.iter().any(|l| clause.starts_with(&format!("{l} ")));
+    let kept: Vec<&str> = body.split("; ").filter(|c| !named(c)).collect();
+    match (kept.is_empty(), head.is_empty()) {
+        (false, true) => kept.join("; "),
+        (false, false) => format!("{head}: {}", kept.join("; ")),
+        (true, _) => head,
+    }
+}
+
 /// How much an action matters: the worst one decides.
-fn rank(action: Action) -> u8 {
+pub(crate) fn rank(action: Action) -> u8 {
     match action {
         Action::Skip => 0,
         Action::Recompile => 1,
@@ -152,4 +187,27 @@ fn settle(rec: &mut Record, status: Status, action: Action, reason: String) {
     rec.python_action = action;
     rec.severity = Severity::of(status, action);
     rec.reason = reason;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clauses_of_turned_away_interpreters_are_dropped() {
+        let reason = "no source (m.py): CPython 3.11 raises ImportError: bad magic number; \
+                      CPython 3.12 raises ImportError: bad magic number";
+        assert_eq!(
+            without_clauses_of(reason, &["CPython 3.12"]),
+            "no source (m.py): CPython 3.11 raises ImportError: bad magic number"
+        );
+        assert_eq!(
+            without_clauses_of(reason, &["CPython 3.11", "CPython 3.12"]),
+            "no source (m.py)"
+        );
+        let beside = "CPython 2.7 finds a foreign magic and recompiles the source";
+        assert_eq!(without_clauses_of(beside, &["CPython 3.12"]), beside);
+        let own = "recorded mtime and size match the source";
+        assert_eq!(without_clauses_of(own, &["CPython 3.12"]), own);
+    }
 }

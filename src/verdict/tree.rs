@@ -148,12 +148,16 @@ impl Index {
                     caches.inits += usize::from(is_init_cache(&rec.path));
                 }
             }
-            Some(Layout::Legacy) if rec.path.file_name() == Some(OsStr::new("__init__.pyc")) => {
+            // `__init__.pyc`, or `.pyo` (Python 2 under -O): the one the import reads wins.
+            Some(Layout::Legacy) if is_init_cache(&rec.path) => {
                 let caches = dir_entry(dirs, parent);
-                caches.legacy_init = caches
+                if caches
                     .legacy_init
-                    .take()
-                    .or_else(|| Some(Box::new(rec.clone())));
+                    .as_ref()
+                    .is_none_or(|r| r.python_action == Action::Skip)
+                {
+                    caches.legacy_init = Some(Box::new(rec.clone()));
+                }
             }
             Some(Layout::Legacy) if rec.python_action == Action::Load => {
                 dir_entry(dirs, parent).legacy_loaded = true;
@@ -361,18 +365,22 @@ fn legacy_package(name: &str, init: &Record) -> Option<(Action, String)> {
             )
         },
     );
+    let file = init
+        .path
+        .file_name()
+        .map_or("__init__.pyc".into(), OsStr::to_string_lossy);
     match init.python_action {
         Action::Load => Some((
             Action::Load,
             format!(
-                "__init__.py is gone but __init__.pyc remains: `import {name}` still imports the \
+                "__init__.py is gone but {file} remains: `import {name}` still imports the \
                  deleted package under {who}, running its old code"
             ),
         )),
         Action::Fail => Some((
             Action::Fail,
             format!(
-                "__init__.py is gone but __init__.pyc remains: `import {name}` raises ({})",
+                "__init__.py is gone but {file} remains: `import {name}` raises ({})",
                 init.reason
             ),
         )),

@@ -18,6 +18,7 @@ mod git;
 mod hostile;
 mod implementations;
 mod prefix;
+mod running;
 mod support;
 mod terminal;
 mod tree_findings;

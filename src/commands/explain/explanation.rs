@@ -16,6 +16,7 @@ use crate::python::pythons::Running;
 use crate::verdict::model::{display_path, Action, Record};
 use crate::verdict::prefix::{self as prefix_rule, Place};
 use crate::verdict::read::{read_head, stat_source};
+use crate::verdict::readers::Setup;
 use crate::verdict::rule::Rule;
 use crate::verdict::{
     self, split_read, CacheError, CacheRead, Cause, Disk, Evidence, SourceBytes, SourceState,
@@ -100,8 +101,9 @@ pub(super) fn explain(
     };
     // As `check`: the running interpreters, then the directory lookup.
     let (record, cause) = with_running(record, cause, &mut facts, name, (running, optimize));
-    let record = resolve::with_resolution(record, &mut facts, name);
-    let on_import = on_import(&record, cause, &facts, name);
+    let setup = Setup { running, optimize };
+    let record = resolve::with_resolution(record, &mut facts, name, setup);
+    let on_import = on_import(&record, cause, &facts, name, (running, optimize));
     let fix = fix::suggest(&record, name, cause, &facts);
     let head = head.as_ref().ok();
     Explanation {
@@ -191,11 +193,33 @@ fn magic_writer(head: &[u8]) -> Option<String> {
     }
 }
 
-/// What the judge does with the file on import, in one sentence, by the verdict's cause.
-fn on_import(rec: &Record, cause: Cause, facts: &Facts, name: &CacheName) -> String {
-    let who = facts
-        .interpreter
-        .map_or_else(|| "Python".to_string(), |i| i.to_string());
+/// What the judge does with the file on import, in one sentence, by the verdict's cause; under
+/// `--python`, what each running interpreter does (`running`).
+fn on_import(
+    rec: &Record,
+    cause: Cause,
+    facts: &Facts,
+    name: &CacheName,
+    setup: (&[Running], Optimize),
+) -> String {
+    let sentence = |who: &str| cause_sentence(rec, cause, facts, name, who);
+    if setup.0.is_empty() {
+        let who = facts
+            .interpreter
+            .map_or_else(|| "Python".to_string(), |i| i.to_string());
+        return sentence(&who);
+    }
+    super::running::on_import(rec, facts, name, setup, sentence)
+}
+
+/// The verdict's sentence, by its cause, for `who`.
+fn cause_sentence(
+    rec: &Record,
+    cause: Cause,
+    facts: &Facts,
+    name: &CacheName,
+    who: &str,
+) -> String {
     let src = match &rec.source {
         Some(p) => display_path(p),
         None => name
@@ -205,6 +229,11 @@ fn on_import(rec: &Record, cause: Cause, facts: &Facts, name: &CacheName) -> Str
     };
     let skipped = rec.python_action == Action::Skip;
     match cause {
+        // The directory lookup turned the import away before it reached the file.
+        Cause::OrphanLoads | Cause::OrphanRaises if skipped => format!(
+            "{who} never opens this file: {}.",
+            facts.never_read.as_deref().unwrap_or(&rec.reason)
+        ),
         Cause::OrphanLoads => format!(
             "{who} imports this file although {src} is gone: the deleted module still imports."
         ),

@@ -13,6 +13,7 @@ mod fix;
 mod record;
 mod render;
 mod resolve;
+mod running;
 mod targets;
 #[cfg(test)]
 mod tests;

@@ -67,6 +67,9 @@ pub(super) struct Facts {
     pub interpreter: Option<Interpreter>,
     /// Why the judge never opens this file under default settings, if it does not.
     pub never_read: Option<String>,
+    /// Each reader the directory lookup turns away, by label, with what its import finds
+    /// first (`` `import m` finds the package m/ (its m/__init__.py) first ``).
+    pub shadowed: Vec<(String, String)>,
     /// The header length the judge reads, once the magic is accepted.
     pub header_len: Option<usize>,
     pub timestamp: Option<TimestampCheck>,
