@@ -115,6 +115,30 @@ peak() {
 for i in "${!cmds[@]}"; do
   peak "${cmds[$i]}" >"$out/peak$i"
 done
+# A real clean, which removes the stale tenth (the last copy's caches), against `check` and
+# against removing the same files with rm: each run starts from the stale copy restored from a
+# snapshot of hard links (untimed, --prepare), so every run has the same 7k caches to remove.
+snapshot=$work/copy9.stale
+rm -rf "$snapshot"
+cp -al "$tree/copy9" "$snapshot"
+find "$tree/copy9" -name '*.pyc' -print0 >"$out/stale-list"
+cat >"$out/restore" <<EOS
+#!/bin/sh
+rm -rf "$tree/copy9" && cp -al "$snapshot" "$tree/copy9"
+EOS
+chmod +x "$out/restore"
+clean_names=(check-restored clean rm-stale)
+clean_cmds=(
+  "$bin check --format json --fail-on never $tree"
+  "$bin clean $tree"
+  "xargs -0 -a $out/stale-list rm -f"
+)
+hyperfine -N -i --prepare "$out/restore" --runs "$runs" --export-json "$out/clean.json" \
+  "${clean_cmds[@]}" >/dev/null 2>&1
+"$out/restore"
+peak "${clean_cmds[1]}" >"$out/peak-clean"
+"$out/restore"
+
 # compileall last, on its own: its warmup run rewrites the stale caches, so it is timed on the
 # tree made fresh (the next run of this script makes them stale again).
 names+=(compileall)
@@ -147,4 +171,13 @@ for i, name in enumerate(names):
           f"{median / base:>8.2f}x {peak:>9}")
 print(f"(medians of {len(times[names[0]])} runs in {rounds} paired rounds; compileall "
       f"{len(times[names[-1]])} runs on the tree it made fresh)")
+print()
+clean = json.load(open(f"{out}/clean.json"))["results"]
+check, removal, unlink = (statistics.median(r["times"]) for r in clean)
+peak = open(f"{out}/peak-clean").read().strip()
+print(f"clean, removing the stale tenth ({len(clean[0]['times'])} runs, each from the same "
+      "restored tree):")
+print(f"  check {check:.3f}s, clean {removal:.3f}s (peak {peak} MB), rm of the same files "
+      f"{unlink:.3f}s")
+print(f"  clean / (1.5 x check + rm) = {removal / (1.5 * check + unlink):.2f}")
 EOF
