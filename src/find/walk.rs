@@ -16,20 +16,18 @@
 //! file and never prints: problems are returned as data, sorted by path so that they do not
 //! depend on which thread found them.
 
-use std::cell::RefCell;
 use std::ffi::OsStr;
-use std::mem::MaybeUninit;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use globset::GlobSet;
-use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir};
 
 use crate::find::survey::{is_debris_name, DirFacts, Survey};
 use crate::python::naming::is_cache_file_name;
+use handles::{open_dir, Ahead, DirFd};
+use listing::Subdir;
 
 /// One entry named like a cache.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -162,58 +160,6 @@ struct DirJob<'w> {
     ancestors: Vec<(u64, u64)>,
 }
 
-/// What one directory's listing holds for the walk.
-#[derive(Default)]
-struct Listing {
-    caches: Vec<Found>,
-    subdirs: Vec<Subdir>,
-    pycache: Option<Subdir>,
-}
-
-/// A subdirectory to walk, and whether it is reached through a symlink (`--follow`).
-struct Subdir {
-    path: PathBuf,
-    through_link: bool,
-}
-
-/// How many directory handles may wait in queued jobs at once: opening a subdirectory relative
-/// to its parent's handle spares the kernel a walk of its whole path, but a queued job must
-/// not hold a descriptor without bound (a directory may have thousands of subdirectories).
-const AHEAD_BUDGET: usize = 256;
-
-/// A directory handle opened ahead of its job, counted against [`AHEAD_BUDGET`].
-struct Ahead<'w> {
-    fd: OwnedFd,
-    held: &'w AtomicUsize,
-}
-
-impl Drop for Ahead<'_> {
-    fn drop(&mut self) {
-        self.held.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// A directory's handle, however it was opened.
-enum DirFd<'w> {
-    Opened(OwnedFd),
-    Ahead(Ahead<'w>),
-}
-
-impl AsFd for DirFd<'_> {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        match self {
-            DirFd::Opened(fd) => fd.as_fd(),
-            DirFd::Ahead(ahead) => ahead.fd.as_fd(),
-        }
-    }
-}
-
-thread_local! {
-    /// The buffer `getdents` fills, one per thread.
-    static DIRENTS: RefCell<Vec<MaybeUninit<u8>>> =
-        RefCell::new(vec![MaybeUninit::uninit(); 32 * 1024]);
-}
-
 impl<'a, F: Fn(Batch<'_>) + Sync> Walker<'a, F> {
     fn walk_root(&self) {
         let root = self.root;
@@ -316,148 +262,6 @@ impl<'a, F: Fn(Batch<'_>) + Sync> Walker<'a, F> {
         self.done(id, job.parent, job.depth, facts);
     }
 
-    /// Opens a subdirectory relative to its parent's handle, if the budget allows.
-    fn open_ahead(&self, parent: Held, sub: &Subdir) -> Option<Ahead<'_>> {
-        if self.held.fetch_add(1, Ordering::Relaxed) >= AHEAD_BUDGET {
-            self.held.fetch_sub(1, Ordering::Relaxed);
-            return None;
-        }
-        match open_dir(Some(parent), &sub.path, sub.through_link) {
-            Ok(fd) => Some(Ahead {
-                fd,
-                held: &self.held,
-            }),
-            Err(_) => {
-                // Its own job opens it again, and reports what stops it.
-                self.held.fetch_sub(1, Ordering::Relaxed);
-                None
-            }
-        }
-    }
-
-    /// Reads a directory whole: counts every entry in its facts, and sorts out its caches and
-    /// the subdirectories to walk.
-    fn list(&self, fd: BorrowedFd, facts: &mut DirFacts, ancestors: &[(u64, u64)]) -> Listing {
-        let mut listing = Listing::default();
-        let in_pycache = facts.path.file_name() == Some(OsStr::new("__pycache__"));
-        DIRENTS.with_borrow_mut(|buf| {
-            let mut dir = RawDir::new(fd, buf.as_mut_slice());
-            while let Some(entry) = dir.next() {
-                let entry = match entry {
-                    Ok(entry) => entry,
-                    Err(e) => {
-                        self.error(facts.path.clone(), io_message(e));
-                        break;
-                    }
-                };
-                let name = OsStr::from_bytes(entry.file_name().to_bytes());
-                if name == "." || name == ".." {
-                    continue;
-                }
-                self.take(
-                    fd,
-                    name,
-                    entry.file_type(),
-                    facts,
-                    ancestors,
-                    in_pycache,
-                    &mut listing,
-                );
-            }
-        });
-        listing
-    }
-
-    /// Sorts out one entry of a listing.
-    #[allow(clippy::too_many_arguments)]
-    fn take(
-        &self,
-        fd: BorrowedFd,
-        name: &OsStr,
-        file_type: FileType,
-        facts: &mut DirFacts,
-        ancestors: &[(u64, u64)],
-        in_pycache: bool,
-        listing: &mut Listing,
-    ) {
-        let file_type = match file_type {
-            FileType::Unknown => rustix::fs::statat(fd, name, AtFlags::SYMLINK_NOFOLLOW)
-                .map_or(FileType::Unknown, |st| FileType::from_raw_mode(st.st_mode)),
-            known => known,
-        };
-        let is_link = file_type == FileType::Symlink;
-        let is_dir = match (is_link, self.opts.follow) {
-            (true, true) => match rustix::fs::statat(fd, name, AtFlags::empty()) {
-                Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {
-                    let id = (st.st_dev, st.st_ino);
-                    if ancestors.contains(&id) {
-                        return self.error(child_path(&facts.path, name), "symlink loop".into());
-                    }
-                    true
-                }
-                Ok(_) => false,
-                // -L cannot follow it: a cache named so is still a row; anything else is a
-                // walk error, as it cannot be told what it is.
-                Err(e) if !is_cache_file_name(name) => {
-                    return self.error(child_path(&facts.path, name), io_message(e));
-                }
-                Err(_) => false,
-            },
-            _ => file_type == FileType::Directory,
-        };
-        facts.count(name, is_dir);
-        if self.pruned(&facts.path, name, is_dir) {
-            return;
-        }
-        if is_cache_file_name(name) {
-            listing.caches.push(Found {
-                path: child_path(&facts.path, name),
-                kind: entry_kind(is_link, is_dir),
-            });
-        } else if !is_dir && is_debris_name(name) {
-            lock(&self.debris).push(child_path(&facts.path, name));
-        }
-        if is_dir {
-            let sub = Subdir {
-                path: child_path(&facts.path, name),
-                through_link: is_link,
-            };
-            if name == "__pycache__" && !in_pycache && listing.pycache.is_none() {
-                listing.pycache = Some(sub);
-            } else {
-                listing.subdirs.push(sub);
-            }
-        }
-    }
-
-    /// Returns true if and only if the entry is a VCS directory, the pruned directory, or
-    /// matches an `--exclude` glob (by file name, or by its path relative to the root for
-    /// globs with a `/`).
-    fn pruned(&self, dir: &Path, name: &OsStr, is_dir: bool) -> bool {
-        if is_dir && SKIPPED_DIRS.iter().any(|d| name == *d) {
-            return true;
-        }
-        if let Some(pruned) = self.opts.prune {
-            // Only a directory with the same name can be it: canonicalize just those.
-            if is_dir
-                && pruned.file_name() == Some(name)
-                && dir
-                    .join(name)
-                    .canonicalize()
-                    .is_ok_and(|real| real == pruned)
-            {
-                return true;
-            }
-        }
-        let exclude = self.opts.exclude;
-        if exclude.is_empty() {
-            return false;
-        }
-        let path = dir.join(name);
-        let relative = path.strip_prefix(self.root).unwrap_or(&path);
-        exclude.is_match(name) || exclude.is_match(relative)
-    }
-
     fn done(&self, id: usize, parent: Option<usize>, depth: usize, facts: DirFacts) {
         lock(&self.dirs).push(Visited {
             id,
@@ -491,20 +295,6 @@ impl<'a, F: Fn(Batch<'_>) + Sync> Walker<'a, F> {
     }
 }
 
-/// Opens a directory to list it: relative to its parent when that is held, and through a
-/// final symlink only when asked (a symlinked directory is not entered without `--follow`,
-/// even if the entry was swapped for one since it was listed).
-fn open_dir(parent: Option<Held>, path: &Path, through_link: bool) -> rustix::io::Result<OwnedFd> {
-    let mut flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    if !through_link {
-        flags |= OFlags::NOFOLLOW;
-    }
-    match (parent, path.file_name()) {
-        (Some(parent), Some(name)) => rustix::fs::openat(parent.fd, name, flags, Mode::empty()),
-        _ => rustix::fs::open(path, flags, Mode::empty()),
-    }
-}
-
 /// `dir/name`, allocated once at its final size.
 fn child_path(dir: &Path, name: &OsStr) -> PathBuf {
     let mut path = PathBuf::with_capacity(dir.as_os_str().len() + 1 + name.len());
@@ -533,6 +323,9 @@ fn io_message(e: rustix::io::Errno) -> String {
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+mod handles;
+mod listing;
 
 #[cfg(test)]
 mod tests;

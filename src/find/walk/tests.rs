@@ -1,5 +1,6 @@
 use super::*;
 use globset::{Glob, GlobSetBuilder};
+use rustix::fs::{FileType, Mode};
 use std::fs;
 
 fn walk_opts(roots: &[PathBuf], opts: &WalkOptions) -> (Vec<Vec<Found>>, Walked) {
