@@ -41,7 +41,7 @@ pub(crate) fn findings(
         roots
             .iter()
             .zip(&index.clamp)
-            .filter_map(|(root, sources)| clamped(root, sources, source_date_epoch)),
+            .filter_map(|(root, sources)| clamped(root, &unique(sources), source_date_epoch)),
     );
     out
 }
@@ -99,8 +99,9 @@ pub(crate) struct Index {
     /// Keyed by the directory's bytes ([`dir_key`]).
     dirs: HashMap<Vec<u8>, DirCaches>,
     /// Per root, in order: the mtime of every source a timestamp cache that a default import
-    /// reads pairs with, keyed by a hash of the source's path (16 bytes a source, not a path).
-    clamp: Vec<HashMap<u64, SourceStat>>,
+    /// reads pairs with, keyed by a hash of the source's path (24 bytes a source, not a path);
+    /// a source with several caches appears once per cache until [`Index::sources`].
+    clamp: Vec<Vec<(u64, SourceStat)>>,
 }
 
 impl Index {
@@ -108,7 +109,7 @@ impl Index {
     pub(crate) fn new(roots: usize) -> Index {
         Index {
             dirs: HashMap::new(),
-            clamp: vec![HashMap::new(); roots],
+            clamp: vec![Vec::new(); roots],
         }
     }
 
@@ -129,7 +130,7 @@ impl Index {
             let key = source_key(src);
             for (root, sources) in roots.iter().zip(&mut self.clamp) {
                 if under(&rec.path, root) {
-                    sources.insert(key, stat);
+                    sources.push((key, stat));
                 }
             }
         }
@@ -171,11 +172,7 @@ impl Index {
         for (dir, caches) in other.dirs {
             self.dirs.entry(dir).or_default().merge(caches);
         }
-        for (mine, mut theirs) in self.clamp.iter_mut().zip(other.clamp) {
-            // Into the larger map: the threads' shares are about the same size.
-            if theirs.len() > mine.len() {
-                std::mem::swap(mine, &mut theirs);
-            }
+        for (mine, theirs) in self.clamp.iter_mut().zip(other.clamp) {
             mine.extend(theirs);
         }
     }
@@ -210,6 +207,15 @@ fn dir_key(path: &Path) -> &[u8] {
 /// Directories whose caches outlived their sources; a directory inside a reported one is
 /// not reported again.
 fn ghosts(dirs: &[DirFacts], index: &HashMap<Vec<u8>, DirCaches>) -> Vec<Record> {
+    // Most trees have none: the maps below are built only when some directory can be one.
+    let mut candidates: Vec<(&DirFacts, &DirCaches)> = dirs
+        .iter()
+        .filter_map(|d| index.get(dir_key(&d.path)).map(|found| (d, found)))
+        .filter(|(d, found)| could_be_ghost(d, found))
+        .collect();
+    if candidates.is_empty() {
+        return Vec::new();
+    }
     let packages: HashSet<&[u8]> = dirs
         .iter()
         .filter(|d| {
@@ -221,12 +227,11 @@ fn ghosts(dirs: &[DirFacts], index: &HashMap<Vec<u8>, DirCaches>) -> Vec<Record>
         .map(|d| dir_key(&d.path))
         .collect();
     let by_path: HashMap<&[u8], &DirFacts> = dirs.iter().map(|d| (dir_key(&d.path), d)).collect();
-    let mut sorted: Vec<&DirFacts> = dirs.iter().collect();
     // Byte order puts every directory after its ancestors, and is far cheaper than Path's.
-    sorted.sort_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
+    candidates.sort_by(|a, b| a.0.path.as_os_str().cmp(b.0.path.as_os_str()));
     let mut reported: HashSet<&[u8]> = HashSet::new();
     let mut out = Vec::new();
-    for dir in sorted {
+    for (dir, found) in candidates {
         if !reported.is_empty()
             && dir
                 .path
@@ -234,12 +239,6 @@ fn ghosts(dirs: &[DirFacts], index: &HashMap<Vec<u8>, DirCaches>) -> Vec<Record>
                 .skip(1)
                 .any(|a| reported.contains(dir_key(a)))
         {
-            continue;
-        }
-        let Some(found) = index.get(dir_key(&dir.path)) else {
-            continue;
-        };
-        if !could_be_ghost(dir, found) {
             continue;
         }
         let beside = module_beside(&dir.path, &by_path);
@@ -408,24 +407,39 @@ fn is_init_cache(path: &Path) -> bool {
 /// The fewest sources sharing one whole-second mtime that look like a clamp.
 const CLAMP_GROUP: usize = 3;
 
+/// Each source once (by its path's key), from what every thread noted.
+fn unique(sources: &[(u64, SourceStat)]) -> Vec<SourceStat> {
+    let mut sorted = sources.to_vec();
+    sorted.sort_unstable_by_key(|(key, _)| *key);
+    sorted.dedup_by_key(|(key, _)| *key);
+    sorted.into_iter().map(|(_, stat)| stat).collect()
+}
+
+/// The whole second that at least [`CLAMP_GROUP`] sources, and half of them, share: a clamp.
+/// Ties go to the latest second, the same on every run.
+fn shared_second(sources: &[SourceStat], total: usize) -> Option<i64> {
+    let mut whole: Vec<i64> = sources
+        .iter()
+        .filter(|s| s.nsec == 0)
+        .map(|s| s.sec)
+        .collect();
+    whole.sort_unstable();
+    whole
+        .chunk_by(|a, b| a == b)
+        .filter(|run| run.len() >= CLAMP_GROUP && run.len() * 2 >= total)
+        .max_by_key(|run| (run.len(), run[0]))
+        .map(|run| run[0])
+}
+
 /// One finding for a root whose timestamp caches pair with sources whose mtimes are clamped
 /// (the sources are those [`Index::add`] kept for the root).
-fn clamped(root: &Path, sources: &HashMap<u64, SourceStat>, epoch: Option<i64>) -> Option<Record> {
+fn clamped(root: &Path, sources: &[SourceStat], epoch: Option<i64>) -> Option<Record> {
     let total = sources.len();
-    let mut groups: HashMap<(i64, u32), usize> = HashMap::new();
-    for stat in sources.values() {
-        *groups.entry((stat.sec, stat.nsec)).or_default() += 1;
-    }
-    let shared = groups
-        .iter()
-        .filter(|((_, nsec), n)| *nsec == 0 && **n >= CLAMP_GROUP && **n * 2 >= total)
-        // Ties go to the latest second: the same group on every run.
-        .max_by_key(|((sec, _), n)| (**n, *sec))
-        .map(|((sec, _), _)| *sec);
+    let shared = shared_second(sources, total);
     let is_clamped = |s: &SourceStat| {
         s.sec == 0 || s.sec == 1 || Some(s.sec) == epoch || (s.nsec == 0 && Some(s.sec) == shared)
     };
-    let hits: Vec<&SourceStat> = sources.values().filter(|s| is_clamped(s)).collect();
+    let hits: Vec<&SourceStat> = sources.iter().filter(|s| is_clamped(s)).collect();
     if hits.is_empty() {
         return None;
     }
