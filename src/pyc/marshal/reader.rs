@@ -19,7 +19,7 @@ use super::{fail, Family, MarshalVersion, RefTiming, Res};
 
 /// An entry of the reference list.
 #[derive(Clone, Copy, Debug)]
-enum Slot {
+pub(super) enum Slot {
     Ready(Value),
     /// A container registered early whose items are still being read: referring to it from
     /// inside makes it contain itself.
@@ -50,6 +50,12 @@ pub(super) struct Scratch {
 }
 
 impl Scratch {
+    /// The reference list, emptied, for the fast walk.
+    pub(super) fn refs(&mut self) -> &mut Vec<Slot> {
+        self.reset();
+        &mut self.refs
+    }
+
     /// Emptied for the next body; lists grown by an unusual body are given back.
     fn reset(&mut self) {
         const KEEP: usize = 1 << 16;
