@@ -17,8 +17,7 @@ use super::code::CodeFrame;
 use super::container::SeqKind;
 use super::cursor::Cursor;
 use super::decode::{table_of, Op, Table};
-use super::reader::Slot;
-use super::value::{count, Items, Kind, Type, Value};
+use super::value::{Items, Kind, Type, Value};
 use super::{Family, MarshalVersion, RefTiming};
 
 /// How deep the fast walk nests before handing over (real caches nest a few dozen levels).
@@ -38,7 +37,7 @@ fn give_up<T>() -> Fast<T> {
 
 /// Walks `body` as `version`'s reader; the end of the code object when the walk accepts it,
 /// `None` when the full parser must decide (including for every reader but CPython 3's).
-pub(super) fn check(body: &[u8], version: MarshalVersion, refs: &mut Vec<Slot>) -> Option<usize> {
+pub(super) fn check(body: &[u8], version: MarshalVersion, refs: &mut Vec<Value>) -> Option<usize> {
     if version.family() != Family::CPython3 {
         return None;
     }
@@ -46,6 +45,8 @@ pub(super) fn check(body: &[u8], version: MarshalVersion, refs: &mut Vec<Slot>) 
         cur: Cursor::new(body, Family::CPython3),
         version,
         table: table_of(version),
+        has_refs: table_of(version)[usize::from(b'r')]
+            .is_some_and(|op| op.timing == RefTiming::Never),
         refs,
     };
     match walk.object(0) {
@@ -58,7 +59,12 @@ struct Walk<'a, 'r> {
     cur: Cursor<'a>,
     version: MarshalVersion,
     table: &'static Table,
-    refs: &'r mut Vec<Slot>,
+    /// The reader knows `r`, a reference that is never registered itself.
+    has_refs: bool,
+    /// The reference list, one summary per entry: a complete object's; for a container still
+    /// being read, what a reference to it yields (its kind and length, no facts); a NULL for
+    /// a slot reserved until its object is complete (an invalid reference).
+    refs: &'r mut Vec<Value>,
 }
 
 impl Walk<'_, '_> {
@@ -104,6 +110,10 @@ impl Walk<'_, '_> {
     #[inline(always)]
     fn object(&mut self, depth: usize) -> Fast<Value> {
         let byte = self.byte()?;
+        // Half the objects of a real body are references: read them before decoding.
+        if byte == b'r' && self.has_refs {
+            return self.reference();
+        }
         let Some(op) = self.table[usize::from(byte)] else {
             return give_up();
         };
@@ -128,7 +138,7 @@ impl Walk<'_, '_> {
         };
         // A scalar holds no objects, so registering it once read is registering it first.
         if op.timing == RefTiming::Late {
-            self.refs.push(Slot::Ready(value));
+            self.refs.push(value);
         }
         Ok(value)
     }
@@ -159,7 +169,7 @@ impl Walk<'_, '_> {
                     _ => self.rare(ty)?,
                 };
                 if op.timing == RefTiming::Late {
-                    self.refs.push(Slot::Ready(value));
+                    self.refs.push(value);
                 }
                 return Ok(value);
             }
@@ -193,8 +203,7 @@ impl Walk<'_, '_> {
     fn reference(&mut self) -> Fast<Value> {
         let n = self.size()?;
         match self.refs.get(n) {
-            Some(Slot::Ready(value)) => Ok(*value),
-            Some(&Slot::Building(kind, len)) => Ok(Value::new(kind, Items::NONE, len as usize, 0)),
+            Some(&value) if value.kind != Kind::Null => Ok(value),
             _ => give_up(),
         }
     }
@@ -205,8 +214,8 @@ impl Walk<'_, '_> {
     fn slot(&mut self, timing: RefTiming, kind: Kind, len: usize) -> Option<usize> {
         let slot = match timing {
             RefTiming::Never => return None,
-            RefTiming::Early => Slot::Building(kind, count(len)),
-            RefTiming::Late => Slot::Reserved,
+            RefTiming::Early => Value::new(kind, Items::NONE, len, 0),
+            RefTiming::Late => Value::of(Kind::Null),
         };
         self.refs.push(slot);
         Some(self.refs.len() - 1)
@@ -215,7 +224,7 @@ impl Walk<'_, '_> {
     #[inline]
     fn fill(&mut self, slot: Option<usize>, value: Value) -> Value {
         if let Some(entry) = slot.and_then(|i| self.refs.get_mut(i)) {
-            *entry = Slot::Ready(value);
+            *entry = value;
         }
         value
     }

@@ -175,7 +175,7 @@ thread_local! {
 #[inline(never)]
 pub(crate) fn check_as(body: &[u8], version: MarshalVersion) -> Result<usize, MarshalError> {
     let mut scratch = SCRATCH.take();
-    if let Some(end) = fast::check(body, version, scratch.refs()) {
+    if let Some(end) = fast::check(body, version, scratch.fast_refs()) {
         SCRATCH.set(scratch);
         return Ok(end);
     }

@@ -19,7 +19,7 @@ use super::{fail, Family, MarshalVersion, RefTiming, Res};
 
 /// An entry of the reference list.
 #[derive(Clone, Copy, Debug)]
-pub(super) enum Slot {
+enum Slot {
     Ready(Value),
     /// A container registered early whose items are still being read: referring to it from
     /// inside makes it contain itself.
@@ -42,6 +42,8 @@ enum Frame {
 #[derive(Default)]
 pub(super) struct Scratch {
     refs: Vec<Slot>,
+    /// The fast walk's reference list (see `fast`).
+    values: Vec<Value>,
     /// Python 2's interned strings, for `R`.
     strings: Vec<Value>,
     stack: Vec<Frame>,
@@ -50,10 +52,10 @@ pub(super) struct Scratch {
 }
 
 impl Scratch {
-    /// The reference list, emptied, for the fast walk.
-    pub(super) fn refs(&mut self) -> &mut Vec<Slot> {
+    /// The fast walk's reference list, emptied.
+    pub(super) fn fast_refs(&mut self) -> &mut Vec<Value> {
         self.reset();
-        &mut self.refs
+        &mut self.values
     }
 
     /// Emptied for the next body; lists grown by an unusual body are given back.
@@ -66,6 +68,7 @@ impl Scratch {
             }
         }
         clear(&mut self.refs);
+        clear(&mut self.values);
         clear(&mut self.strings);
         clear(&mut self.stack);
         clear(&mut self.codes);
