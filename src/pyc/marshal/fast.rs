@@ -23,6 +23,11 @@ use super::{Family, MarshalVersion, RefTiming};
 /// How deep the fast walk nests before handing over (real caches nest a few dozen levels).
 const DEPTH: usize = 200;
 
+/// `FLAG_REF`: the object takes a place in the reference list.
+const FLAG_REF: u8 = 0x80;
+const FLAGGED_Z: u8 = b'z' | FLAG_REF;
+const FLAGGED_BIG_Z: u8 = b'Z' | FLAG_REF;
+
 /// The fast walk gave up: the full parser decides.
 pub(super) struct GiveUp;
 
@@ -45,8 +50,7 @@ pub(super) fn check(body: &[u8], version: MarshalVersion, refs: &mut Vec<Value>)
         cur: Cursor::new(body, Family::CPython3),
         version,
         table: table_of(version),
-        has_refs: table_of(version)[usize::from(b'r')]
-            .is_some_and(|op| op.timing == RefTiming::Never),
+        has_refs: short_forms(table_of(version)),
         refs,
     };
     match walk.object(0) {
@@ -55,11 +59,25 @@ pub(super) fn check(body: &[u8], version: MarshalVersion, refs: &mut Vec<Value>)
     }
 }
 
+/// Returns true if and only if the table reads `r` and the short names as [`Walk::object`]
+/// reads them before decoding.
+fn short_forms(table: &Table) -> bool {
+    let is = |byte: u8, ty: Type, timing: RefTiming| {
+        table[usize::from(byte)].is_some_and(|op| op.ty == ty && op.timing == timing)
+    };
+    is(b'r', Type::Ref, RefTiming::Never)
+        && [b'z', b'Z'].iter().all(|&b| {
+            is(b, Type::ShortAscii, RefTiming::Never)
+                && is(b | FLAG_REF, Type::ShortAscii, RefTiming::Late)
+        })
+}
+
 struct Walk<'a, 'r> {
     cur: Cursor<'a>,
     version: MarshalVersion,
     table: &'static Table,
-    /// The reader knows `r`, a reference that is never registered itself.
+    /// The reader knows `r` (never registered itself) and the short forms `z` and `Z`
+    /// (registered once read when flagged): CPython 3.4 and later.
     has_refs: bool,
     /// The reference list, one summary per entry: a complete object's; for a container still
     /// being read, what a reference to it yields (its kind and length, no facts); a NULL for
@@ -110,9 +128,21 @@ impl Walk<'_, '_> {
     #[inline(always)]
     fn object(&mut self, depth: usize) -> Fast<Value> {
         let byte = self.byte()?;
-        // Half the objects of a real body are references: read them before decoding.
-        if byte == b'r' && self.has_refs {
-            return self.reference();
+        // Half the objects of a real body are references and a fifth short names (`z`, `Z`,
+        // mostly flagged): read them before decoding, as the readers that know them do.
+        if self.has_refs {
+            match byte {
+                b'r' => return self.reference(),
+                b'z' | b'Z' | FLAGGED_Z | FLAGGED_BIG_Z => {
+                    let n = usize::from(self.byte()?);
+                    let value = Value::string(Kind::Text, self.skip(n)?, n);
+                    if byte & FLAG_REF != 0 {
+                        self.refs.push(value);
+                    }
+                    return Ok(value);
+                }
+                _ => {}
+            }
         }
         let Some(op) = self.table[usize::from(byte)] else {
             return give_up();
