@@ -13,7 +13,7 @@
 //! Recursion is bounded by [`DEPTH`], far below any reader's own limit and small enough for
 //! any thread's stack.
 
-use super::code::CodeFrame;
+use super::code::{CodeFrame, FieldReader};
 use super::container::SeqKind;
 use super::cursor::Cursor;
 use super::decode::{table_of, Op, Table};
@@ -309,21 +309,36 @@ impl Walk<'_, '_> {
         let start = self.cur.pos - 1;
         let slot = self.slot(timing, Kind::Code, 0);
         let mut frame = CodeFrame::new(start, slot, self.version.layout());
-        frame.read_ints(&mut self.cur).or_else(|_| give_up())?;
-        loop {
-            let field = self.object(depth + 1)?;
-            if field.kind == Kind::Null {
-                return give_up();
-            }
-            match frame.take(field, self.version, &mut self.cur) {
-                Ok(true) => break,
-                Ok(false) => {}
-                Err(_) => return give_up(),
-            }
+        if !frame.read_fields(&mut Fields { walk: self, depth }) {
+            return give_up();
         }
         match frame.finish(self.version, self.cur.body) {
             Ok(value) if value.kind == Kind::Code => Ok(self.fill(slot, value)),
             _ => give_up(),
+        }
+    }
+}
+
+/// A code object's fields, read by the walk one level down.
+struct Fields<'w, 'a, 'r> {
+    walk: &'w mut Walk<'a, 'r>,
+    depth: usize,
+}
+
+impl FieldReader for Fields<'_, '_, '_> {
+    #[inline]
+    fn int(&mut self) -> Option<i32> {
+        let cur = &mut self.walk.cur;
+        let bytes = cur.body.get(cur.pos..)?.first_chunk::<4>()?;
+        cur.pos += 4;
+        Some(i32::from_le_bytes(*bytes))
+    }
+
+    #[inline]
+    fn object(&mut self) -> Option<Value> {
+        match self.walk.object(self.depth + 1) {
+            Ok(value) if value.kind != Kind::Null => Some(value),
+            _ => None,
         }
     }
 }
