@@ -11,6 +11,10 @@
 //! depth, and the code object's layout and constructor checks.
 //! Lengths from the stream are never trusted for allocation: a length is compared with the
 //! bytes left before anything is read.
+//!
+//! A sound body is first walked by a faster reader (`fast`) that only accepts: it keeps the
+//! same summaries and runs the same code-object checks, and hands anything it is not sure of
+//! to the full walk, which decides and words every failure.
 
 mod code;
 mod container;
