@@ -8,8 +8,11 @@
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Seek, SeekFrom};
 use std::path::Path;
+
+use rustix::buffer::spare_capacity;
+use rustix::io::Errno;
 
 use super::{CacheRead, SourceState};
 use crate::pyc::header::SourceHash;
@@ -139,23 +142,29 @@ impl Inputs for Disk<'_> {
 /// Appends up to `want` bytes of the file to `buf` in as few reads as the kernel allows
 /// (`read_to_end` starts with a small read, which would cost a second call per cache), and
 /// stops early only at the end of the file. Returns how many bytes came.
-fn read_into(mut file: &File, buf: &mut Vec<u8>, want: usize) -> io::Result<usize> {
+///
+/// The bytes are read straight into the buffer's spare capacity: zeroing it first (what a
+/// safe `&mut [u8]` needs) cost as much as a sixth of a deep check. A read may fill more than
+/// `want` (the spare capacity of a reused buffer); the excess is given back to the file.
+fn read_into(file: &File, buf: &mut Vec<u8>, want: usize) -> io::Result<usize> {
     let start = buf.len();
-    buf.resize(start + want, 0);
-    let mut got = 0;
-    while got < want {
-        match file.read(&mut buf[start + got..]) {
+    buf.reserve(want);
+    while buf.len() - start < want {
+        match rustix::io::read(file, spare_capacity(buf)) {
             Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                buf.truncate(start + got);
-                return Err(e);
-            }
+            Ok(_) => {}
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
         }
     }
-    buf.truncate(start + got);
-    Ok(got)
+    let got = buf.len() - start;
+    if got > want {
+        buf.truncate(start + want);
+        let excess = i64::try_from(got - want).unwrap_or(i64::MAX);
+        let mut file = file;
+        file.seek(SeekFrom::Current(-excess))?;
+    }
+    Ok(got.min(want))
 }
 
 /// A cache and its source in memory: `rest` is what follows the bytes the evidence holds.
@@ -215,6 +224,23 @@ mod tests {
         assert_eq!(buf, b"abcdefgh");
         let e = m.source_hash(HashVariant::Sip13, 1).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn disk_reads_on_where_it_stopped_whatever_the_spare_capacity() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.pyc");
+        let bytes: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        let source = SourceBytes::new(None);
+        let mut disk = Disk::new(Some((File::open(&path).unwrap(), 10_000)), &source);
+        // A reused buffer: far more spare capacity than each read asks for.
+        let mut buf = Vec::with_capacity(1 << 16);
+        assert!(!disk.read_on(&mut buf, 3).unwrap());
+        assert_eq!(buf, bytes[..3]);
+        assert!(!disk.read_on(&mut buf, 4000).unwrap());
+        assert!(disk.read_on(&mut buf, 1 << 20).unwrap());
+        assert_eq!(buf, bytes);
     }
 
     #[test]

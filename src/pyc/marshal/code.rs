@@ -165,6 +165,14 @@ const PYPY_PAST_VARNAMES: &str =
     "PyPy reads past co_varnames (undefined behaviour: a crash or a garbage name)";
 const NON_STRING: &str = "non-string found in code slot";
 
+/// What reads a code object's fields for [`CodeFrame::read_fields`].
+pub(super) trait FieldReader {
+    /// A 4-byte integer field.
+    fn int(&mut self) -> Option<i32>;
+    /// An object field; `None` for a NULL or an object that cannot be read.
+    fn object(&mut self) -> Option<Value>;
+}
+
 /// A code object whose fields are being read.
 pub(super) struct CodeFrame {
     pub(super) start: usize,
@@ -205,6 +213,26 @@ impl CodeFrame {
             self.next += 1;
         }
         Ok(())
+    }
+
+    /// Reads every field in the stream's order from `reader` (which reads no NULL); false
+    /// as soon as a field cannot be read.
+    #[inline]
+    pub(super) fn read_fields(&mut self, reader: &mut impl FieldReader) -> bool {
+        for &field in self.fields {
+            match field {
+                Field::Int(f) => match reader.int() {
+                    Some(n) => self.ints[f as usize] = n,
+                    None => return false,
+                },
+                Field::Obj(f) => match reader.object() {
+                    Some(value) => self.objs[f as usize] = value,
+                    None => return false,
+                },
+            }
+        }
+        self.next = self.fields.len();
+        true
     }
 
     /// Stores the object field due next and reads the integer fields that follow it; true

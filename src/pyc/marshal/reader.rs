@@ -42,6 +42,8 @@ enum Frame {
 #[derive(Default)]
 pub(super) struct Scratch {
     refs: Vec<Slot>,
+    /// The fast walk's reference list (see `fast`).
+    values: Vec<Value>,
     /// Python 2's interned strings, for `R`.
     strings: Vec<Value>,
     stack: Vec<Frame>,
@@ -50,6 +52,12 @@ pub(super) struct Scratch {
 }
 
 impl Scratch {
+    /// The fast walk's reference list, emptied.
+    pub(super) fn fast_refs(&mut self) -> &mut Vec<Value> {
+        self.reset();
+        &mut self.values
+    }
+
     /// Emptied for the next body; lists grown by an unusual body are given back.
     fn reset(&mut self) {
         const KEEP: usize = 1 << 16;
@@ -60,6 +68,7 @@ impl Scratch {
             }
         }
         clear(&mut self.refs);
+        clear(&mut self.values);
         clear(&mut self.strings);
         clear(&mut self.stack);
         clear(&mut self.codes);
