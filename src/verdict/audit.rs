@@ -9,9 +9,7 @@
 
 use std::cell::RefCell;
 use std::fs::{self, File};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::path::Path;
 
 use rayon::prelude::*;
 
@@ -24,6 +22,10 @@ use crate::verdict::model::{Record, Summary};
 use crate::verdict::prefix::{self as prefix_rule, Place};
 use crate::verdict::read::{read_head, read_head_at, read_head_from, stat_source_at, At};
 use crate::verdict::tree;
+pub use gather::Counts;
+use gather::{gather, PerThread};
+
+mod gather;
 use crate::verdict::{self, split_read, CacheError, CacheRead, Disk, Evidence, SourceBytes};
 
 /// How far to check each cache.
@@ -100,40 +102,6 @@ pub struct Audited {
     /// Counts over every record judged, kept or not (walk errors not included).
     pub summary: Summary,
     pub errors: Vec<WalkError>,
-}
-
-/// What the judging of some batches gathered: one per thread, merged into one at the end.
-struct Gathered {
-    kept: Vec<Record>,
-    summary: Summary,
-    index: tree::Index,
-}
-
-impl Gathered {
-    fn new(roots: usize) -> Gathered {
-        Gathered {
-            kept: Vec::new(),
-            summary: Summary::zero(),
-            index: tree::Index::new(roots),
-        }
-    }
-
-    /// Counts and indexes every record, and keeps those `keep` asks for.
-    fn take(&mut self, records: Vec<Record>, keep: Keep, roots: &[PathBuf]) {
-        for record in records {
-            self.summary.add(&record);
-            self.index.add(&record, roots);
-            if keep.keeps(&record) {
-                self.kept.push(record);
-            }
-        }
-    }
-
-    fn merge(&mut self, other: Gathered) {
-        self.kept.extend(other.kept);
-        self.summary.merge(&other.summary);
-        self.index.merge(other.index);
-    }
 }
 
 /// Walks the plan's roots (and its part of the prefix tree), judges every cache found and adds
@@ -219,43 +187,6 @@ pub fn collect(
         summary,
         errors,
     }
-}
-
-/// What each thread of the pool gathered, behind a lock only its own thread takes (the last
-/// is for a caller outside the pool): batches are counted and kept with no allocation or
-/// contention per batch.
-struct PerThread(Vec<Mutex<Gathered>>);
-
-impl PerThread {
-    fn new(roots: usize) -> PerThread {
-        let threads = rayon::current_num_threads() + 1;
-        PerThread(
-            (0..threads)
-                .map(|_| Mutex::new(Gathered::new(roots)))
-                .collect(),
-        )
-    }
-
-    fn mine(&self) -> std::sync::MutexGuard<'_, Gathered> {
-        let at = rayon::current_thread_index().unwrap_or(self.0.len() - 1);
-        let slot = &self.0[at.min(self.0.len() - 1)];
-        slot.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn merged(self, roots: usize) -> Gathered {
-        let mut all = Gathered::new(roots);
-        for part in self.0 {
-            all.merge(part.into_inner().unwrap_or_else(|e| e.into_inner()));
-        }
-        all
-    }
-}
-
-/// Counts, indexes and keeps one batch's records in this thread's share.
-fn gather(into: &PerThread, judged: Vec<Record>, keep: Keep, roots: &[PathBuf], counts: &Counts) {
-    let findings = judged.iter().filter(|r| r.severity.is_some()).count();
-    counts.add(judged.len(), findings);
-    into.mine().take(judged, keep, roots);
 }
 
 /// A sort key that orders paths as a tree listing (`a/x` before `a.b`): the raw bytes with
@@ -390,25 +321,4 @@ fn judge_group(
         verdict::running::apply(&mut record, name, how.running, how.optimize);
         record
     }));
-}
-
-/// What the audit has done so far, bumped from any thread (`report::progress` draws it).
-#[derive(Debug, Default)]
-pub struct Counts {
-    judged: AtomicUsize,
-    findings: AtomicUsize,
-}
-
-impl Counts {
-    /// Adds some records judged, of which `findings` have a severity.
-    pub(crate) fn add(&self, judged: usize, findings: usize) {
-        self.judged.fetch_add(judged, Ordering::Relaxed);
-        self.findings.fetch_add(findings, Ordering::Relaxed);
-    }
-
-    /// The records judged so far, and how many of them are findings.
-    pub(crate) fn so_far(&self) -> (usize, usize) {
-        let judged = self.judged.load(Ordering::Relaxed);
-        (judged, self.findings.load(Ordering::Relaxed))
-    }
 }
