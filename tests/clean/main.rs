@@ -9,6 +9,7 @@
 #[path = "../cli/support.rs"]
 mod support;
 
+#[allow(dead_code)] // the optimisation helpers are the interpreter suites'
 #[path = "../differential/common/pythons.rs"]
 mod pythons;
 

@@ -38,7 +38,7 @@ use serde_json::Value;
 
 use crate::common::disagreements::{assert_none, Row};
 use crate::common::interpreters::{self, Interpreter};
-use crate::common::pythons::python_command;
+use crate::common::pythons::{optimized_command, python_command, Via};
 
 const MODULES: [&str; 10] = [
     "ext_mod", "pyo_init", "pyc_init", "ext_init", "mod2", "plain", "abi", "lone3", "lone2", "gone",
@@ -77,12 +77,6 @@ except Exception:
     ok = False
 print(json.dumps({"origin": origin and os.path.abspath(origin), "ok": ok}))
 "#;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Via {
-    Flag,
-    Env,
-}
 
 fn py(interp: &Interpreter, dir: &Path, args: &[&str]) -> Result<String, String> {
     let out = python_command(&interp.executable)
@@ -265,17 +259,8 @@ fn check(interp: &Interpreter, dir: &Path, audits: &Audits) -> Result<Checked, S
     let mut cases = BTreeMap::new();
     for (&(level, via), records) in audits {
         for module in MODULES {
-            let mut command = python_command(&interp.executable);
+            let mut command = optimized_command(&interp.executable, level, via);
             command.current_dir(dir).arg("-B");
-            match via {
-                Via::Flag if level > 0 => {
-                    command.arg(format!("-{}", "O".repeat(level.into())));
-                }
-                Via::Env => {
-                    command.env("PYTHONOPTIMIZE", level.to_string());
-                }
-                Via::Flag => {}
-            }
             let out = command
                 .args(["-v", "-c", PROBE, module])
                 .output()
@@ -406,17 +391,8 @@ fn deleted_package(dir: &Path, all: &[Interpreter], audits: &Audits) -> Result<V
     };
     let mut rows = Vec::new();
     for (&(level, via), records) in audits {
-        let mut command = python_command(&py2.executable);
+        let mut command = optimized_command(&py2.executable, level, via);
         command.current_dir(dir).arg("-B");
-        match via {
-            Via::Flag if level > 0 => {
-                command.arg(format!("-{}", "O".repeat(level.into())));
-            }
-            Via::Env => {
-                command.env("PYTHONOPTIMIZE", level.to_string());
-            }
-            Via::Flag => {}
-        }
         let out = command
             .args(["-c", "import gone; print(gone.__file__)"])
             .output()

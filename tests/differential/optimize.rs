@@ -18,26 +18,11 @@ use serde_json::Value;
 
 use crate::common::disagreements::{assert_none, Row};
 use crate::common::interpreters::{self, Interpreter};
-use crate::common::pythons::python_command;
-
-#[derive(Clone, Copy, Debug)]
-enum Via {
-    Flag,
-    Env,
-}
+use crate::common::pythons::{optimized_command, python_command, Via};
 
 fn run(interp: &Interpreter, dir: &Path, level: u8, via: Via, code: &str) -> (bool, String) {
-    let mut command = python_command(&interp.executable);
+    let mut command = optimized_command(&interp.executable, level, via);
     command.current_dir(dir).arg("-B");
-    match via {
-        Via::Flag if level > 0 => {
-            command.arg(format!("-{}", "O".repeat(level.into())));
-        }
-        Via::Env => {
-            command.env("PYTHONOPTIMIZE", level.to_string());
-        }
-        Via::Flag => {}
-    }
     let out = command.args(["-v", "-c", code]).output().unwrap();
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);

@@ -17,6 +17,29 @@ pub fn python_command(executable: &Path) -> Command {
     command
 }
 
+/// How an optimisation level reaches an interpreter: `-O`/`-OO` or `PYTHONOPTIMIZE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Via {
+    Flag,
+    Env,
+}
+
+/// [`python_command`] at optimisation `level`, given the way `via` says (level 0 by flag is
+/// no flag at all).
+pub fn optimized_command(executable: &Path, level: u8, via: Via) -> Command {
+    let mut command = python_command(executable);
+    match via {
+        Via::Flag if level > 0 => {
+            command.arg(format!("-{}", "O".repeat(level.into())));
+        }
+        Via::Env => {
+            command.env("PYTHONOPTIMIZE", level.to_string());
+        }
+        Via::Flag => {}
+    }
+    command
+}
+
 /// pyenv's root: `$PYENV_ROOT`, else `pyenv root`, else `~/.pyenv`.
 pub fn pyenv_root() -> Option<PathBuf> {
     if let Some(root) = env::var_os("PYENV_ROOT").filter(|r| !r.is_empty()) {
