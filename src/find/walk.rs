@@ -116,6 +116,7 @@ pub(crate) fn walk(
             debris: Mutex::new(Vec::new()),
             next_id: AtomicUsize::new(0),
             held: AtomicUsize::new(0),
+            budget: handles::ahead_budget(),
         };
         walker.walk_root();
         let (errors, survey) = walker.finish();
@@ -136,8 +137,9 @@ struct Walker<'a, F> {
     dirs: Mutex<Vec<Visited>>,
     debris: Mutex<Vec<PathBuf>>,
     next_id: AtomicUsize,
-    /// The handles opened ahead and not yet closed.
+    /// The handles opened ahead and not yet closed, and how many may be.
     held: AtomicUsize,
+    budget: usize,
 }
 
 struct Visited {

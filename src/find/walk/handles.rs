@@ -14,9 +14,14 @@ use super::{Batch, Held, Walker};
 /// How many directory handles may wait in queued jobs at once: opening a subdirectory relative
 /// to its parent's handle spares the kernel a walk of its whole path, but a queued job must
 /// not hold a descriptor without bound (a directory may have thousands of subdirectories).
-pub(super) const AHEAD_BUDGET: usize = 256;
+/// At most 256, and a quarter of the process's descriptor limit, so that a low `ulimit -n`
+/// still leaves room for the caches and sources being read.
+pub(super) fn ahead_budget() -> usize {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
+    limit.map_or(256, |n| usize::try_from(n / 4).unwrap_or(256).min(256))
+}
 
-/// A directory handle opened ahead of its job, counted against [`AHEAD_BUDGET`].
+/// A directory handle opened ahead of its job, counted against [`ahead_budget`].
 pub(super) struct Ahead<'w> {
     fd: OwnedFd,
     held: &'w AtomicUsize,
@@ -46,7 +51,7 @@ impl AsFd for DirFd<'_> {
 impl<F: Fn(Batch<'_>) + Sync> Walker<'_, F> {
     /// Opens a subdirectory relative to its parent's handle, if the budget allows.
     pub(super) fn open_ahead(&self, parent: Held, sub: &Subdir) -> Option<Ahead<'_>> {
-        if self.held.fetch_add(1, Ordering::Relaxed) >= AHEAD_BUDGET {
+        if self.held.fetch_add(1, Ordering::Relaxed) >= self.budget {
             self.held.fetch_sub(1, Ordering::Relaxed);
             return None;
         }
