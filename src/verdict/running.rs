@@ -138,7 +138,7 @@ fn legacy(rec: &mut Record, name: &CacheName, running: &[Running], optimize: Opt
 }
 
 /// Each running interpreter's action, when there are several.
-fn each_one(
+pub(crate) fn each_one(
     running: &[Running],
     action: impl Fn(usize, &Running) -> Action,
 ) -> Option<Vec<ByPython>> {

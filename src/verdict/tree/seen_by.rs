@@ -1,0 +1,169 @@
+//! A ghost directory as each interpreter that runs the tree (`--python`) imports it.
+//!
+//! For each running interpreter, in the order given: a legacy `__init__.pyc` left without its
+//! source decides when that interpreter opens it (its action on that cache: `load`, or `fail`
+//! on a foreign magic); else a Python 3.3+ import gives a namespace package where the sources
+//! or the `__init__` source are gone and caches remain (`namespace`), unless a module of the
+//! directory's name sits beside it; else the import never reads what is left (`skip`): Python
+//! 2 and 3.0-3.2 have no namespace packages and Python 2 never reads `__pycache__`, so there
+//! `import NAME` raises `ImportError` whatever the caches hold. A row appears only when some
+//! running interpreter does more than `skip`; the worst action decides it, and with several
+//! running interpreters the row lists each one's (`by_python`), as a cache record does.
+
+use super::ghost::{legacy_left, Remains};
+use super::DirCaches;
+use crate::find::survey::DirFacts;
+use crate::pyc::magic::PyVersion;
+use crate::python::optimize::Optimize;
+use crate::python::pythons::Running;
+use crate::verdict::model::{Action, Kind, Record, Status};
+use crate::verdict::readers::{listed, readers, Setup};
+use crate::verdict::running::{each_one, rank};
+
+/// Why an interpreter's import does what it does with the directory: its action, and for
+/// `skip`, why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Seen {
+    Acts(Action),
+    /// `fail`: the legacy `__init__` has another magic than the interpreter's.
+    BadMagic,
+    /// A module of the directory's name sits beside it and is found instead.
+    Beside,
+    /// No namespace packages (Python 2, 3.0-3.2): `import NAME` raises `ImportError`.
+    NoNamespaces,
+    /// It never opens the legacy `__init__` another running interpreter reads.
+    NotOpened,
+}
+
+impl Seen {
+    fn action(self) -> Action {
+        match self {
+            Seen::Acts(action) => action,
+            Seen::BadMagic => Action::Fail,
+            _ => Action::Skip,
+        }
+    }
+}
+
+/// The ghost row for `dir` as the running interpreters see it, if any of them does more than
+/// skip what is left.
+pub(super) fn ghost(
+    dir: &DirFacts,
+    name: &str,
+    found: &DirCaches,
+    beside: bool,
+    running: &[Running],
+) -> Option<Record> {
+    let init = found.legacy_init.as_deref().filter(|_| !dir.init_source);
+    let setup = Setup {
+        running,
+        optimize: Optimize::default(),
+    };
+    // Each running interpreter's action on the legacy `__init__`, as its record says.
+    let legacy: Vec<Action> = match init {
+        Some(init) => readers(init, setup).iter().map(|r| r.action).collect(),
+        None => vec![Action::Skip; running.len()],
+    };
+    let remains = Remains::of(dir, found);
+    let seen: Vec<Seen> = running
+        .iter()
+        .zip(&legacy)
+        .map(|(r, &legacy)| seen(r, init.map(|i| (i, legacy)), remains, beside))
+        .collect();
+    let worst = seen
+        .iter()
+        .map(|s| s.action())
+        .max_by_key(|a| rank(*a))
+        .filter(|a| *a != Action::Skip)?;
+    let runs_legacy = legacy
+        .iter()
+        .any(|a| matches!(a, Action::Load | Action::Fail));
+    let left = match (init, remains) {
+        (Some(init), _) if runs_legacy => legacy_left(init),
+        (_, Some(remains)) => remains.left(found),
+        _ => String::new(),
+    };
+    let file = init.and_then(|i| i.path.file_name()).map_or_else(
+        || "__init__.pyc".into(),
+        |f| f.to_string_lossy().into_owned(),
+    );
+    let clause = |s: Seen, who: &str| match s {
+        Seen::Acts(Action::Fail) => format!(
+            "on {who}, `import {name}` raises ({})",
+            init.map_or("", |i| i.reason.as_str())
+        ),
+        Seen::BadMagic => format!(
+            "on {who}, `import {name}` raises ImportError: bad magic number ({file} has magic {})",
+            init.and_then(|i| i.magic)
+                .map_or_else(|| "none".into(), |m| m.to_string())
+        ),
+        Seen::Acts(Action::Load) => {
+            format!(
+                "on {who}, `import {name}` still imports the deleted package, running its old code"
+            )
+        }
+        Seen::Acts(_) => remains.map_or_else(String::new, |r| r.gives(found, name, Some(who))),
+        Seen::Beside => format!("on {who}, `import {name}` finds the module beside it first"),
+        Seen::NoNamespaces => {
+            format!("on {who}, which has no namespace packages, `import {name}` raises ImportError")
+        }
+        Seen::NotOpened => format!("on {who}, `import {name}` never opens {file}"),
+    };
+    let clauses: Vec<String> = grouped(&seen, running)
+        .into_iter()
+        .map(|(s, who)| clause(s, &who))
+        .collect();
+    let reason = format!("{left}: {}", clauses.join("; "));
+    let mut rec = Record::finding(
+        Kind::Directory,
+        dir.path.clone(),
+        Status::Ghost,
+        worst,
+        reason,
+    );
+    rec.by_python = each_one(running, |n, _| seen[n].action());
+    Some(rec)
+}
+
+/// What one running interpreter does with the directory, given the legacy `__init__` left
+/// without its source, if any, and the interpreter's action on it.
+fn seen(
+    r: &Running,
+    legacy: Option<(&Record, Action)>,
+    remains: Option<Remains>,
+    beside: bool,
+) -> Seen {
+    match legacy {
+        Some((init, Action::Fail)) if init.magic != Some(r.magic) => Seen::BadMagic,
+        Some((_, action @ (Action::Load | Action::Fail))) => Seen::Acts(action),
+        _ if beside => Seen::Beside,
+        _ if r.python < PyVersion::new(3, 3) => Seen::NoNamespaces,
+        _ if remains.is_some() => Seen::Acts(Action::Namespace),
+        _ => Seen::NotOpened,
+    }
+}
+
+/// The interpreters by what they do, the worst first (then in the order given), each group
+/// with its interpreters' labels as one list.
+fn grouped(seen: &[Seen], running: &[Running]) -> Vec<(Seen, String)> {
+    let mut kinds: Vec<Seen> = Vec::new();
+    for s in seen {
+        if !kinds.contains(s) {
+            kinds.push(*s);
+        }
+    }
+    kinds.sort_by_key(|s| std::cmp::Reverse(rank(s.action())));
+    kinds
+        .into_iter()
+        .map(|kind| {
+            let who = listed(
+                running
+                    .iter()
+                    .zip(seen)
+                    .filter(|(_, s)| **s == kind)
+                    .map(|(r, _)| r.label()),
+            );
+            (kind, who)
+        })
+        .collect()
+}
