@@ -167,3 +167,120 @@ fn grouped(seen: &[Seen], running: &[Running]) -> Vec<(Seen, String)> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::pyc::magic::Implementation;
+    use crate::verdict::model::ByPython;
+
+    fn cpython(major: u8, minor: u8, magic: u16) -> Running {
+        Running {
+            implementation: Implementation::CPython,
+            python: PyVersion::new(major, minor),
+            tag: (major == 3).then(|| format!("cpython-3{minor}")),
+            magic,
+            executable: None,
+        }
+    }
+
+    /// `pkg/` with no source left and two caches of CPython 3.11 in its `__pycache__`.
+    fn sources_gone() -> (DirFacts, DirCaches) {
+        let dir = DirFacts {
+            path: PathBuf::from("r/pkg"),
+            entries: 1,
+            sources: false,
+            sources_below: false,
+            init_source: false,
+            inits: Vec::new(),
+            extensions: Vec::new(),
+        };
+        let found = DirCaches {
+            pycache: 2,
+            inits: 1,
+            ..DirCaches::default()
+        };
+        (dir, found)
+    }
+
+    fn actions(rec: &Record) -> Vec<Action> {
+        let each = rec.by_python.as_deref().unwrap_or_default();
+        each.iter().map(|b: &ByPython| b.python_action).collect()
+    }
+
+    #[test]
+    fn python2_alone_gets_no_namespace_row() {
+        let (dir, found) = sources_gone();
+        let running = [cpython(2, 7, 62211)];
+        assert_eq!(ghost(&dir, "pkg", &found, false, &running), None);
+    }
+
+    #[test]
+    fn a_namespace_row_names_the_python3_that_imports_it() {
+        let (dir, found) = sources_gone();
+        let running = [cpython(3, 12, 3531)];
+        let rec = ghost(&dir, "pkg", &found, false, &running).unwrap();
+        assert_eq!(rec.python_action, Action::Namespace);
+        assert_eq!(rec.by_python, None);
+        assert!(
+            rec.reason
+                .contains("on CPython 3.12, `import pkg` gives an empty namespace package"),
+            "{}",
+            rec.reason
+        );
+        // A module beside it is found first.
+        assert_eq!(ghost(&dir, "pkg", &found, true, &running), None);
+    }
+
+    #[test]
+    fn with_both_each_one_is_listed_and_the_worst_decides() {
+        let (dir, found) = sources_gone();
+        let running = [cpython(2, 7, 62211), cpython(3, 12, 3531)];
+        let rec = ghost(&dir, "pkg", &found, false, &running).unwrap();
+        assert_eq!(actions(&rec), [Action::Skip, Action::Namespace]);
+        assert_eq!(rec.python_action, Action::Namespace);
+        assert!(
+            rec.reason
+                .contains("on CPython 2.7, which has no namespace packages"),
+            "{}",
+            rec.reason
+        );
+    }
+
+    #[test]
+    fn a_legacy_init_decides_by_each_interpreters_action_on_it() {
+        let (dir, mut found) = sources_gone();
+        found.pycache = 0;
+        found.inits = 0;
+        let mut init = Record::example();
+        init.path = PathBuf::from("r/pkg/__init__.pyc");
+        init.source = None;
+        init.magic = Some(62211);
+        init.python_action = Action::Fail;
+        init.by_python = Some(vec![
+            ByPython {
+                python: "CPython 2.7".into(),
+                python_action: Action::Load,
+            },
+            ByPython {
+                python: "CPython 3.12".into(),
+                python_action: Action::Fail,
+            },
+        ]);
+        found.legacy_init = Some(Box::new(init));
+        let running = [cpython(2, 7, 62211), cpython(3, 12, 3531)];
+        let rec = ghost(&dir, "pkg", &found, false, &running).unwrap();
+        assert_eq!(actions(&rec), [Action::Load, Action::Fail]);
+        assert_eq!(rec.python_action, Action::Fail);
+        assert!(
+            rec.reason.contains(
+                "on CPython 3.12, `import pkg` raises ImportError: bad magic number \
+                 (__init__.pyc has magic 62211)"
+            ),
+            "{}",
+            rec.reason
+        );
+    }
+}
