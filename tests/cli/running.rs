@@ -1,8 +1,8 @@
 //! `--python` and `--optimize` in the directory lookup: each running interpreter looks a module
 //! up by its own rules and at its level, and every cache record lists each running interpreter
-//! (`by_python`) when there are several, as does a ghost directory's row. The real interpreters check the same rules in the
-//! differential `lookup` suite; these run anywhere (an interpreter that is not installed is
-//! taken from the tables).
+//! (`by_python`) when there are several, as does a ghost directory's row. The real interpreters
+//! check the same rules in the differential `lookup` and `ghosts` suites; these run anywhere (an
+//! interpreter that is not installed is taken from the tables).
 
 use crate::support::{record, Tree, T};
 
