@@ -172,7 +172,12 @@ fn explain_of_a_shadowed_sourceless_file_says_it_is_never_opened() {
 
 /// The directory row at `pkg`, if any.
 fn pkg_row(tree: &Tree, running: &[&str]) -> Option<serde_json::Value> {
+    pkg_row_at(tree, running, "0")
+}
+
+fn pkg_row_at(tree: &Tree, running: &[&str], level: &str) -> Option<serde_json::Value> {
     let mut args = vec!["--format", "json", "--all", "--fail-on", "never"];
+    args.extend(["--optimize", level]);
     for r in running {
         args.extend(["--python", r]);
     }
@@ -244,5 +249,25 @@ fn a_legacy_init_ghost_is_judged_by_each_running_interpreter() {
         reason.contains("on CPython 3.12, `import pkg` raises ImportError: bad magic number")
             && reason.contains("on CPython 2.7, `import pkg` still imports the deleted package"),
         "{reason}"
+    );
+}
+
+#[test]
+fn python3_gets_a_namespace_where_python2_imports_an_init_pyo() {
+    let tree = Tree::new().file("pkg/__init__.pyo", &cache_27());
+    assert_eq!(pkg_row_at(&tree, &["2.7", "3.12"], "0"), None);
+    let row = pkg_row_at(&tree, &["2.7", "3.12"], "1").expect("2.7 -O imports it");
+    let want = [("CPython 2.7", "load"), ("CPython 3.12", "namespace")];
+    assert_eq!(by_python(&row), pairs(&want));
+    assert_eq!(row["python_action"], "load");
+    let reason = row["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("on CPython 3.12, which never opens __init__.pyo, `import pkg` gives"),
+        "{reason}"
+    );
+    assert_eq!(
+        pkg_row_at(&tree, &["3.12"], "1"),
+        None,
+        "nothing 3.12 reads"
     );
 }

@@ -6,12 +6,18 @@
 //! behind: every source deleted with the caches left in `__pycache__` (`sources_gone`), the
 //! same with a module `pkg.py` beside the directory (`beside`), `__init__.py` alone deleted
 //! (`init_gone`), and a legacy `__init__.pyc` written by it and left without its source
-//! (`legacy_init`; Python 2 writes only legacy files, so it builds only that case). Then every
-//! case is audited with each interpreter alone as `--python`, and with Python 2 and each Python
-//! 3 together; each interpreter imports `pkg` (under `-B`) in every case. Per case and running
-//! set, the tool's action for each running interpreter (`skip` where there is no row) must be
-//! the observed one: `namespace` (no `__file__`), `load` (`__file__` a `.pyc`), `fail` (any
-//! error but "No module named"), or `skip` ("No module named", or a source imported).
+//! (`legacy_init`; Python 2 writes only legacy files, so it builds only that case, and the same
+//! written under `-O`, `legacy_init_pyo`). Then every case is audited with each interpreter
+//! alone as `--python`, and with Python 2 and each Python 3 together, at `--optimize 0` and 1;
+//! each interpreter imports `pkg` (under `-B`, and `-O` for level 1) in every case. Per case,
+//! level and running set, the tool's action for each running interpreter (`skip` where there is
+//! no row) must be the observed one: `namespace` (no `__file__`), `load` (`__file__` a `.pyc`
+//! or `.pyo`), `fail` (any error but "No module named"), or `skip` ("No module named", or a
+//! source imported).
+//!
+//! A directory whose only leftover is a legacy file none of the running interpreters opens is
+//! no ghost (Python 3 gives it the namespace package any directory gives), so the `.pyo` case is
+//! compared only under `-O` and with Python 2 running.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -87,12 +93,20 @@ fn build(interp: &Interpreter, n: usize, dir: &Path) -> Result<Vec<PathBuf>, Str
     run(interp, &root, &["-B", "-c", compile])?;
     remove(&root.join("pkg/__init__.py"))?;
     cases.push(root);
+    if interp.is_py2() {
+        let root = case("legacy_init_pyo");
+        package(&root)?;
+        run(interp, &root, &["-O", "-c", "import pkg"])?;
+        remove(&root.join("pkg/__init__.py"))?;
+        cases.push(root);
+    }
     Ok(cases)
 }
 
 /// What `import pkg` did in `case`, as an action, and the evidence.
-fn observe(interp: &Interpreter, case: &Path) -> Result<(String, String), String> {
-    let out = run(interp, case, &["-B", "-c", PROBE])?;
+fn observe(interp: &Interpreter, case: &Path, level: u8) -> Result<(String, String), String> {
+    let flags: &[&str] = if level == 0 { &["-B"] } else { &["-B", "-O"] };
+    let out = run(interp, case, &[flags, &["-c", PROBE]].concat())?;
     let line = out.lines().rfind(|l| l.starts_with('{')).unwrap_or("{}");
     let result: Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
     let error = result["error"].as_str().unwrap_or("");
@@ -107,10 +121,11 @@ fn observe(interp: &Interpreter, case: &Path) -> Result<(String, String), String
     Ok((action.into(), format!("{error}{}", file.unwrap_or(""))))
 }
 
-/// Every record of `pyc-audit --python R...` over all the cases.
-fn audit(running: &[&Interpreter], cases: &[PathBuf]) -> Result<Vec<Value>, String> {
+/// Every record of `pyc-audit --optimize LEVEL --python R...` over all the cases.
+fn audit(running: &[&Interpreter], cases: &[PathBuf], level: u8) -> Result<Vec<Value>, String> {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pyc-audit"));
     command.args(["--format", "json", "--all", "--fail-on", "never"]);
+    command.arg("--optimize").arg(level.to_string());
     for r in running {
         command.arg("--python").arg(&r.executable);
     }
@@ -173,6 +188,52 @@ fn tool_actions(records: &[Value], case: &Path, running: usize) -> (Vec<String>,
     (actions, shown)
 }
 
+/// What each interpreter's `import pkg` did, by executable, case and level.
+type Observed = HashMap<(PathBuf, PathBuf, u8), (String, String)>;
+
+/// Whether a case is compared at a level with a running set (see the module comment).
+fn compared(case: &Path, level: u8, set: &[&Interpreter]) -> bool {
+    let pyo = case.to_string_lossy().ends_with("_legacy_init_pyo");
+    !pyo || (level == 1 && set.iter().any(|i| i.is_py2()))
+}
+
+/// The disagreements of one audit (a running set at a level) over every case; counts the
+/// actions compared by what was observed.
+fn disagreements(
+    (set, level): (&[&Interpreter], u8),
+    records: &[Value],
+    cases: &[PathBuf],
+    observed: &Observed,
+    counts: &mut HashMap<String, usize>,
+) -> Vec<Row> {
+    let labels: Vec<String> = set.iter().map(|i| i.label()).collect();
+    let mut rows = Vec::new();
+    for case in cases.iter().filter(|c| compared(c, level, set)) {
+        let (tool, shown) = tool_actions(records, case, set.len());
+        for (n, interp) in set.iter().enumerate() {
+            let key = (interp.executable.clone(), case.clone(), level);
+            let Some((action, evidence)) = observed.get(&key) else {
+                continue;
+            };
+            *counts.entry(action.clone()).or_default() += 1;
+            if tool.get(n) != Some(action) {
+                rows.push(Row {
+                    interpreter: interp.label(),
+                    case: format!(
+                        "{} --optimize {level} --python {}",
+                        case.file_name().unwrap().to_string_lossy(),
+                        labels.join(",")
+                    ),
+                    tool: tool.get(n).cloned().unwrap_or_else(|| "none".into()),
+                    reason: shown.clone(),
+                    observed: format!("{action}: {evidence}"),
+                });
+            }
+        }
+    }
+    rows
+}
+
 #[test]
 fn ghost_rows_follow_each_running_interpreter() {
     let _one = crate::common::one_suite_at_a_time();
@@ -187,62 +248,41 @@ fn ghost_rows_follow_each_running_interpreter() {
         }
     }
     let sets = running_sets(&all);
-    let audits: Vec<Vec<Value>> = sets
+    let runs: Vec<(&[&Interpreter], u8)> = [0, 1]
+        .into_iter()
+        .flat_map(|level| sets.iter().map(move |set| (set.as_slice(), level)))
+        .collect();
+    let audits: Vec<Vec<Value>> = runs
         .iter()
-        .map(|set| audit(set, &cases).unwrap_or_else(|e| panic!("{suite}: audit: {e}")))
+        .map(|(set, level)| {
+            audit(set, &cases, *level).unwrap_or_else(|e| panic!("{suite}: audit: {e}"))
+        })
         .collect();
     let run = interpreters::run_each(suite, |interp, _| {
-        let mut seen = HashMap::new();
+        let mut seen = Vec::new();
         for case in &cases {
-            seen.insert(case.clone(), observe(interp, case)?);
+            for level in [0, 1] {
+                let key = (interp.executable.clone(), case.clone(), level);
+                seen.push((key, observe(interp, case, level)?));
+            }
         }
         Ok(seen)
     });
-    let observed: HashMap<PathBuf, &HashMap<PathBuf, (String, String)>> = run
-        .results
-        .iter()
-        .map(|(i, seen)| (i.executable.clone(), seen))
-        .collect();
+    let observed: Observed = run.results.into_iter().flat_map(|(_, seen)| seen).collect();
+    let mut counts = HashMap::new();
     let mut rows = Vec::new();
-    let mut compared = 0;
-    let mut by_action: HashMap<&str, usize> = HashMap::new();
-    for (set, records) in sets.iter().zip(&audits) {
-        let labels: Vec<String> = set.iter().map(|i| i.label()).collect();
-        for case in &cases {
-            let (tool, shown) = tool_actions(records, case, set.len());
-            for (n, interp) in set.iter().enumerate() {
-                let Some((action, evidence)) = observed
-                    .get(&interp.executable)
-                    .and_then(|seen| seen.get(case))
-                else {
-                    continue;
-                };
-                compared += 1;
-                *by_action.entry(action.as_str()).or_default() += 1;
-                if tool.get(n) != Some(action) {
-                    rows.push(Row {
-                        interpreter: interp.label(),
-                        case: format!(
-                            "{} --python {}",
-                            case.file_name().unwrap().to_string_lossy(),
-                            labels.join(",")
-                        ),
-                        tool: tool.get(n).cloned().unwrap_or_else(|| "none".into()),
-                        reason: shown.clone(),
-                        observed: format!("{action}: {evidence}"),
-                    });
-                }
-            }
-        }
+    for (run, records) in runs.iter().zip(&audits) {
+        rows.extend(disagreements(*run, records, &cases, &observed, &mut counts));
     }
-    let mut by_action: Vec<_> = by_action.into_iter().collect();
-    by_action.sort();
+    let mut counts: Vec<_> = counts.into_iter().collect();
+    counts.sort();
     eprintln!(
-        "{suite}: {} interpreters, {} cases, {} running sets, {compared} actions compared \
-         ({by_action:?}), {} disagreements",
+        "{suite}: {} interpreters, {} cases, {} audits (running sets by level), {} actions \
+         compared {counts:?}, {} disagreements",
         all.len(),
         cases.len(),
-        sets.len(),
+        runs.len(),
+        counts.iter().map(|(_, n)| n).sum::<usize>(),
         rows.len()
     );
     assert_none(&rows, &run.problems);

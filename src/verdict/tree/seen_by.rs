@@ -3,12 +3,13 @@
 //! For each running interpreter, in the order given: a legacy `__init__.pyc` left without its
 //! source decides when that interpreter opens it (its action on that cache: `load`, or `fail`
 //! on a foreign magic); else a Python 3.3+ import gives a namespace package where the sources
-//! or the `__init__` source are gone and caches remain (`namespace`), unless a module of the
-//! directory's name sits beside it; else the import never reads what is left (`skip`): Python
-//! 2 and 3.0-3.2 have no namespace packages and Python 2 never reads `__pycache__`, so there
-//! `import NAME` raises `ImportError` whatever the caches hold. A row appears only when some
-//! running interpreter does more than `skip`; the worst action decides it, and with several
-//! running interpreters the row lists each one's (`by_python`), as a cache record does.
+//! or the `__init__` source are gone and caches remain, or where it never opens the legacy
+//! `__init__` another one runs (`namespace`), unless a module of the directory's name sits
+//! beside it; else the import never reads what is left (`skip`): Python 2 and 3.0-3.2 have no
+//! namespace packages and Python 2 never reads `__pycache__`, so there `import NAME` raises
+//! `ImportError` whatever the caches hold. A row appears only when some running interpreter
+//! does more than `skip`; the worst action decides it, and with several running interpreters
+//! the row lists each one's (`by_python`), as a cache record does.
 
 use super::ghost::{legacy_left, Remains};
 use super::DirCaches;
@@ -31,7 +32,8 @@ enum Seen {
     Beside,
     /// No namespace packages (Python 2, 3.0-3.2): `import NAME` raises `ImportError`.
     NoNamespaces,
-    /// It never opens the legacy `__init__` another running interpreter reads.
+    /// `namespace`: Python 3.3+ that never opens the legacy `__init__` another running
+    /// interpreter reads (an `__init__.pyo`): the directory alone gives a namespace package.
     NotOpened,
 }
 
@@ -40,7 +42,8 @@ impl Seen {
         match self {
             Seen::Acts(action) => action,
             Seen::BadMagic => Action::Fail,
-            _ => Action::Skip,
+            Seen::NotOpened => Action::Namespace,
+            Seen::Beside | Seen::NoNamespaces => Action::Skip,
         }
     }
 }
@@ -65,19 +68,20 @@ pub(super) fn ghost(
         None => vec![Action::Skip; running.len()],
     };
     let remains = Remains::of(dir, found);
+    let runs_legacy = legacy
+        .iter()
+        .any(|a| matches!(a, Action::Load | Action::Fail));
+    // `None` for one of them: nothing is left for any of them to find.
     let seen: Vec<Seen> = running
         .iter()
         .zip(&legacy)
-        .map(|(r, &legacy)| seen(r, init.map(|i| (i, legacy)), remains, beside))
-        .collect();
+        .map(|(r, &legacy)| seen(r, init.map(|i| (i, legacy)), remains, beside, runs_legacy))
+        .collect::<Option<_>>()?;
     let worst = seen
         .iter()
         .map(|s| s.action())
         .max_by_key(|a| rank(*a))
         .filter(|a| *a != Action::Skip)?;
-    let runs_legacy = legacy
-        .iter()
-        .any(|a| matches!(a, Action::Load | Action::Fail));
     let left = match (init, remains) {
         (Some(init), _) if runs_legacy => legacy_left(init),
         (_, Some(remains)) => remains.left(found),
@@ -107,7 +111,9 @@ pub(super) fn ghost(
         Seen::NoNamespaces => {
             format!("on {who}, which has no namespace packages, `import {name}` raises ImportError")
         }
-        Seen::NotOpened => format!("on {who}, `import {name}` never opens {file}"),
+        Seen::NotOpened => {
+            format!("on {who}, which never opens {file}, `import {name}` gives a namespace package")
+        }
     };
     let clauses: Vec<String> = grouped(&seen, running)
         .into_iter()
@@ -126,21 +132,24 @@ pub(super) fn ghost(
 }
 
 /// What one running interpreter does with the directory, given the legacy `__init__` left
-/// without its source, if any, and the interpreter's action on it.
+/// without its source, if any, with the interpreter's action on it, and whether another one
+/// runs it; `None` when nothing is left for it to find that makes a ghost.
 fn seen(
     r: &Running,
     legacy: Option<(&Record, Action)>,
     remains: Option<Remains>,
     beside: bool,
-) -> Seen {
-    match legacy {
+    runs_legacy: bool,
+) -> Option<Seen> {
+    Some(match legacy {
         Some((init, Action::Fail)) if init.magic != Some(r.magic) => Seen::BadMagic,
         Some((_, action @ (Action::Load | Action::Fail))) => Seen::Acts(action),
         _ if beside => Seen::Beside,
         _ if r.python < PyVersion::new(3, 3) => Seen::NoNamespaces,
         _ if remains.is_some() => Seen::Acts(Action::Namespace),
-        _ => Seen::NotOpened,
-    }
+        _ if runs_legacy => Seen::NotOpened,
+        _ => return None,
+    })
 }
 
 /// The interpreters by what they do, the worst first (then in the order given), each group
