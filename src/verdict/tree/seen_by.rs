@@ -82,44 +82,17 @@ pub(super) fn ghost(
         .map(|s| s.action())
         .max_by_key(|a| rank(*a))
         .filter(|a| *a != Action::Skip)?;
-    let left = match (init, remains) {
-        (Some(init), _) if runs_legacy => legacy_left(init),
-        (_, Some(remains)) => remains.left(found),
-        _ => String::new(),
-    };
-    let file = init.and_then(|i| i.path.file_name()).map_or_else(
-        || "__init__.pyc".into(),
-        |f| f.to_string_lossy().into_owned(),
-    );
-    let clause = |s: Seen, who: &str| match s {
-        Seen::Acts(Action::Fail) => format!(
-            "on {who}, `import {name}` raises ({})",
-            init.map_or("", |i| i.reason.as_str())
-        ),
-        Seen::BadMagic => format!(
-            "on {who}, `import {name}` raises ImportError: bad magic number ({file} has magic {})",
-            init.and_then(|i| i.magic)
-                .map_or_else(|| "none".into(), |m| m.to_string())
-        ),
-        Seen::Acts(Action::Load) => {
-            format!(
-                "on {who}, `import {name}` still imports the deleted package, running its old code"
-            )
-        }
-        Seen::Acts(_) => remains.map_or_else(String::new, |r| r.gives(found, name, Some(who))),
-        Seen::Beside => format!("on {who}, `import {name}` finds the module beside it first"),
-        Seen::NoNamespaces => {
-            format!("on {who}, which has no namespace packages, `import {name}` raises ImportError")
-        }
-        Seen::NotOpened => {
-            format!("on {who}, which never opens {file}, `import {name}` gives a namespace package")
-        }
+    let words = Words {
+        name,
+        found,
+        init,
+        remains,
     };
     let clauses: Vec<String> = grouped(&seen, running)
         .into_iter()
-        .map(|(s, who)| clause(s, &who))
+        .map(|(s, who)| words.clause(s, &who))
         .collect();
-    let reason = format!("{left}: {}", clauses.join("; "));
+    let reason = format!("{}: {}", words.left(runs_legacy), clauses.join("; "));
     let mut rec = Record::finding(
         Kind::Directory,
         dir.path.clone(),
@@ -129,6 +102,61 @@ pub(super) fn ghost(
     );
     rec.by_python = each_one(running, |n, _| seen[n].action());
     Some(rec)
+}
+
+/// What a row's reason is made of.
+struct Words<'a> {
+    name: &'a str,
+    found: &'a DirCaches,
+    /// The legacy `__init__` left without its source.
+    init: Option<&'a Record>,
+    remains: Option<Remains>,
+}
+
+impl Words<'_> {
+    /// What is left: the legacy `__init__` when a running interpreter runs it.
+    fn left(&self, runs_legacy: bool) -> String {
+        match (self.init, self.remains) {
+            (Some(init), _) if runs_legacy => legacy_left(init),
+            (_, Some(remains)) => remains.left(self.found),
+            _ => String::new(),
+        }
+    }
+
+    /// What `import NAME` does on the interpreters `who` names.
+    fn clause(&self, s: Seen, who: &str) -> String {
+        let name = self.name;
+        let file = self.init.and_then(|i| i.path.file_name()).map_or_else(
+            || "__init__.pyc".into(),
+            |f| f.to_string_lossy().into_owned(),
+        );
+        match s {
+            Seen::Acts(Action::Fail) => format!(
+                "on {who}, `import {name}` raises ({})",
+                self.init.map_or("", |i| i.reason.as_str())
+            ),
+            Seen::BadMagic => format!(
+                "on {who}, `import {name}` raises ImportError: bad magic number ({file} has magic \
+                 {})",
+                self.init
+                    .and_then(|i| i.magic)
+                    .map_or_else(|| "none".into(), |m| m.to_string())
+            ),
+            Seen::Acts(Action::Load) => format!(
+                "on {who}, `import {name}` still imports the deleted package, running its old code"
+            ),
+            Seen::Acts(_) => self
+                .remains
+                .map_or_else(String::new, |r| r.gives(self.found, name, Some(who))),
+            Seen::Beside => format!("on {who}, `import {name}` finds the module beside it first"),
+            Seen::NoNamespaces => format!(
+                "on {who}, which has no namespace packages, `import {name}` raises ImportError"
+            ),
+            Seen::NotOpened => format!(
+                "on {who}, which never opens {file}, `import {name}` gives a namespace package"
+            ),
+        }
+    }
 }
 
 /// What one running interpreter does with the directory, given the legacy `__init__` left
