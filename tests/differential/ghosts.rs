@@ -4,7 +4,9 @@
 //!
 //! Every interpreter found builds, in a tree of its own, the ways a package leaves caches
 //! behind: every source deleted with the caches left in `__pycache__` (`sources_gone`), the
-//! same with a module `pkg.py` beside the directory (`beside`), `__init__.py` alone deleted
+//! same with a module `pkg.py` beside the directory (`beside`), or an extension module with
+//! the builder's first suffix (`beside_ext`, an empty file: the interpreters that load that
+//! suffix find it and fail on it, which is `skip` for the directory), `__init__.py` alone deleted
 //! (`init_gone`), and a legacy `__init__.pyc` written by it and left without its source
 //! (`legacy_init`; Python 2 writes only legacy files, so it builds only that case, and the same
 //! written under `-O`, `legacy_init_pyo`). Then every case is audited with each interpreter
@@ -72,7 +74,15 @@ fn build(interp: &Interpreter, n: usize, dir: &Path) -> Result<Vec<PathBuf>, Str
     let mut cases = Vec::new();
     let case = |name: &str| dir.join(format!("{n}_{name}"));
     if !interp.is_py2() {
-        for name in ["sources_gone", "beside", "init_gone"] {
+        let suffix = run(
+            interp,
+            dir,
+            &[
+                "-c",
+                "import importlib.machinery as m; print(m.EXTENSION_SUFFIXES[0])",
+            ],
+        )?;
+        for name in ["sources_gone", "beside", "beside_ext", "init_gone"] {
             let root = case(name);
             package(&root)?;
             run(interp, &root, &["-c", "import pkg.mod"])?;
@@ -82,6 +92,9 @@ fn build(interp: &Interpreter, n: usize, dir: &Path) -> Result<Vec<PathBuf>, Str
             }
             if name == "beside" {
                 write(&root.join("pkg.py"), "V = 2\n")?;
+            }
+            if name == "beside_ext" {
+                write(&root.join(format!("pkg{}", suffix.trim())), "")?;
             }
             cases.push(root);
         }
@@ -116,6 +129,8 @@ fn observe(interp: &Interpreter, case: &Path, level: u8) -> Result<(String, Stri
         (Some(true), Some(f)) if f.ends_with(".pyc") || f.ends_with(".pyo") => "load",
         (Some(true), Some(_)) => "skip",
         _ if error.contains("No module named") => "skip",
+        // The extension module beside the directory was found (and is empty).
+        _ if error.contains(".so: ") => "skip",
         _ => "fail",
     };
     Ok((action.into(), format!("{error}{}", file.unwrap_or(""))))

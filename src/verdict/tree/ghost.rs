@@ -14,8 +14,10 @@ use std::path::Path;
 
 use super::{dir_key, seen_by, DirCaches};
 use crate::find::survey::DirFacts;
+use crate::python::interp::Interpreter;
 use crate::python::pythons::Running;
 use crate::verdict::model::{display_path, Action, Kind, Record, Status};
+use crate::verdict::resolution;
 use crate::verdict::text;
 
 /// Directories whose caches outlived their sources; a directory inside a reported one is
@@ -56,7 +58,7 @@ pub(super) fn ghosts(
         };
         let beside = module_beside(&dir.path, &by_path);
         let name = module_name(&dir.path, &packages);
-        if let Some(rec) = ghost(dir, &name, found, beside, running) {
+        if let Some(rec) = ghost(dir, &name, found, &beside, running) {
             reported.insert(dir_key(&dir.path));
             out.push(rec);
         }
@@ -90,30 +92,79 @@ fn own_name(path: &Path) -> String {
 
 /// Whether a module of the directory's name sits beside it (`NAME.py`, a legacy `NAME.pyc`,
 /// an extension module): Python 3's import finds that module, not a namespace package.
-fn module_beside(dir: &Path, by_path: &HashMap<&[u8], &DirFacts>) -> bool {
+fn module_beside<'a>(dir: &'a Path, by_path: &HashMap<&[u8], &'a DirFacts>) -> Beside<'a> {
     let (Some(parent), Some(own)) = (dir.parent(), dir.file_name()) else {
-        return false;
+        return Beside::Nothing;
     };
     let file = |ext: &str| {
         let mut path = dir.as_os_str().to_owned();
         path.push(ext);
         fs::metadata(path).is_ok_and(|m| m.is_file())
     };
-    let own = own.as_encoded_bytes();
-    let extension = by_path.get(dir_key(parent)).is_some_and(|p| {
-        p.extensions.iter().any(|e| {
-            let e = e.as_encoded_bytes();
-            e.starts_with(own) && e.get(own.len()) == Some(&b'.')
+    if file(".py") || file(".pyc") {
+        return Beside::File;
+    }
+    let mine = own.as_encoded_bytes();
+    let files: Vec<&OsStr> = by_path
+        .get(dir_key(parent))
+        .map(|p| {
+            p.extensions
+                .iter()
+                .filter(|e| {
+                    let e = e.as_encoded_bytes();
+                    e.starts_with(mine) && e.get(mine.len()) == Some(&b'.')
+                })
+                .map(OsString::as_os_str)
+                .collect()
         })
-    });
-    extension || file(".py") || file(".pyc")
+        .unwrap_or_default();
+    match files.is_empty() {
+        true => Beside::Nothing,
+        false => Beside::Extensions { own, files },
+    }
+}
+
+/// A module of a directory's name beside it, which an import finds instead of a namespace
+/// portion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Beside<'a> {
+    Nothing,
+    /// `NAME.py` or a legacy `NAME.pyc`: every interpreter finds it.
+    File,
+    /// Extension modules `NAME.*`: an interpreter finds one with its own suffixes (without
+    /// `--python`, any of them counts).
+    Extensions {
+        own: &'a OsStr,
+        files: Vec<&'a OsStr>,
+    },
+}
+
+impl Beside<'_> {
+    fn any(&self) -> bool {
+        *self != Beside::Nothing
+    }
+
+    /// Whether this interpreter's import finds the module beside the directory.
+    pub(super) fn shadows(&self, r: &Running) -> bool {
+        let interpreter = Interpreter {
+            implementation: r.implementation,
+            python: Some(r.python),
+        };
+        match self {
+            Beside::Nothing => false,
+            Beside::File => true,
+            Beside::Extensions { own, files } => files
+                .iter()
+                .any(|f| resolution::extension_of(interpreter, own, f)),
+        }
+    }
 }
 
 fn ghost(
     dir: &DirFacts,
     name: &str,
     found: &DirCaches,
-    beside: bool,
+    beside: &Beside,
     running: &[Running],
 ) -> Option<Record> {
     if !running.is_empty() {
@@ -128,7 +179,7 @@ fn ghost(
     let (action, reason) = match (legacy, Remains::of(dir, found)) {
         (Some(found), _) => found,
         // A namespace portion loses to a module of the same name beside it.
-        _ if beside => return None,
+        _ if beside.any() => return None,
         (None, Some(remains)) => (
             Action::Namespace,
             format!(

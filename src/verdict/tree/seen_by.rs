@@ -11,7 +11,7 @@
 //! does more than `skip`; the worst action decides it, and with several running interpreters
 //! the row lists each one's (`by_python`), as a cache record does.
 
-use super::ghost::{legacy_left, Remains};
+use super::ghost::{legacy_left, Beside, Remains};
 use super::DirCaches;
 use crate::find::survey::DirFacts;
 use crate::pyc::magic::PyVersion;
@@ -54,7 +54,7 @@ pub(super) fn ghost(
     dir: &DirFacts,
     name: &str,
     found: &DirCaches,
-    beside: bool,
+    beside: &Beside,
     running: &[Running],
 ) -> Option<Record> {
     let init = found.legacy_init.as_deref().filter(|_| !dir.init_source);
@@ -75,7 +75,10 @@ pub(super) fn ghost(
     let seen: Vec<Seen> = running
         .iter()
         .zip(&legacy)
-        .map(|(r, &legacy)| seen(r, init.map(|i| (i, legacy)), remains, beside, runs_legacy))
+        .map(|(r, &legacy)| {
+            let beside = beside.shadows(r);
+            seen(r, init.map(|i| (i, legacy)), remains, beside, runs_legacy)
+        })
         .collect::<Option<_>>()?;
     let worst = seen
         .iter()
@@ -251,14 +254,14 @@ mod tests {
     fn python2_alone_gets_no_namespace_row() {
         let (dir, found) = sources_gone();
         let running = [cpython(2, 7, 62211)];
-        assert_eq!(ghost(&dir, "pkg", &found, false, &running), None);
+        assert_eq!(ghost(&dir, "pkg", &found, &Beside::Nothing, &running), None);
     }
 
     #[test]
     fn a_namespace_row_names_the_python3_that_imports_it() {
         let (dir, found) = sources_gone();
         let running = [cpython(3, 12, 3531)];
-        let rec = ghost(&dir, "pkg", &found, false, &running).unwrap();
+        let rec = ghost(&dir, "pkg", &found, &Beside::Nothing, &running).unwrap();
         assert_eq!(rec.python_action, Action::Namespace);
         assert_eq!(rec.by_python, None);
         assert!(
@@ -268,14 +271,33 @@ mod tests {
             rec.reason
         );
         // A module beside it is found first.
-        assert_eq!(ghost(&dir, "pkg", &found, true, &running), None);
+        assert_eq!(ghost(&dir, "pkg", &found, &Beside::File, &running), None);
+    }
+
+    #[test]
+    fn an_extension_module_beside_shadows_only_for_its_version() {
+        let (dir, found) = sources_gone();
+        let running = [cpython(3, 11, 3495), cpython(3, 12, 3531)];
+        let own = std::ffi::OsStr::new("pkg");
+        let beside = Beside::Extensions {
+            own,
+            files: vec![std::ffi::OsStr::new("pkg.cpython-311-x86_64-linux-gnu.so")],
+        };
+        let rec = ghost(&dir, "pkg", &found, &beside, &running).unwrap();
+        assert_eq!(actions(&rec), [Action::Skip, Action::Namespace]);
+        assert!(
+            rec.reason
+                .contains("on CPython 3.11, `import pkg` finds the module beside it first"),
+            "{}",
+            rec.reason
+        );
     }
 
     #[test]
     fn with_both_each_one_is_listed_and_the_worst_decides() {
         let (dir, found) = sources_gone();
         let running = [cpython(2, 7, 62211), cpython(3, 12, 3531)];
-        let rec = ghost(&dir, "pkg", &found, false, &running).unwrap();
+        let rec = ghost(&dir, "pkg", &found, &Beside::Nothing, &running).unwrap();
         assert_eq!(actions(&rec), [Action::Skip, Action::Namespace]);
         assert_eq!(rec.python_action, Action::Namespace);
         assert!(
@@ -308,7 +330,7 @@ mod tests {
         ]);
         found.legacy_init = Some(Box::new(init));
         let running = [cpython(2, 7, 62211), cpython(3, 12, 3531)];
-        let rec = ghost(&dir, "pkg", &found, false, &running).unwrap();
+        let rec = ghost(&dir, "pkg", &found, &Beside::Nothing, &running).unwrap();
         assert_eq!(actions(&rec), [Action::Load, Action::Fail]);
         assert_eq!(rec.python_action, Action::Fail);
         assert!(
