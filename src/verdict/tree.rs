@@ -1,6 +1,7 @@
 //! Findings about more than one cache: leftover temporary files, empty `__pycache__`
 //! directories, ghost packages (directories that import, or import differently, because
-//! caches outlived their sources), and trees whose source mtimes are clamped so that a
+//! caches outlived their sources: `ghost`, and with `--python` as each running interpreter
+//! imports them, `seen_by`), and trees whose source mtimes are clamped so that a
 //! timestamp cache cannot tell one version of a source from the next.
 //!
 //! These are computed once the walk and the verdicts are done, from the walk's survey and an
