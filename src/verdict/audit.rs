@@ -162,6 +162,7 @@ pub fn collect(
         &walked.survey,
         &gathered.index,
         checks.source_date_epoch,
+        &plan.running,
     );
     gathered.take(found, keep, roots);
     let mut records = gathered.kept;

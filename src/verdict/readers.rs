@@ -191,7 +191,7 @@ fn what_the_others_do(rec: &Record, worst: Action, shadowed: &[&str]) -> String 
 }
 
 /// `a`, `a and b`, `a, b and c`.
-fn listed<S: AsRef<str>>(items: impl Iterator<Item = S>) -> String {
+pub(crate) fn listed<S: AsRef<str>>(items: impl Iterator<Item = S>) -> String {
     let items: Vec<S> = items.collect();
     match items.split_last() {
         None => String::new(),

@@ -106,7 +106,7 @@ fn init_accepted(interpreter: Interpreter, level: u8, init: &OsStr) -> bool {
 }
 
 /// Whether `file` is the module `module` as an extension module this interpreter loads.
-fn extension_of(interpreter: Interpreter, module: &OsStr, file: &OsStr) -> bool {
+pub(crate) fn extension_of(interpreter: Interpreter, module: &OsStr, file: &OsStr) -> bool {
     let (module, file) = (module.as_encoded_bytes(), file.as_encoded_bytes());
     file.strip_prefix(module)
         .is_some_and(|suffix| extension_suffix(interpreter, suffix))

@@ -6,7 +6,9 @@
 //! every running interpreter whose import reaches it: any of them when there is no source (a
 //! sourceless import), only Python 2 beside a source. Each checks the magic against its own:
 //! a foreign one raises `ImportError: bad magic number` without a source and is recompiled
-//! beside one. The worst of the running interpreters' actions decides.
+//! beside one; a file whose magic could not be read (a dangling symlink, a file cut short)
+//! fares under each as under its own judge. The worst of the running interpreters' actions
+//! decides.
 //!
 //! Whenever more than one interpreter runs the tree, every cache record lists each of them, in
 //! the order given, with what it does with the file (`by_python`): for a tagged cache, the
@@ -75,7 +77,9 @@ fn legacy_action(
     if !opens {
         return (Action::Skip, None);
     }
-    let own = rec.magic == Some(r.magic);
+    // A file whose magic could not be read (a dangling symlink, a file cut short) fares alike
+    // under every interpreter that reaches it: as its own judge said.
+    let own = rec.magic.is_none_or(|m| m == r.magic);
     match (own, sourceless) {
         (true, _) => (rec.python_action, None),
         (false, true) => (
@@ -138,7 +142,7 @@ fn legacy(rec: &mut Record, name: &CacheName, running: &[Running], optimize: Opt
 }
 
 /// Each running interpreter's action, when there are several.
-fn each_one(
+pub(crate) fn each_one(
     running: &[Running],
     action: impl Fn(usize, &Running) -> Action,
 ) -> Option<Vec<ByPython>> {
@@ -192,6 +196,31 @@ fn settle(rec: &mut Record, status: Status, action: Action, reason: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_legacy_file_without_a_magic_fares_as_its_judge_said() {
+        let running = [Running {
+            implementation: crate::pyc::magic::Implementation::CPython,
+            python: crate::pyc::magic::PyVersion::new(3, 12),
+            tag: Some("cpython-312".into()),
+            magic: 3531,
+            executable: None,
+        }];
+        let name = crate::python::naming::parse(std::path::Path::new("pkg/__init__.pyc")).unwrap();
+        let mut rec = Record::example();
+        rec.path = "pkg/__init__.pyc".into();
+        rec.layout = Some(Layout::Legacy);
+        rec.source = None;
+        rec.magic = None;
+        rec.status = Status::Unreadable;
+        rec.python_action = Action::Skip;
+        apply(&mut rec, &name, &running, Optimize::default());
+        assert_eq!(
+            (rec.status, rec.python_action),
+            (Status::Unreadable, Action::Skip)
+        );
+        assert!(!rec.reason.contains("bad magic"), "{}", rec.reason);
+    }
 
     #[test]
     fn clauses_of_turned_away_interpreters_are_dropped() {

@@ -1,6 +1,7 @@
 //! Findings about more than one cache: leftover temporary files, empty `__pycache__`
 //! directories, ghost packages (directories that import, or import differently, because
-//! caches outlived their sources), and trees whose source mtimes are clamped so that a
+//! caches outlived their sources: `ghost`, and with `--python` as each running interpreter
+//! imports them, `seen_by`), and trees whose source mtimes are clamped so that a
 //! timestamp cache cannot tell one version of a source from the next.
 //!
 //! These are computed once the walk and the verdicts are done, from the walk's survey and an
@@ -9,17 +10,20 @@
 //! `__init__.pyc` record, and per root the mtimes of the sources timestamp caches pair with:
 //! the records themselves (most of them fresh) are not kept.
 
-use std::collections::{HashMap, HashSet};
-use std::ffi::{OsStr, OsString};
-use std::fs;
+use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use crate::find::survey::{DirFacts, Survey};
 use crate::pyc::header::Invalidation;
 use crate::python::naming::Layout;
+use crate::python::pythons::Running;
 use crate::python::source::SourceStat;
-use crate::verdict::model::{display_path, Action, Kind, Record, Status};
+use crate::verdict::model::{Action, Kind, Record, Status};
 use crate::verdict::text;
+
+mod ghost;
+mod seen_by;
 
 /// Every finding about temporary files, directories and trees.
 pub(crate) fn findings(
@@ -27,6 +31,7 @@ pub(crate) fn findings(
     survey: &Survey,
     index: &Index,
     source_date_epoch: Option<i64>,
+    running: &[Running],
 ) -> Vec<Record> {
     let mut out: Vec<Record> = survey.debris.iter().map(|p| temp_file(p)).collect();
     out.extend(
@@ -36,7 +41,7 @@ pub(crate) fn findings(
             .filter(|d| is_empty_pycache(d))
             .map(empty_pycache),
     );
-    out.extend(ghosts(&survey.dirs, &index.dirs));
+    out.extend(ghost::ghosts(&survey.dirs, &index.dirs, running));
     out.extend(
         roots
             .iter()
@@ -77,6 +82,8 @@ struct DirCaches {
     pycache: usize,
     /// Of those, the caches of `__init__`.
     inits: usize,
+    /// Of those, the `leftover` ones (`--python`: no interpreter that runs the tree reads them).
+    leftovers: usize,
     /// Boxed: most directories have none, and a record is large.
     legacy_init: Option<Box<Record>>,
     /// Legacy caches of other modules that Python imports (without a source, running old code).
@@ -87,6 +94,7 @@ impl DirCaches {
     fn merge(&mut self, other: DirCaches) {
         self.pycache += other.pycache;
         self.inits += other.inits;
+        self.leftovers += other.leftovers;
         self.legacy_init = self.legacy_init.take().or(other.legacy_init);
         self.legacy_loaded |= other.legacy_loaded;
     }
@@ -147,6 +155,7 @@ impl Index {
                     let caches = dir_entry(dirs, dir);
                     caches.pycache += 1;
                     caches.inits += usize::from(is_init_cache(&rec.path));
+                    caches.leftovers += usize::from(rec.status == Status::Leftover);
                 }
             }
             // `__init__.pyc`, or `.pyo` (Python 2 under -O): the one the import reads wins.
@@ -202,189 +211,6 @@ fn dir_key(path: &Path) -> &[u8] {
     let bytes = path.as_os_str().as_encoded_bytes();
     let end = bytes.iter().rposition(|&b| b != b'/').map_or(1, |i| i + 1);
     &bytes[..end.min(bytes.len())]
-}
-
-/// Directories whose caches outlived their sources; a directory inside a reported one is
-/// not reported again.
-fn ghosts(dirs: &[DirFacts], index: &HashMap<Vec<u8>, DirCaches>) -> Vec<Record> {
-    // Most trees have none: the maps below are built only when some directory can be one.
-    let mut candidates: Vec<(&DirFacts, &DirCaches)> = dirs
-        .iter()
-        .filter_map(|d| index.get(dir_key(&d.path)).map(|found| (d, found)))
-        .filter(|(d, found)| could_be_ghost(d, found))
-        .collect();
-    if candidates.is_empty() {
-        return Vec::new();
-    }
-    let packages: HashSet<&[u8]> = dirs
-        .iter()
-        .filter(|d| {
-            d.init_source
-                || index
-                    .get(dir_key(&d.path))
-                    .is_some_and(|c| c.legacy_init.is_some())
-        })
-        .map(|d| dir_key(&d.path))
-        .collect();
-    let by_path: HashMap<&[u8], &DirFacts> = dirs.iter().map(|d| (dir_key(&d.path), d)).collect();
-    // Byte order puts every directory after its ancestors, and is far cheaper than Path's.
-    candidates.sort_by(|a, b| a.0.path.as_os_str().cmp(b.0.path.as_os_str()));
-    let mut reported: HashSet<&[u8]> = HashSet::new();
-    let mut out = Vec::new();
-    for (dir, found) in candidates {
-        if !reported.is_empty()
-            && dir
-                .path
-                .ancestors()
-                .skip(1)
-                .any(|a| reported.contains(dir_key(a)))
-        {
-            continue;
-        }
-        let beside = module_beside(&dir.path, &by_path);
-        if let Some(rec) = ghost(dir, &module_name(&dir.path, &packages), found, beside) {
-            reported.insert(dir_key(&dir.path));
-            out.push(rec);
-        }
-    }
-    out
-}
-
-/// The name a directory imports as: its own, after those of the enclosing directories that are
-/// regular packages (an `__init__` source or a legacy `__init__.pyc`), up to the root.
-fn module_name(path: &Path, packages: &HashSet<&[u8]>) -> String {
-    let mut parts = vec![own_name(path)];
-    let mut dir = path;
-    while let Some(parent) = dir.parent().filter(|p| packages.contains(dir_key(p))) {
-        parts.push(own_name(parent));
-        dir = parent;
-    }
-    parts.reverse();
-    parts.join(".")
-}
-
-/// A directory's own name; a path ending in `.` or `..` is resolved to learn it.
-fn own_name(path: &Path) -> String {
-    path.file_name()
-        .map(Into::into)
-        .or_else(|| fs::canonicalize(path).ok()?.file_name().map(Into::into))
-        .map_or_else(
-            || display_path(path),
-            |n: OsString| n.to_string_lossy().into_owned(),
-        )
-}
-
-/// Whether a module of the directory's name sits beside it (`NAME.py`, a legacy `NAME.pyc`,
-/// an extension module): Python 3's import finds that module, not a namespace package.
-fn module_beside(dir: &Path, by_path: &HashMap<&[u8], &DirFacts>) -> bool {
-    let (Some(parent), Some(own)) = (dir.parent(), dir.file_name()) else {
-        return false;
-    };
-    let file = |ext: &str| {
-        let mut path = dir.as_os_str().to_owned();
-        path.push(ext);
-        fs::metadata(path).is_ok_and(|m| m.is_file())
-    };
-    let own = own.as_encoded_bytes();
-    let extension = by_path.get(dir_key(parent)).is_some_and(|p| {
-        p.extensions.iter().any(|e| {
-            let e = e.as_encoded_bytes();
-            e.starts_with(own) && e.get(own.len()) == Some(&b'.')
-        })
-    });
-    extension || file(".py") || file(".pyc")
-}
-
-/// Whether [`ghost`] could find anything here: most directories with caches have their
-/// sources, and need neither a name worked out nor a module looked for beside them.
-fn could_be_ghost(dir: &DirFacts, found: &DirCaches) -> bool {
-    found.legacy_init.is_some()
-        || (!dir.sources_below && found.pycache > 0)
-        || (!dir.init_source && found.inits > 0)
-}
-
-fn ghost(dir: &DirFacts, name: &str, found: &DirCaches, beside: bool) -> Option<Record> {
-    let inits = found.inits;
-    // A legacy __init__.pyc Python cannot open (a dangling symlink) is passed over.
-    let legacy = found
-        .legacy_init
-        .as_ref()
-        .filter(|_| !dir.init_source)
-        .and_then(|init| legacy_package(name, init));
-    let (action, reason) = match legacy {
-        Some(found) => found,
-        // A namespace portion loses to a module of the same name beside it.
-        _ if beside => return None,
-        _ if !dir.sources_below && found.pycache > 0 => (
-            Action::Namespace,
-            format!(
-                "no Python source is left here, only {} in __pycache__: `import {name}` gives {}{}",
-                text::count(found.pycache, "cache"),
-                if found.legacy_loaded {
-                    "a namespace package (Python 3.3+) and only its modules with a legacy .pyc \
-                     still import, running old code"
-                } else {
-                    "an empty namespace package (Python 3.3+) and its modules no longer import"
-                },
-                if inits == 0 {
-                    ""
-                } else {
-                    "; its __init__ code never runs"
-                }
-            ),
-        ),
-        _ if !dir.init_source && inits > 0 => (
-            Action::Namespace,
-            format!(
-                "__init__.py is gone but __pycache__ still holds {}: `import {name}` gives a \
-                 namespace package and the package's init code no longer runs",
-                text::count(inits, "__init__ cache")
-            ),
-        ),
-        _ => return None,
-    };
-    Some(Record::finding(
-        Kind::Directory,
-        dir.path.clone(),
-        Status::Ghost,
-        action,
-        reason,
-    ))
-}
-
-/// A package whose `__init__` source is gone but whose legacy `__init__.pyc` remains.
-fn legacy_package(name: &str, init: &Record) -> Option<(Action, String)> {
-    let who = init.python.as_deref().map_or_else(
-        || "Python".to_string(),
-        |p| {
-            format!(
-                "{} {p}",
-                init.implementation
-                    .map_or("Python".into(), |i| i.to_string())
-            )
-        },
-    );
-    let file = init
-        .path
-        .file_name()
-        .map_or("__init__.pyc".into(), OsStr::to_string_lossy);
-    match init.python_action {
-        Action::Load => Some((
-            Action::Load,
-            format!(
-                "__init__.py is gone but {file} remains: `import {name}` still imports the \
-                 deleted package under {who}, running its old code"
-            ),
-        )),
-        Action::Fail => Some((
-            Action::Fail,
-            format!(
-                "__init__.py is gone but {file} remains: `import {name}` raises ({})",
-                init.reason
-            ),
-        )),
-        _ => None,
-    }
 }
 
 /// Returns true if and only if `path` was walked from `root` (a byte-prefix test: `Path`'s
@@ -469,21 +295,6 @@ fn clamped(root: &Path, sources: &[SourceStat], epoch: Option<i64>) -> Option<Re
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_ghost_is_named_as_it_imports() {
-        let packages: HashSet<&[u8]> = [&b"r/pkg"[..], b"r/pkg/sub"].into();
-        assert_eq!(
-            module_name(Path::new("r/pkg/sub/inner"), &packages),
-            "pkg.sub.inner"
-        );
-        assert_eq!(module_name(Path::new("r/pkg"), &packages), "pkg");
-        assert_eq!(module_name(Path::new("r/ns/x"), &packages), "x");
-        // `.` is named by what it resolves to.
-        let cwd = std::env::current_dir().unwrap();
-        let real = cwd.file_name().unwrap().to_string_lossy();
-        assert_eq!(module_name(Path::new("."), &HashSet::new()), real);
-    }
 
     #[test]
     fn under_a_root_is_a_whole_component_prefix() {

@@ -1,8 +1,8 @@
 //! `--python` and `--optimize` in the directory lookup: each running interpreter looks a module
 //! up by its own rules and at its level, and every cache record lists each running interpreter
-//! (`by_python`) when there are several. The real interpreters check the same rules in the
-//! differential `lookup` suite; these run anywhere (an interpreter that is not installed is
-//! taken from the tables).
+//! (`by_python`) when there are several, as does a ghost directory's row. The real interpreters
+//! check the same rules in the differential `lookup` and `ghosts` suites; these run anywhere (an
+//! interpreter that is not installed is taken from the tables).
 
 use crate::support::{record, Tree, T};
 
@@ -168,4 +168,106 @@ fn explain_of_a_shadowed_sourceless_file_says_it_is_never_opened() {
         "on import  Python 2.7 never opens this file: no source (m.py), and `import m` finds \
                 the package m/";
     assert!(out.contains(want), "{out}");
+}
+
+/// The directory row at `pkg`, if any.
+fn pkg_row(tree: &Tree, running: &[&str]) -> Option<serde_json::Value> {
+    pkg_row_at(tree, running, "0")
+}
+
+fn pkg_row_at(tree: &Tree, running: &[&str], level: &str) -> Option<serde_json::Value> {
+    let mut args = vec!["--format", "json", "--all", "--fail-on", "never"];
+    args.extend(["--optimize", level]);
+    for r in running {
+        args.extend(["--python", r]);
+    }
+    args.push(".");
+    let doc = tree.run(&args).json();
+    let rows = doc["findings"].as_array().unwrap().clone();
+    rows.into_iter()
+        .find(|r| r["kind"] == "directory" && r["path"] == "pkg")
+}
+
+#[test]
+fn a_namespace_ghost_is_judged_by_each_running_interpreter() {
+    // Every source of pkg deleted, its CPython 3.11 caches left in __pycache__.
+    let tree = Tree::new()
+        .fresh_311("pkg/__init__", b"V = 1\n")
+        .fresh_311("pkg/mod", b"V = 1\n");
+    std::fs::remove_file(tree.path("pkg/__init__.py")).unwrap();
+    std::fs::remove_file(tree.path("pkg/mod.py")).unwrap();
+
+    let alone = pkg_row(&tree, &[]).expect("a ghost row without --python");
+    assert!(alone["by_python"].is_null());
+    assert!(alone["reason"].as_str().unwrap().contains("(Python 3.3+)"));
+
+    assert_eq!(
+        pkg_row(&tree, &["2.7"]),
+        None,
+        "Python 2 has no namespace packages"
+    );
+
+    let py3 = pkg_row(&tree, &["3.12"]).expect("a ghost row on 3.12");
+    assert_eq!(
+        (&py3["status"], &py3["python_action"], &py3["severity"]),
+        (&"ghost".into(), &"namespace".into(), &"warning".into())
+    );
+    assert!(
+        py3["by_python"].is_null(),
+        "one running: its action is the row's"
+    );
+    let reason = py3["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("(none of them read by an interpreter that runs this tree)")
+            && reason.contains("on CPython 3.12, `import pkg` gives an empty namespace package"),
+        "{reason}"
+    );
+
+    let both = pkg_row(&tree, &["2.7", "3.12"]).expect("a ghost row on 2.7 and 3.12");
+    assert_eq!(both["python_action"], "namespace");
+    let want = [("CPython 2.7", "skip"), ("CPython 3.12", "namespace")];
+    assert_eq!(by_python(&both), pairs(&want));
+}
+
+#[test]
+fn a_legacy_init_ghost_is_judged_by_each_running_interpreter() {
+    let tree = Tree::new().file("pkg/__init__.pyc", &cache_27());
+    let py2 = pkg_row(&tree, &["2.7"]).expect("2.7 imports the deleted package");
+    assert_eq!(
+        (&py2["python_action"], &py2["severity"]),
+        (&"load".into(), &"error".into())
+    );
+    let both = pkg_row(&tree, &["2.7", "3.12"]).expect("a ghost row on 2.7 and 3.12");
+    assert_eq!(
+        (&both["python_action"], &both["severity"]),
+        (&"fail".into(), &"error".into())
+    );
+    let want = [("CPython 2.7", "load"), ("CPython 3.12", "fail")];
+    assert_eq!(by_python(&both), pairs(&want));
+    let reason = both["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("on CPython 3.12, `import pkg` raises ImportError: bad magic number")
+            && reason.contains("on CPython 2.7, `import pkg` still imports the deleted package"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn python3_gets_a_namespace_where_python2_imports_an_init_pyo() {
+    let tree = Tree::new().file("pkg/__init__.pyo", &cache_27());
+    assert_eq!(pkg_row_at(&tree, &["2.7", "3.12"], "0"), None);
+    let row = pkg_row_at(&tree, &["2.7", "3.12"], "1").expect("2.7 -O imports it");
+    let want = [("CPython 2.7", "load"), ("CPython 3.12", "namespace")];
+    assert_eq!(by_python(&row), pairs(&want));
+    assert_eq!(row["python_action"], "load");
+    let reason = row["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("on CPython 3.12, which never opens __init__.pyo, `import pkg` gives"),
+        "{reason}"
+    );
+    assert_eq!(
+        pkg_row_at(&tree, &["3.12"], "1"),
+        None,
+        "nothing 3.12 reads"
+    );
 }

@@ -1,10 +1,10 @@
 //! The suites that run the real interpreters, in one test binary: this module's own
 //! differential test and its pycache-prefix half (`prefix`), the tree-wide findings (`tree`),
-//! `explain` (`explain`), the marshal validator (`marshal`), the interpreters' installed trees
-//! (`installed`), `--verify` (`verify`), `--python` (`running`), the optimisation level
-//! (`optimize`), the directory lookup of every running interpreter at every level (`lookup`)
-//! and the marshal throughput bench (`marshal_bench`, ignored), sharing the interpreter
-//! discovery and helpers in `common`.
+//! `explain` (`explain`), ghost rows under `--python` (`ghosts`), the marshal validator
+//! (`marshal`), the interpreters' installed trees (`installed`), `--verify` (`verify`),
+//! `--python` (`running`), the optimisation level (`optimize`), the directory lookup of every
+//! running interpreter at every level (`lookup`) and the marshal throughput bench
+//! (`marshal_bench`, ignored), sharing the interpreter discovery and helpers in `common`.
 //!
 //! Differential test: every `python_action` pyc-audit prints must be what the real interpreter
 //! does with that cache on `import`.
@@ -36,6 +36,7 @@ use serde_json::Value;
 
 mod common;
 mod explain;
+mod ghosts;
 mod installed;
 mod lookup;
 mod marshal;

@@ -11,7 +11,9 @@
 //!    replaces sources at a clamped mtime; it writes `DIR/cases.json`;
 //! 2. `pyc-audit --deep --format json --all --fail-on never DIR/<case>...` judges every case as
 //!    a root of its own, with `SOURCE_DATE_EPOCH` set where the case says and removed elsewhere
-//!    (`--deep`, as in the core suite: a legacy `__init__.pyc` with a cut body fails only there);
+//!    (`--deep`, as in the core suite: a legacy `__init__.pyc` with a cut body fails only there),
+//!    once as the caches' own interpreters see them and once with `--python` naming the
+//!    interpreter that built the tree (every check below holds for both);
 //! 3. `harness.py observe DIR` imports each case's modules under `python -v` and reports what
 //!    happened: `namespace`, `load`, `source`, `fail`, `absent`, `recompile`, `skip` or `read`.
 //!
@@ -64,12 +66,18 @@ fn run_harness(interp: &Interpreter, command: &str, dir: &Path) -> Result<Vec<u8
     Ok(output.stdout)
 }
 
-/// Runs pyc-audit on the given roots; every record.
-fn audit(roots: &[PathBuf], epoch: Option<i64>) -> Result<Vec<Value>, String> {
+/// Runs pyc-audit on the given roots, with `--python` for the interpreter given; every record.
+fn audit(
+    roots: &[PathBuf],
+    epoch: Option<i64>,
+    running: Option<&Interpreter>,
+) -> Result<Vec<Value>, String> {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pyc-audit"));
-    command
-        .args(["--deep", "--format", "json", "--all", "--fail-on", "never"])
-        .args(roots);
+    command.args(["--deep", "--format", "json", "--all", "--fail-on", "never"]);
+    if let Some(running) = running {
+        command.arg("--python").arg(&running.executable);
+    }
+    command.args(roots);
     match epoch {
         Some(e) => command.env("SOURCE_DATE_EPOCH", e.to_string()),
         None => command.env_remove("SOURCE_DATE_EPOCH"),
@@ -306,9 +314,12 @@ fn check_interpreter(interp: &Interpreter) -> Outcome {
             .or_default()
             .push(dir.join(text(case, "case")));
     }
-    let mut records = Vec::new();
+    // Each case is judged twice: as the caches' own interpreters see it, and with the
+    // interpreter that built it as the one that runs the tree (`--python`).
+    let mut runs: [Vec<Value>; 2] = [Vec::new(), Vec::new()];
     for (epoch, roots) in &by_epoch {
-        records.extend(audit(roots, *epoch)?);
+        runs[0].extend(audit(roots, *epoch, None)?);
+        runs[1].extend(audit(roots, *epoch, Some(interp))?);
     }
 
     let observations: Value = serde_json::from_slice(&run_harness(interp, "observe", &dir)?)
@@ -326,28 +337,30 @@ fn check_interpreter(interp: &Interpreter) -> Outcome {
     }
 
     let mut rows = Vec::new();
-    for spec in &cases {
-        let root = dir.join(text(spec, "case"));
-        let case = Case {
-            spec,
-            records: records
-                .iter()
-                .filter(|r| Path::new(text(r, "path")).starts_with(&root))
-                .collect(),
-            imports: observations
-                .iter()
-                .filter(|o| text(o, "case") == text(spec, "case"))
-                .collect(),
-            root,
-        };
-        for (tool, reason, observed) in judge(&case) {
-            rows.push(Row {
-                interpreter: interp.label(),
-                case: case.name().to_string(),
-                tool,
-                reason,
-                observed,
-            });
+    for (records, how) in runs.iter().zip(["", " --python"]) {
+        for spec in &cases {
+            let root = dir.join(text(spec, "case"));
+            let case = Case {
+                spec,
+                records: records
+                    .iter()
+                    .filter(|r| Path::new(text(r, "path")).starts_with(&root))
+                    .collect(),
+                imports: observations
+                    .iter()
+                    .filter(|o| text(o, "case") == text(spec, "case"))
+                    .collect(),
+                root,
+            };
+            for (tool, reason, observed) in judge(&case) {
+                rows.push(Row {
+                    interpreter: interp.label(),
+                    case: format!("{}{how}", case.name()),
+                    tool,
+                    reason,
+                    observed,
+                });
+            }
         }
     }
     Ok((cases.len(), imports, rows))
