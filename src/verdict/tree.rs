@@ -14,6 +14,8 @@ use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::find::survey::{DirFacts, Survey};
 use crate::pyc::header::Invalidation;
 use crate::python::naming::Layout;
@@ -236,7 +238,7 @@ const CLAMP_GROUP: usize = 3;
 /// Each source once (by its path's key), from what every thread noted.
 fn unique(sources: &[(u64, SourceStat)]) -> Vec<SourceStat> {
     let mut sorted = sources.to_vec();
-    sorted.sort_unstable_by_key(|(key, _)| *key);
+    sorted.par_sort_unstable_by_key(|(key, _)| *key);
     sorted.dedup_by_key(|(key, _)| *key);
     sorted.into_iter().map(|(_, stat)| stat).collect()
 }
