@@ -146,7 +146,22 @@ struct Visited {
     id: usize,
     parent: Option<usize>,
     depth: usize,
-    facts: DirFacts,
+    sources_below: bool,
+    /// The facts of a directory the tree-wide checks may ask about (see [`needed`]); the
+    /// others are dropped as soon as the directory is walked, so that memory does not grow
+    /// with every directory of a large tree.
+    facts: Option<DirFacts>,
+}
+
+/// Whether the tree-wide checks and the import lookup can ask about this directory: it holds
+/// caches (itself or in its `__pycache__`), is a `__pycache__` (empty, or holding one), or
+/// holds an `__init__` or an extension module (which can shadow a module beside it).
+fn needed(facts: &DirFacts, had_caches: bool) -> bool {
+    had_caches
+        || facts.init_source
+        || !facts.inits.is_empty()
+        || !facts.extensions.is_empty()
+        || facts.path.file_name() == Some(OsStr::new("__pycache__"))
 }
 
 /// A directory to walk.
@@ -201,20 +216,22 @@ impl<'a, F: Fn(Batch<'_>) + Sync> Walker<'a, F> {
             through_link: true,
             ancestors: Vec::new(),
         };
-        rayon::in_place_scope(|scope| self.visit(scope, job, None));
+        rayon::in_place_scope(|scope| {
+            self.visit(scope, job, None);
+        });
     }
 
     /// Walks one directory: lists it, walks its `__pycache__` and hands over its caches while
-    /// it is open, then queues its other subdirectories.
+    /// it is open, then queues its other subdirectories. Returns true if it held caches.
     fn visit<'s>(
         &'s self,
         scope: &rayon::Scope<'s>,
         mut job: DirJob<'s>,
         parent: Option<Held<'_>>,
-    ) {
+    ) -> bool {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let ahead = job.ahead.take();
-        let mut facts = DirFacts::new(job.path);
+        let mut facts = DirFacts::new(std::mem::take(&mut job.path));
         let opened = match ahead {
             Some(ahead) => Ok(DirFd::Ahead(ahead)),
             None => open_dir(parent, &facts.path, job.through_link).map(DirFd::Opened),
@@ -223,7 +240,8 @@ impl<'a, F: Fn(Batch<'_>) + Sync> Walker<'a, F> {
             Ok(fd) => fd,
             Err(e) => {
                 self.error(facts.path.clone(), io_message(e));
-                return self.done(id, job.parent, job.depth, facts);
+                self.done(id, &job, facts, false);
+                return false;
             }
         };
         let mut ancestors = job.ancestors.clone();
@@ -245,10 +263,12 @@ impl<'a, F: Fn(Batch<'_>) + Sync> Walker<'a, F> {
             through_link: sub.through_link,
             ancestors: ancestors.clone(),
         };
+        let mut had_caches = !listing.caches.is_empty();
         if let Some(pycache) = listing.pycache {
-            self.visit(scope, child(pycache, None), Some(held));
+            had_caches |= self.visit(scope, child(pycache, None), Some(held));
         }
-        if !listing.caches.is_empty() {
+        let own_caches = !listing.caches.is_empty();
+        if own_caches {
             (self.on_batch)(Batch {
                 found: listing.caches,
                 dir: Some(held),
@@ -258,19 +278,24 @@ impl<'a, F: Fn(Batch<'_>) + Sync> Walker<'a, F> {
         for sub in listing.subdirs {
             let ahead = self.open_ahead(held, &sub);
             let sub = child(sub, ahead);
-            scope.spawn(move |scope| self.visit(scope, sub, None));
+            scope.spawn(move |scope| {
+                self.visit(scope, sub, None);
+            });
         }
         drop(fd);
-        self.done(id, job.parent, job.depth, facts);
+        self.done(id, &job, facts, had_caches);
+        own_caches
     }
 
-    fn done(&self, id: usize, parent: Option<usize>, depth: usize, facts: DirFacts) {
-        lock(&self.dirs).push(Visited {
+    fn done(&self, id: usize, job: &DirJob, facts: DirFacts, had_caches: bool) {
+        let visited = Visited {
             id,
-            parent,
-            depth,
-            facts,
-        });
+            parent: job.parent,
+            depth: job.depth,
+            sources_below: facts.sources_below,
+            facts: needed(&facts, had_caches).then_some(facts),
+        };
+        lock(&self.dirs).push(visited);
     }
 
     fn error(&self, path: PathBuf, message: String) {
@@ -284,12 +309,17 @@ impl<'a, F: Fn(Batch<'_>) + Sync> Walker<'a, F> {
         let mut deepest_first: Vec<usize> = (0..dirs.len()).collect();
         deepest_first.sort_unstable_by_key(|&i| std::cmp::Reverse(dirs[i].depth));
         for i in deepest_first {
-            if let (true, Some(parent)) = (dirs[i].facts.sources_below, dirs[i].parent) {
-                dirs[parent].facts.sources_below = true;
+            if let (true, Some(parent)) = (dirs[i].sources_below, dirs[i].parent) {
+                dirs[parent].sources_below = true;
             }
         }
+        let kept = dirs.into_iter().filter_map(|v| {
+            let mut facts = v.facts?;
+            facts.sources_below = v.sources_below;
+            Some(facts)
+        });
         let survey = Survey {
-            dirs: dirs.into_iter().map(|v| v.facts).collect(),
+            dirs: kept.collect(),
             debris: self.debris.into_inner().unwrap_or_else(|e| e.into_inner()),
         };
         let errors = self.errors.into_inner().unwrap_or_else(|e| e.into_inner());

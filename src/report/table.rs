@@ -117,6 +117,13 @@ pub(crate) fn table_lines<const N: usize>(
     width: Option<usize>,
 ) -> Vec<String> {
     let last = N - 1;
+    if width.is_none() {
+        // Nothing to fit: the rows go into the table, not a copy of them (a long report's
+        // peak memory).
+        let mut table = Builder::from_iter(rows).build();
+        table.with(Style::blank());
+        return lines(&table);
+    }
     let table = build(&rows);
     // Lines are printed without the last column's trailing padding.
     let printed = table.total_width() - 1;

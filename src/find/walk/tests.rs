@@ -126,34 +126,40 @@ fn the_survey_counts_every_entry_and_folds_sources_up() {
             "ghost/__pycache__/m.cpython-311.pyc",
             "ghost/__pycache__/m.cpython-311.pyc.99",
             "pkg/sub/deeper/__init__.py",
-            "pkg/__pycache__/keep",
+            "pkg/m.pyc",
+            "pkg/empty/__pycache__/keep",
+            "plain/data.txt",
+            "x.pyc",
             "skip/x.py",
         ],
     );
-    fs::remove_file(root.join("pkg/__pycache__/keep")).unwrap();
+    fs::remove_file(root.join("pkg/empty/__pycache__/keep")).unwrap();
     let mut b = GlobSetBuilder::new();
     b.add(Glob::new("skip").unwrap());
     let exclude = b.build().unwrap();
     let (_, walked) = collect(std::slice::from_ref(&root), &exclude);
     let survey = walked.survey;
-    let get = |p: &str| {
+    let find = |p: &str| {
         let p = root.join(p);
-        survey.dirs.iter().find(|d| d.path == p).unwrap()
+        survey.dirs.iter().find(|d| d.path == p)
     };
+    let get = |p: &str| find(p).unwrap();
     assert!(!get("ghost").sources_below);
     assert_eq!(get("ghost/__pycache__").entries, 2);
     assert!(get("pkg").sources_below && !get("pkg").sources);
-    assert!(get("pkg/sub").sources_below);
     assert!(get("pkg/sub/deeper").init_source);
-    assert_eq!(get("pkg/__pycache__").entries, 0);
+    assert_eq!(get("pkg/empty/__pycache__").entries, 0);
     assert!(get("").sources_below, "the root");
-    assert_eq!(get("").entries, 3, "the excluded directory counts");
-    assert!(survey.dirs.iter().all(|d| !d.path.ends_with("skip")));
+    assert_eq!(get("").entries, 5, "the excluded directory counts");
+    // Directories no check asks about are not kept: no caches, __init__ or extension.
+    for gone in ["pkg/sub", "pkg/empty", "plain", "skip"] {
+        assert!(find(gone).is_none(), "{gone}");
+    }
     assert_eq!(
         survey.debris,
         [root.join("ghost/__pycache__/m.cpython-311.pyc.99")]
     );
-    assert_eq!(survey.dirs.len(), 7);
+    assert_eq!(survey.dirs.len(), 6);
 }
 
 #[test]
