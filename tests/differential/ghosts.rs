@@ -29,30 +29,12 @@ use serde_json::Value;
 
 use crate::common::disagreements::{assert_none, Row};
 use crate::common::interpreters::{self, Interpreter};
-use crate::common::pythons::python_command;
 
 /// Prints, as JSON, what `import pkg` gave; valid Python 2 and 3.
 const PROBE: &str = "import json, sys\n\
 try:\n    import pkg\n    out = {'ok': True, 'file': getattr(pkg, '__file__', None)}\n\
 except Exception as e:\n    out = {'ok': False, 'error': '%s: %s' % (type(e).__name__, e)}\n\
 sys.stdout.write(json.dumps(out) + '\\n')\n";
-
-fn run(interp: &Interpreter, dir: &Path, args: &[&str]) -> Result<String, String> {
-    let output = python_command(&interp.executable)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .map_err(|e| format!("{}: {e}", interp.label()))?;
-    if !output.status.success() {
-        return Err(format!(
-            "{} {args:?} in {}: {}",
-            interp.label(),
-            dir.display(),
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-}
 
 fn write(path: &Path, text: &str) -> Result<(), String> {
     std::fs::create_dir_all(path.parent().unwrap()).map_err(|e| e.to_string())?;
@@ -74,8 +56,7 @@ fn build(interp: &Interpreter, n: usize, dir: &Path) -> Result<Vec<PathBuf>, Str
     let mut cases = Vec::new();
     let case = |name: &str| dir.join(format!("{n}_{name}"));
     if !interp.is_py2() {
-        let suffix = run(
-            interp,
+        let suffix = interp.run_in(
             dir,
             &[
                 "-c",
@@ -85,7 +66,7 @@ fn build(interp: &Interpreter, n: usize, dir: &Path) -> Result<Vec<PathBuf>, Str
         for name in ["sources_gone", "beside", "beside_ext", "init_gone"] {
             let root = case(name);
             package(&root)?;
-            run(interp, &root, &["-c", "import pkg.mod"])?;
+            interp.run_in(&root, &["-c", "import pkg.mod"])?;
             remove(&root.join("pkg/__init__.py"))?;
             if name != "init_gone" {
                 remove(&root.join("pkg/mod.py"))?;
@@ -103,13 +84,13 @@ fn build(interp: &Interpreter, n: usize, dir: &Path) -> Result<Vec<PathBuf>, Str
     package(&root)?;
     let compile = "import py_compile; \
                    py_compile.compile('pkg/__init__.py', cfile='pkg/__init__.pyc', doraise=True)";
-    run(interp, &root, &["-B", "-c", compile])?;
+    interp.run_in(&root, &["-B", "-c", compile])?;
     remove(&root.join("pkg/__init__.py"))?;
     cases.push(root);
     if interp.is_py2() {
         let root = case("legacy_init_pyo");
         package(&root)?;
-        run(interp, &root, &["-O", "-c", "import pkg"])?;
+        interp.run_in(&root, &["-O", "-c", "import pkg"])?;
         remove(&root.join("pkg/__init__.py"))?;
         cases.push(root);
     }
@@ -119,7 +100,7 @@ fn build(interp: &Interpreter, n: usize, dir: &Path) -> Result<Vec<PathBuf>, Str
 /// What `import pkg` did in `case`, as an action, and the evidence.
 fn observe(interp: &Interpreter, case: &Path, level: u8) -> Result<(String, String), String> {
     let flags: &[&str] = if level == 0 { &["-B"] } else { &["-B", "-O"] };
-    let out = run(interp, case, &[flags, &["-c", PROBE]].concat())?;
+    let out = interp.run_in(case, &[flags, &["-c", PROBE]].concat())?;
     let line = out.lines().rfind(|l| l.starts_with('{')).unwrap_or("{}");
     let result: Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
     let error = result["error"].as_str().unwrap_or("");

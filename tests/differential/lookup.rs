@@ -38,7 +38,7 @@ use serde_json::Value;
 
 use crate::common::disagreements::{assert_none, Row};
 use crate::common::interpreters::{self, Interpreter};
-use crate::common::pythons::{optimized_command, python_command, Via};
+use crate::common::pythons::{optimized_command, Via};
 
 const MODULES: [&str; 10] = [
     "ext_mod", "pyo_init", "pyc_init", "ext_init", "mod2", "plain", "abi", "lone3", "lone2", "gone",
@@ -79,19 +79,7 @@ print(json.dumps({"origin": origin and os.path.abspath(origin), "ok": ok}))
 "#;
 
 fn py(interp: &Interpreter, dir: &Path, args: &[&str]) -> Result<String, String> {
-    let out = python_command(&interp.executable)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .map_err(|e| format!("{}: {e}", interp.label()))?;
-    match out.status.success() {
-        true => Ok(String::from_utf8_lossy(&out.stdout).trim().to_string()),
-        false => Err(format!(
-            "{} {args:?}: {}",
-            interp.label(),
-            String::from_utf8_lossy(&out.stderr)
-        )),
-    }
+    interp.run_in(dir, args).map(|out| out.trim().to_string())
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {

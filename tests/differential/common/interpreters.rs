@@ -42,6 +42,26 @@ pub struct Interpreter {
 }
 
 impl Interpreter {
+    /// Runs the interpreter with `args` in `dir`: its stdout, or what it said on stderr (with
+    /// the command) when it failed.
+    #[allow(dead_code)] // not every suite that includes this module runs it this way
+    pub fn run_in(&self, dir: &Path, args: &[&str]) -> Result<String, String> {
+        let out = python_command(&self.executable)
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .map_err(|e| format!("{}: {e}", self.label()))?;
+        match out.status.success() {
+            true => Ok(String::from_utf8_lossy(&out.stdout).into_owned()),
+            false => Err(format!(
+                "{} {args:?} in {}: {}",
+                self.label(),
+                dir.display(),
+                String::from_utf8_lossy(&out.stderr)
+            )),
+        }
+    }
+
     pub fn label(&self) -> String {
         format!("{} {}", self.implementation, self.version)
     }
