@@ -150,7 +150,7 @@ struct Visited {
     /// The facts of a directory the tree-wide checks may ask about (see [`needed`]); the
     /// others are dropped as soon as the directory is walked, so that memory does not grow
     /// with every directory of a large tree.
-    facts: Option<DirFacts>,
+    facts: Option<Box<DirFacts>>,
 }
 
 /// Whether the tree-wide checks and the import lookup can ask about this directory: it holds
@@ -293,7 +293,7 @@ impl<'a, F: Fn(Batch<'_>) + Sync> Walker<'a, F> {
             parent: job.parent,
             depth: job.depth,
             sources_below: facts.sources_below,
-            facts: needed(&facts, had_caches).then_some(facts),
+            facts: needed(&facts, had_caches).then(|| Box::new(facts)),
         };
         lock(&self.dirs).push(visited);
     }
@@ -314,7 +314,7 @@ impl<'a, F: Fn(Batch<'_>) + Sync> Walker<'a, F> {
             }
         }
         let kept = dirs.into_iter().filter_map(|v| {
-            let mut facts = v.facts?;
+            let mut facts = *v.facts?;
             facts.sources_below = v.sources_below;
             Some(facts)
         });
