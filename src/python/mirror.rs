@@ -9,7 +9,7 @@
 //! mirror, and a UNC directory `\\srv\share\x` mirrors to `<prefix>\srv\share\x`. The mapping
 //! works on bytes with an explicit path style, so the Windows rules are tested on any OS.
 
-use std::ffi::OsString;
+use crate::python::naming::os_string;
 use std::path::{Path, PathBuf};
 
 /// Which separators and roots a path uses.
@@ -152,17 +152,6 @@ pub(crate) fn native_source_dir(rel: &Path) -> PathBuf {
     let rel = rel.as_os_str().as_encoded_bytes();
     let first = source_dirs(rel, Style::NATIVE).swap_remove(0);
     PathBuf::from(os_string(first))
-}
-
-#[cfg(unix)]
-fn os_string(bytes: Vec<u8>) -> OsString {
-    use std::os::unix::ffi::OsStringExt;
-    OsString::from_vec(bytes)
-}
-
-#[cfg(not(unix))]
-fn os_string(bytes: Vec<u8>) -> OsString {
-    OsString::from(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 #[cfg(test)]

@@ -218,14 +218,15 @@ fn source_candidates(dir: &Path, stem: &[u8]) -> Vec<PathBuf> {
     out
 }
 
+/// Bytes made into an `OsString` (as they are on Unix; lossily elsewhere).
 #[cfg(unix)]
-fn os_string(bytes: Vec<u8>) -> OsString {
+pub(crate) fn os_string(bytes: Vec<u8>) -> OsString {
     use std::os::unix::ffi::OsStringExt;
     OsString::from_vec(bytes)
 }
 
 #[cfg(not(unix))]
-fn os_string(bytes: Vec<u8>) -> OsString {
+pub(crate) fn os_string(bytes: Vec<u8>) -> OsString {
     OsString::from(String::from_utf8_lossy(&bytes).into_owned())
 }
 

@@ -2,7 +2,7 @@
 //! current directory upwards; the command line wins; `--config` and `--isolated`; every error
 //! names the file, the line and the key, and exits 2.
 
-use crate::support::{pep552, Tree, T};
+use crate::support::{finding_paths, pep552, Tree, T};
 
 /// A project with a stale cache (warning), an orphan in `build/`, and a subdirectory to run in.
 fn project(config_name: &str, config: &str) -> Tree {
@@ -20,15 +20,6 @@ fn project(config_name: &str, config: &str) -> Tree {
         .dir("pkg/sub")
 }
 
-fn statuses(doc: &serde_json::Value) -> Vec<String> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["path"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn pyproject_is_found_from_a_subdirectory() {
     let t = project(
@@ -37,7 +28,10 @@ fn pyproject_is_found_from_a_subdirectory() {
     );
     let run = t.run_in("pkg/sub", &["-v", ".."], &[]);
     run.expect(0); // fail-on error: a stale cache is a warning.
-    assert_eq!(statuses(&run.json()), ["../__pycache__/m.cpython-311.pyc"]);
+    assert_eq!(
+        finding_paths(&run.json()),
+        ["../__pycache__/m.cpython-311.pyc"]
+    );
     let stderr = run.stderr();
     assert!(
         stderr.contains("pyc-audit: note: using config file") && stderr.contains("pyproject.toml"),

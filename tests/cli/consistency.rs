@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::support::{pep552, prefixed, record, Tree, T};
+use crate::support::{finding_paths, pep552, prefixed, record, Tree, T};
 
 /// `myapp/flag.py` edited within the second its cache was written (same size): Python ran the
 /// old value. `myapp/other.py` has a stale cache; `myapp/gone.py` left one behind.
@@ -28,22 +28,16 @@ fn same_second() -> Tree {
         )
 }
 
-fn paths(doc: &Value) -> Vec<String> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["path"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn a_source_argument_audits_its_caches() {
     let t = same_second();
     let run = t.run(&["--format", "json", "myapp/flag.py"]);
     run.expect(1);
     let doc = run.json();
-    assert_eq!(paths(&doc), ["myapp/__pycache__/flag.cpython-311.pyc"]);
+    assert_eq!(
+        finding_paths(&doc),
+        ["myapp/__pycache__/flag.cpython-311.pyc"]
+    );
     assert_eq!(doc["findings"][0]["status"], "suspect");
     // Only that source's caches; a deleted source's path still finds what it left.
     let run = t.run(&["--format", "json", "myapp/gone.py"]);
@@ -167,7 +161,7 @@ fn overlapping_paths_are_audited_once() {
     let doc = run.json();
     // The cache, and its package's ghost row, once each.
     assert_eq!(
-        paths(&doc),
+        finding_paths(&doc),
         ["ov/pkg", "ov/pkg/__pycache__/m.cpython-311.pyc"]
     );
     assert_eq!(doc["summary"]["caches"], 1);
@@ -185,7 +179,7 @@ fn follow_keeps_a_dangling_cache_symlink_as_a_row() {
         let r = record(&doc, "__pycache__/m.cpython-311.pyc");
         assert_eq!(r["status"], "unreadable", "{args:?}");
         assert!(
-            !paths(&doc).contains(&"__pycache__".to_string()),
+            !finding_paths(&doc).contains(&"__pycache__".to_string()),
             "{args:?}: a __pycache__ holding a symlink is not empty: {doc:#}"
         );
     }

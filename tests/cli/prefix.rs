@@ -5,7 +5,7 @@ use std::fs;
 
 use serde_json::Value;
 
-use crate::support::{pep552, record, Tree, T};
+use crate::support::{finding_paths, pep552, record, Tree, T};
 
 /// `proj/` and `other/` with caches in `__pycache__` and in the prefix tree `pfx/`:
 /// fresh, stale, orphan, and a 3.7 cache (3.7 ignores the prefix).
@@ -57,15 +57,6 @@ fn verdict(r: &Value) -> (&str, &str, &Value) {
     )
 }
 
-fn paths(doc: &Value) -> Vec<String> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["path"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn prefix_caches_are_judged_against_their_mirrored_source() {
     let (tree, mirror) = project();
@@ -112,7 +103,7 @@ fn prefix_caches_are_judged_against_their_mirrored_source() {
     assert_eq!(verdict(kept), ("fresh", "load", &Value::Null));
 
     assert!(
-        !paths(&doc).iter().any(|p| p.contains("/other/")),
+        !finding_paths(&doc).iter().any(|p| p.contains("/other/")),
         "only the mirror of ."
     );
     let summary = &doc["summary"];
@@ -131,7 +122,9 @@ fn no_path_audits_the_whole_prefix_tree() {
     let x = record(&doc, &format!("pfx/{mirror}/other/x.cpython-311.pyc"));
     assert_eq!(x["source"], format!("/{mirror}/other/x.py"));
     assert_eq!(verdict(x), ("fresh", "load", &Value::Null));
-    assert!(!paths(&doc).iter().any(|p| p.contains("__pycache__")));
+    assert!(!finding_paths(&doc)
+        .iter()
+        .any(|p| p.contains("__pycache__")));
 }
 
 #[test]
@@ -164,7 +157,7 @@ fn the_environment_prefix_is_honoured_relative_to_the_current_directory() {
     clean.expect(0);
     let doc = clean.json();
     assert_eq!(
-        paths(&doc),
+        finding_paths(&doc),
         [
             "__pycache__/ok.cpython-311.pyc",
             "__pycache__/old.cpython-37.pyc"
@@ -208,7 +201,7 @@ fn a_prefix_inside_the_root_is_walked_only_as_prefix_tree() {
     );
     run.expect(0);
     let doc = run.json();
-    assert_eq!(paths(&doc), [cache.as_str()]);
+    assert_eq!(finding_paths(&doc), [cache.as_str()]);
     let r = record(&doc, &cache);
     assert_eq!(
         (r["layout"].as_str(), r["source"].as_str()),

@@ -156,6 +156,16 @@ impl Run {
 
 /// The record for a cache path in a JSON document.
 #[track_caller]
+/// The paths of a JSON document's findings, in order.
+pub fn finding_paths(doc: &serde_json::Value) -> Vec<String> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap().to_string())
+        .collect()
+}
+
 pub fn record<'a>(doc: &'a serde_json::Value, path: &str) -> &'a serde_json::Value {
     doc["findings"]
         .as_array()
