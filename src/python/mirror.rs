@@ -9,8 +9,9 @@
 //! mirror, and a UNC directory `\\srv\share\x` mirrors to `<prefix>\srv\share\x`. The mapping
 //! works on bytes with an explicit path style, so the Windows rules are tested on any OS.
 
-use crate::python::naming::os_string;
 use std::path::{Path, PathBuf};
+
+use crate::python::naming::os_string;
 
 /// Which separators and roots a path uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
