@@ -1,7 +1,14 @@
 //! JSON and JSON Lines renderers: the serde-derived model is the contract.
+//!
+//! A large audit's findings are rendered on every core: the records are serialized in chunks
+//! in parallel, a window of chunks at a time (so memory stays bounded), and written in order.
+//! The bytes are serde_json's own, record by record; the document around them is rendered
+//! by serde_json with an empty list, which is then opened (a unit test checks the result is
+//! byte for byte what serde_json writes for the whole document).
 
 use std::io::{self, Write};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::Report;
@@ -49,18 +56,157 @@ struct Document<'a> {
     summary: &'a Summary,
 }
 
+/// The empty list as serde_json's pretty printer writes it in the document.
+const EMPTY_FINDINGS: &[u8] = b"\n  \"findings\": [],";
+
 pub(super) fn render_document(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let doc = Document {
-        findings: &report.shown,
+    let empty = Document {
+        findings: &[],
         summary: report.summary,
     };
-    write_document(SCHEMA_VERSION, &doc, out)
+    if report.shown.is_empty() {
+        return write_document(SCHEMA_VERSION, &empty, out);
+    }
+    let mut frame = Vec::new();
+    write_document(SCHEMA_VERSION, &empty, &mut frame)?;
+    let at = find(&frame, EMPTY_FINDINGS).ok_or_else(|| io::Error::other("no findings list"))?;
+    let (head, tail) = frame.split_at(at + EMPTY_FINDINGS.len() - 2);
+    out.write_all(head)?;
+    out.write_all(b"\n")?;
+    write_records(&report.shown, Item::InDocument, out)?;
+    out.write_all(b"\n  ")?;
+    out.write_all(tail)
 }
 
 pub(super) fn render_lines(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    for record in &report.shown {
-        serde_json::to_writer(&mut *out, record)?;
-        writeln!(out)?;
+    write_records(&report.shown, Item::Line, out)
+}
+
+/// How one record is written: an item of the document's list, or a line of its own.
+#[derive(Clone, Copy)]
+enum Item {
+    InDocument,
+    Line,
+}
+
+/// Records a chunk holds, and chunks a window: enough to share the work, few enough to keep
+/// the rendered bytes small.
+const CHUNK: usize = 64;
+const WINDOW: usize = 16;
+
+/// Writes the records, rendered a window of chunks at a time in parallel, in order.
+fn write_records(records: &[&Record], item: Item, out: &mut dyn Write) -> io::Result<()> {
+    let mut first = true;
+    for window in records.chunks(CHUNK * WINDOW) {
+        let parts: Vec<io::Result<Vec<u8>>> = window
+            .par_chunks(CHUNK)
+            .map(|chunk| render_chunk(chunk, item))
+            .collect();
+        for part in parts {
+            if !first {
+                if let Item::InDocument = item {
+                    out.write_all(b",\n")?;
+                }
+            }
+            first = false;
+            out.write_all(&part?)?;
+        }
     }
     Ok(())
+}
+
+fn render_chunk(chunk: &[&Record], item: Item) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(chunk.len() * 1024);
+    for (i, record) in chunk.iter().enumerate() {
+        match item {
+            Item::InDocument => {
+                if i > 0 {
+                    buf.extend_from_slice(b",\n");
+                }
+                buf.extend_from_slice(b"    ");
+                serde_json::to_writer_pretty(Indented(&mut buf), record)?;
+            }
+            Item::Line => {
+                serde_json::to_writer(&mut buf, record)?;
+                buf.push(b'\n');
+            }
+        }
+    }
+    Ok(buf)
+}
+
+/// Writes what it is given two levels deeper: four spaces after every newline. serde_json
+/// escapes a newline inside a string, so every newline it writes is its own layout.
+struct Indented<'a>(&'a mut Vec<u8>);
+
+impl Write for Indented<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut lines = buf.split(|&b| b == b'\n');
+        if let Some(first) = lines.next() {
+            self.0.extend_from_slice(first);
+        }
+        for line in lines {
+            self.0.extend_from_slice(b"\n    ");
+            self.0.extend_from_slice(line);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn whole(records: &[&Record], summary: &Summary) -> Vec<u8> {
+        let doc = Document {
+            findings: records,
+            summary,
+        };
+        let mut out = Vec::new();
+        write_document(SCHEMA_VERSION, &doc, &mut out).unwrap();
+        out
+    }
+
+    fn rendered(records: &[&Record], summary: &Summary, lines: bool) -> Vec<u8> {
+        let report = Report {
+            shown: records.to_vec(),
+            summary,
+            cleanable: None,
+        };
+        let mut out = Vec::new();
+        match lines {
+            false => render_document(&report, &mut out).unwrap(),
+            true => render_lines(&report, &mut out).unwrap(),
+        }
+        out
+    }
+
+    #[test]
+    fn the_document_is_serde_jsons_own_at_every_size() {
+        let mut rec = Record::example();
+        rec.reason = "a reason\nwith a newline, \"quotes\" and \u{1b}[31m".into();
+        let summary = Summary::zero();
+        for n in [0, 1, 2, CHUNK - 1, CHUNK, CHUNK + 1, CHUNK * WINDOW + 3] {
+            let records: Vec<&Record> = std::iter::repeat_n(&rec, n).collect();
+            assert_eq!(
+                String::from_utf8(rendered(&records, &summary, false)).unwrap(),
+                String::from_utf8(whole(&records, &summary)).unwrap(),
+                "{n} records"
+            );
+            let mut lines = Vec::new();
+            for r in &records {
+                serde_json::to_writer(&mut lines, r).unwrap();
+                lines.push(b'\n');
+            }
+            assert_eq!(rendered(&records, &summary, true), lines, "{n} lines");
+        }
+    }
 }

@@ -2,13 +2,12 @@
 //! verdict is adjusted for what its readers' imports find first in the module's directory (a
 //! package, an extension module; see `verdict::readers`), from the names the walk noted.
 
-use std::collections::HashMap;
-
 use rayon::prelude::*;
 
 use crate::find::prefix::Plan;
 use crate::find::survey::{DirFacts, Survey};
 use crate::python::naming::{self, Layout};
+use crate::verdict::keyed;
 use crate::verdict::model::{Action, Kind, Record};
 use crate::verdict::readers::{self, Setup};
 use crate::verdict::resolution::{self, Neighbours};
@@ -20,7 +19,7 @@ pub(crate) fn apply(records: &mut [Record], survey: &Survey, plan: &Plan) {
         running: &plan.running,
         optimize: plan.optimize,
     };
-    let dirs: HashMap<&[u8], &DirFacts> = survey
+    let dirs: keyed::Map<&[u8], &DirFacts> = survey
         .dirs
         .iter()
         .map(|d| (key(d.path.as_os_str()), d))

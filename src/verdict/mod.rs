@@ -21,6 +21,7 @@ pub(crate) mod compare;
 pub(crate) mod git;
 pub(crate) mod inputs;
 pub(crate) mod judge;
+pub(crate) mod keyed;
 pub(crate) mod lookup;
 pub(crate) mod model;
 mod orphan;

@@ -10,7 +10,6 @@
 //! `__init__.pyc` record, and per root the mtimes of the sources timestamp caches pair with:
 //! the records themselves (most of them fresh) are not kept.
 
-use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
@@ -21,6 +20,7 @@ use crate::pyc::header::Invalidation;
 use crate::python::naming::Layout;
 use crate::python::pythons::Running;
 use crate::python::source::SourceStat;
+use crate::verdict::keyed;
 use crate::verdict::model::{Action, Kind, Record, Status};
 use crate::verdict::text;
 
@@ -107,7 +107,7 @@ impl DirCaches {
 #[derive(Default)]
 pub(crate) struct Index {
     /// Keyed by the directory's bytes ([`dir_key`]).
-    dirs: HashMap<Vec<u8>, DirCaches>,
+    dirs: keyed::Map<Vec<u8>, DirCaches>,
     /// Per root, in order: the mtime of every source a timestamp cache that a default import
     /// reads pairs with, keyed by a hash of the source's path (24 bytes a source, not a path);
     /// a source with several caches appears once per cache until [`Index::sources`].
@@ -118,7 +118,7 @@ impl Index {
     /// An empty index for the given roots.
     pub(crate) fn new(roots: usize) -> Index {
         Index {
-            dirs: HashMap::new(),
+            dirs: keyed::Map::default(),
             clamp: vec![Vec::new(); roots],
         }
     }
@@ -178,8 +178,14 @@ impl Index {
         }
     }
 
+    /// How many directories it holds caches of.
+    pub(crate) fn dirs(&self) -> usize {
+        self.dirs.len()
+    }
+
     /// Adds what another index (of other records) holds.
     pub(crate) fn merge(&mut self, other: Index) {
+        self.dirs.reserve(other.dirs.len());
         for (dir, caches) in other.dirs {
             self.dirs.entry(dir).or_default().merge(caches);
         }
@@ -190,7 +196,7 @@ impl Index {
 }
 
 /// The caches of `dir`, allocating its key only the first time.
-fn dir_entry<'a>(dirs: &'a mut HashMap<Vec<u8>, DirCaches>, dir: &Path) -> &'a mut DirCaches {
+fn dir_entry<'a>(dirs: &'a mut keyed::Map<Vec<u8>, DirCaches>, dir: &Path) -> &'a mut DirCaches {
     let key = dir_key(dir);
     if !dirs.contains_key(key) {
         dirs.insert(key.to_vec(), DirCaches::default());

@@ -66,10 +66,16 @@ impl PerThread {
         slot.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The shares merged into the largest, which is taken whole (its map is not rebuilt).
     pub(super) fn merged(self, roots: usize) -> Gathered {
-        let mut all = Gathered::new(roots);
-        for part in self.0 {
-            all.merge(part.into_inner().unwrap_or_else(|e| e.into_inner()));
+        let mut parts: Vec<Gathered> = (self.0.into_iter())
+            .map(|part| part.into_inner().unwrap_or_else(|e| e.into_inner()))
+            .collect();
+        parts.sort_by_key(|part| std::cmp::Reverse(part.index.dirs()));
+        let mut parts = parts.into_iter();
+        let mut all = parts.next().unwrap_or_else(|| Gathered::new(roots));
+        for part in parts {
+            all.merge(part);
         }
         all
     }

@@ -7,7 +7,6 @@
 //! interpreter is asked what `import NAME` does (`seen_by`): a row appears only where one of
 //! them gets a namespace package or runs, or fails on, the leftover.
 
-use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::path::Path;
@@ -16,6 +15,7 @@ use super::{dir_key, seen_by, DirCaches};
 use crate::find::survey::DirFacts;
 use crate::python::interp::Interpreter;
 use crate::python::pythons::Running;
+use crate::verdict::keyed;
 use crate::verdict::model::{display_path, Action, Kind, Record, Status};
 use crate::verdict::resolution;
 use crate::verdict::text;
@@ -24,7 +24,7 @@ use crate::verdict::text;
 /// not reported again.
 pub(super) fn ghosts(
     dirs: &[DirFacts],
-    index: &HashMap<Vec<u8>, DirCaches>,
+    index: &keyed::Map<Vec<u8>, DirCaches>,
     running: &[Running],
 ) -> Vec<Record> {
     // Most trees have none: the maps below are built only when some directory can be one.
@@ -36,7 +36,7 @@ pub(super) fn ghosts(
     if candidates.is_empty() {
         return Vec::new();
     }
-    let packages: HashSet<&[u8]> = dirs
+    let packages: keyed::Set<&[u8]> = dirs
         .iter()
         .filter(|d| {
             d.init_source
@@ -46,10 +46,11 @@ pub(super) fn ghosts(
         })
         .map(|d| dir_key(&d.path))
         .collect();
-    let by_path: HashMap<&[u8], &DirFacts> = dirs.iter().map(|d| (dir_key(&d.path), d)).collect();
+    let by_path: keyed::Map<&[u8], &DirFacts> =
+        dirs.iter().map(|d| (dir_key(&d.path), d)).collect();
     // Byte order puts every directory after its ancestors, and is far cheaper than Path's.
     candidates.sort_by(|a, b| a.0.path.as_os_str().cmp(b.0.path.as_os_str()));
-    let mut reported: HashSet<&[u8]> = HashSet::new();
+    let mut reported: keyed::Set<&[u8]> = keyed::Set::default();
     let mut out = Vec::new();
     for (dir, found) in candidates {
         if !reported.is_empty()
@@ -79,7 +80,7 @@ fn could_be_ghost(dir: &DirFacts, found: &DirCaches) -> bool {
 
 /// The name a directory imports as: its own, after those of the enclosing directories that are
 /// regular packages (an `__init__` source or a legacy `__init__.pyc`), up to the root.
-fn module_name(path: &Path, packages: &HashSet<&[u8]>) -> String {
+fn module_name(path: &Path, packages: &keyed::Set<&[u8]>) -> String {
     let mut parts = vec![own_name(path)];
     let mut dir = path;
     while let Some(parent) = dir.parent().filter(|p| packages.contains(dir_key(p))) {
@@ -103,7 +104,7 @@ fn own_name(path: &Path) -> String {
 
 /// Whether a module of the directory's name sits beside it (`NAME.py`, a legacy `NAME.pyc`,
 /// an extension module): Python 3's import finds that module, not a namespace package.
-fn module_beside<'a>(dir: &'a Path, by_path: &HashMap<&[u8], &'a DirFacts>) -> Beside<'a> {
+fn module_beside<'a>(dir: &'a Path, by_path: &keyed::Map<&[u8], &'a DirFacts>) -> Beside<'a> {
     let (Some(parent), Some(own)) = (dir.parent(), dir.file_name()) else {
         return Beside::Nothing;
     };
@@ -324,7 +325,7 @@ mod tests {
 
     #[test]
     fn a_ghost_is_named_as_it_imports() {
-        let packages: HashSet<&[u8]> = [&b"r/pkg"[..], b"r/pkg/sub"].into();
+        let packages: keyed::Set<&[u8]> = [&b"r/pkg"[..], b"r/pkg/sub"].into_iter().collect();
         assert_eq!(
             module_name(Path::new("r/pkg/sub/inner"), &packages),
             "pkg.sub.inner"
@@ -334,6 +335,6 @@ mod tests {
         // `.` is named by what it resolves to.
         let cwd = std::env::current_dir().unwrap();
         let real = cwd.file_name().unwrap().to_string_lossy();
-        assert_eq!(module_name(Path::new("."), &HashSet::new()), real);
+        assert_eq!(module_name(Path::new("."), &keyed::Set::default()), real);
     }
 }
