@@ -148,12 +148,16 @@ pub fn collect(
             dir: batch.dir,
             parent: batch.parent,
         };
-        let judged = judge_named(name_batch(batch.found), how(in_tree_place), &at);
-        gather(&gathered, judged, keep, roots, counts);
+        JUDGED.with_borrow_mut(|judged| {
+            judge_named(name_batch(batch.found), how(in_tree_place), &at, judged);
+            gather(&gathered, judged, keep, roots, counts);
+        });
     });
     let prefix_errors = plan.walk_prefix(opts, |batch| {
-        let judged = judge_named(batch, how(Some(Place::PrefixTree)), &At::default());
-        gather(&gathered, judged, keep, roots, counts);
+        JUDGED.with_borrow_mut(|judged| {
+            judge_named(batch, how(Some(Place::PrefixTree)), &At::default(), judged);
+            gather(&gathered, judged, keep, roots, counts);
+        });
     });
     let mut gathered = gathered.merged(roots.len());
     crate::verdict::lookup::apply(&mut gathered.kept, &walked.survey, plan);
@@ -209,7 +213,15 @@ pub fn judge_batch(batch: Vec<Found>, depth: Depth) -> Vec<Record> {
         running: &[],
         optimize: Optimize::default(),
     };
-    judge_named(name_batch(batch), how, &At::default())
+    let mut out = Vec::new();
+    judge_named(name_batch(batch), how, &At::default(), &mut out);
+    out
+}
+
+thread_local! {
+    /// The records of the batch this thread is judging: one buffer a thread, emptied into the
+    /// thread's share after each batch, not a vector (of large records) allocated per batch.
+    static JUDGED: RefCell<Vec<Record>> = const { RefCell::new(Vec::new()) };
 }
 
 /// How the audit judges: where the caches were found (with a pycache prefix), how deep, and
@@ -251,17 +263,16 @@ fn name_batch(batch: Vec<Found>) -> Vec<(Found, CacheName)> {
         .collect()
 }
 
-/// Judges named caches, grouped by the source they pair with; `place` says where they were
-/// found when a pycache prefix is in effect.
-fn judge_named(mut batch: Vec<(Found, CacheName)>, how: How, at: &At) -> Vec<Record> {
+/// Judges named caches, grouped by the source they pair with, into `out`; `place` says where
+/// they were found when a pycache prefix is in effect.
+fn judge_named(mut batch: Vec<(Found, CacheName)>, how: How, at: &At, out: &mut Vec<Record>) {
     // Sorted by the source's bytes, so that each source's caches are one run: no key is
     // copied or hashed.
     batch.sort_unstable_by(|a, b| source_key(&a.1).cmp(source_key(&b.1)));
-    let mut out = Vec::with_capacity(batch.len());
+    out.reserve(batch.len());
     for group in batch.chunk_by(|a, b| source_key(&a.1) == source_key(&b.1)) {
-        judge_group(group, how, at, |found| read_head_at(found, at), &mut out);
+        judge_group(group, how, at, |found| read_head_at(found, at), out);
     }
-    out
 }
 
 /// The first source candidate of a cache, as bytes: what groups the caches of one source.

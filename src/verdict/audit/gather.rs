@@ -28,7 +28,12 @@ impl Gathered {
     }
 
     /// Counts and indexes every record, and keeps those `keep` asks for.
-    pub(super) fn take(&mut self, records: Vec<Record>, keep: Keep, roots: &[PathBuf]) {
+    pub(super) fn take(
+        &mut self,
+        records: impl IntoIterator<Item = Record>,
+        keep: Keep,
+        roots: &[PathBuf],
+    ) {
         for record in records {
             self.summary.add(&record);
             self.index.add(&record, roots);
@@ -81,17 +86,17 @@ impl PerThread {
     }
 }
 
-/// Counts, indexes and keeps one batch's records in this thread's share.
+/// Counts, indexes and keeps one batch's records in this thread's share, emptying `judged`.
 pub(super) fn gather(
     into: &PerThread,
-    judged: Vec<Record>,
+    judged: &mut Vec<Record>,
     keep: Keep,
     roots: &[PathBuf],
     counts: &Counts,
 ) {
     let findings = judged.iter().filter(|r| r.severity.is_some()).count();
     counts.add(judged.len(), findings);
-    into.mine().take(judged, keep, roots);
+    into.mine().take(judged.drain(..), keep, roots);
 }
 
 /// What the audit has done so far, bumped from any thread (`report::progress` draws it).
