@@ -9,6 +9,7 @@
 //! CPython's own scheme (3.n starts at 2900 + 50n), GraalPy's by its own (21000 + 10 × its
 //! bytecode version).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::OnceLock;
@@ -51,6 +52,23 @@ pub struct PyVersion {
 impl PyVersion {
     pub const fn new(major: u8, minor: u8) -> Self {
         PyVersion { major, minor }
+    }
+
+    /// `X.Y`, borrowed for the versions Python has had (1.x to 3.x): a record carries one for
+    /// every cache judged, and most of them are never printed.
+    pub fn label(self) -> Cow<'static, str> {
+        const MINORS: usize = 32;
+        static LABELS: OnceLock<Vec<String>> = OnceLock::new();
+        let labels = LABELS.get_or_init(|| {
+            (1..=3u8)
+                .flat_map(|major| (0..MINORS).map(move |minor| format!("{major}.{minor}")))
+                .collect()
+        });
+        let at = usize::from(self.major).wrapping_sub(1) * MINORS + usize::from(self.minor);
+        match labels.get(at) {
+            Some(label) if usize::from(self.minor) < MINORS => Cow::Borrowed(label),
+            _ => Cow::Owned(self.to_string()),
+        }
     }
 
     /// Parses the leading `X.Y` of a label such as `3.11b4` or `3.0-dev(3000)`.
@@ -100,7 +118,7 @@ pub struct KnownMagic {
     /// The Python language version; `None` where a number spans several (most of GraalPy's).
     pub python: Option<PyVersion>,
     /// A human label: `3.11`, `3.14a7`, `2.7 -U`, `PyPy 3.9`, `3.16 (inferred)`.
-    pub label: String,
+    pub label: Cow<'static, str>,
     /// Python 2 under `-U` writes MAGIC+1; the default interpreter rejects it.
     pub unicode_flag: bool,
 }
@@ -120,11 +138,11 @@ pub fn identify(bytes: &[u8]) -> (Option<Magic>, MagicId) {
     }
 }
 
-fn cpython(major: u8, minor: u8, label: &str) -> MagicId {
+fn cpython(major: u8, minor: u8, label: &'static str) -> MagicId {
     MagicId::Known(KnownMagic {
         implementation: Implementation::CPython,
         python: Some(PyVersion::new(major, minor)),
-        label: label.to_string(),
+        label: Cow::Borrowed(label),
         unicode_flag: false,
     })
 }
@@ -201,7 +219,7 @@ fn tables() -> &'static Tables {
             let entry = KnownMagic {
                 implementation: Implementation::CPython,
                 python: Some(python),
-                label: label.to_string(),
+                label: Cow::Borrowed(label),
                 unicode_flag: false,
             };
             by_magic.insert(num, entry);
@@ -241,7 +259,7 @@ fn pypy(num: u16) -> Option<KnownMagic> {
     Some(KnownMagic {
         implementation: Implementation::PyPy,
         python: Some(PyVersion::new(major, minor)),
-        label: format!("PyPy {major}.{minor}"),
+        label: format!("PyPy {major}.{minor}").into(),
         unicode_flag: false,
     })
 }
@@ -252,7 +270,7 @@ fn python2_unicode(num: u16) -> Option<KnownMagic> {
     let python = base.python?;
     let is_unicode_era = python.major == 2 || python == PyVersion::new(1, 6);
     is_unicode_era.then(|| KnownMagic {
-        label: format!("{} -U", base.label),
+        label: format!("{} -U", base.label).into(),
         unicode_flag: true,
         ..base.clone()
     })
@@ -267,7 +285,7 @@ fn inferred_cpython(num: u16) -> Option<KnownMagic> {
     Some(KnownMagic {
         implementation: Implementation::CPython,
         python: Some(PyVersion::new(3, minor)),
-        label: format!("3.{minor} (inferred)"),
+        label: format!("3.{minor} (inferred)").into(),
         unicode_flag: false,
     })
 }

@@ -37,7 +37,7 @@ pub(crate) fn severity_code(severity: Option<Severity>) -> &'static str {
 pub(crate) fn python_cell(record: &Record) -> String {
     use crate::pyc::magic::Implementation::*;
     match (record.implementation, &record.python) {
-        (Some(CPython), Some(p)) => p.clone(),
+        (Some(CPython), Some(p)) => p.to_string(),
         (Some(imp), Some(p)) => format!("{imp} {p}"),
         (Some(imp), None) => imp.to_string(),
         (None, _) => "-".to_string(),

@@ -95,7 +95,7 @@ pub(super) fn reject(rejected: Rejected, judge: &Judge, header: &Parsed, head: &
     match (rejected, &judge.fit) {
         (Rejected::Magic, Fit::Mismatch(why)) => (
             Cause::Mismatch,
-            format!("{why}: {} recompiles it", who(judge)),
+            format!("{why}: {} recompiles it", who(judge)).into(),
         ),
         (Rejected::Magic, Fit::Unknown { nearest }) if judge.interpreter.is_some() => {
             let magic = head
@@ -105,9 +105,9 @@ pub(super) fn reject(rejected: Rejected, judge: &Judge, header: &Parsed, head: &
                 "unknown magic {magic} (nearest known: {nearest}): {} recompiles it",
                 who(judge)
             );
-            (Cause::Mismatch, reason)
+            (Cause::Mismatch, reason.into())
         }
-        _ => (Cause::BadHeader, reject_text(rejected, judge, header, head)),
+        _ => (Cause::BadHeader, reject_text(rejected, judge, header, head).into()),
     }
 }
 

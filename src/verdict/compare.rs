@@ -79,14 +79,16 @@ pub(super) fn compare(
                     format!(
                         "{interpreter} must read the source to hash it and cannot ({e}): the \
                          import raises"
-                    ),
+                    )
+                    .into(),
                 ),
                 Err(e) => (
                     Cause::Unreadable(Unread::SourceNotNeeded, e.kind()),
                     format!(
                         "cannot read the source to hash it ({e}); {interpreter} loads this \
                          unchecked-hash cache without reading it"
-                    ),
+                    )
+                    .into(),
                 ),
             };
             obs.rule(Rule::Hash, hash_rule(&fare.0, checked, &hashed), seen);
@@ -190,16 +192,17 @@ fn timestamp_outcome(
                      this cache was written, within the same second (--verify compares the code)",
                     text::date(i64::from(recorded)),
                     text::seconds(after)
-                ),
+                )
+                .into(),
             );
         }
         // Plain words: this runs for every fresh cache, and JSON carries the values.
         let matched = if size.is_some() {
-            "recorded mtime and size match"
+            "recorded mtime and size match the source"
         } else {
-            "recorded mtime matches"
+            "recorded mtime matches the source"
         };
-        return (Cause::Fresh, format!("{matched} the source"));
+        return (Cause::Fresh, matched.into());
     }
     let mut parts = Vec::new();
     if !mtime_ok {
@@ -218,7 +221,7 @@ fn timestamp_outcome(
             text::bytes(stat.size)
         ));
     }
-    (Cause::Stale, parts.join("; "))
+    (Cause::Stale, parts.join("; ").into())
 }
 
 /// Returns true if and only if the era's comparison can never match this source mtime,
@@ -248,7 +251,7 @@ fn hash_outcome(checked: bool, recorded: SourceHash, actual: SourceHash) -> Fare
     };
     if recorded == actual {
         let reason = format!("{mode} {} matches the source", recorded.to_hex());
-        return (Cause::Fresh, reason);
+        return (Cause::Fresh, reason.into());
     }
     let compared = format!(
         "recorded hash {}, source hashes to {}",
@@ -256,9 +259,9 @@ fn hash_outcome(checked: bool, recorded: SourceHash, actual: SourceHash) -> Fare
         actual.to_hex()
     );
     if checked {
-        (Cause::Stale, compared)
+        (Cause::Stale, compared.into())
     } else {
         let reason = format!("source changed but Python never checks an unchecked-hash cache and runs the old bytecode ({compared})");
-        (Cause::TrustedStale, reason)
+        (Cause::TrustedStale, reason.into())
     }
 }

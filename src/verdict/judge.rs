@@ -6,6 +6,8 @@
 //! settings (an `opt-N` or `.pyo` name, a legacy file beside its source under 3.2+, an unknown
 //! tag) is still judged against its source, but its action is `skip`.
 
+use std::borrow::Cow;
+
 use crate::pyc::header::Era;
 use crate::pyc::magic::{
     cpython_final, is_cpython_final, lookup, Implementation, KnownMagic, Magic, MagicId, PyVersion,
@@ -116,7 +118,7 @@ fn fit_of(name: &CacheName, magic: Option<Magic>, known: &KnownMagic) -> Fit {
             let tag = name.tag.as_ref().map_or("", |t| t.text.as_str());
             let implementation = known.implementation.to_string();
             let holds = if known.label.starts_with(&implementation) {
-                known.label.clone()
+                known.label.to_string()
             } else {
                 format!("{implementation} {}", known.label)
             };
@@ -281,11 +283,11 @@ pub(crate) fn importable_without_source(
 }
 
 /// The judge's version for display, `None` when unknown.
-pub(crate) fn python_label(judge: &Judge) -> Option<String> {
+pub(crate) fn python_label(judge: &Judge) -> Option<Cow<'static, str>> {
     judge
         .interpreter
         .and_then(|i| i.python)
-        .map(|p: PyVersion| p.to_string())
+        .map(PyVersion::label)
 }
 
 #[cfg(test)]

@@ -36,6 +36,7 @@ pub(crate) mod text;
 pub(crate) mod tree;
 pub(crate) mod verify;
 
+use std::borrow::Cow;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -158,7 +159,7 @@ pub(crate) struct Verdict {
 }
 
 /// How the cache fares when the interpreter does read it: its cause and reason.
-type Fare = (Cause, String);
+type Fare = (Cause, Cow<'static, str>);
 
 /// Judges one cache; nobody observes.
 pub(crate) fn judge(ev: &Evidence, inputs: &mut impl Inputs) -> Record {
@@ -369,16 +370,16 @@ fn with_body(
                 ),
                 _ => format!("{who} accepts the header but {why}: the import raises"),
             };
-            (Cause::BadBody, reason)
+            (Cause::BadBody, reason.into())
         }
         BodyCheck::Trailing { end, extra } if cause == Cause::Fresh => (
             Cause::Trailing,
-            format!("{reason}, but {}", body::trailing_text(end, extra)),
+            format!("{reason}, but {}", body::trailing_text(end, extra)).into(),
         ),
         BodyCheck::Trailing { .. } => (cause, reason),
         BodyCheck::Unreadable(e) => (
             Cause::Unreadable(Unread::Body, e.kind()),
-            format!("cannot read the body: {e}"),
+            format!("cannot read the body: {e}").into(),
         ),
     }
 }
@@ -412,7 +413,7 @@ pub(super) fn finish(
     rec: Record,
     status: Status,
     action: Action,
-    reason: String,
+    reason: impl Into<Cow<'static, str>>,
     cause: Cause,
 ) -> Verdict {
     Verdict {

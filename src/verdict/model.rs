@@ -3,6 +3,7 @@
 //! (`schema_version` 2): field names, order and values are documented in the README and must
 //! only change with a new schema version.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -229,9 +230,9 @@ pub struct Record {
     /// `None` for records that are not caches.
     pub layout: Option<Layout>,
     pub implementation: Option<Implementation>,
-    pub python: Option<String>,
+    pub python: Option<Cow<'static, str>>,
     pub magic: Option<u16>,
-    pub magic_python: Option<String>,
+    pub magic_python: Option<Cow<'static, str>>,
     pub tag: Option<String>,
     pub opt_level: Option<u8>,
     pub invalidation: Option<Invalidation>,
@@ -242,7 +243,7 @@ pub struct Record {
     pub status: Status,
     pub python_action: Action,
     pub severity: Option<Severity>,
-    pub reason: String,
+    pub reason: Cow<'static, str>,
     pub recorded: Values,
     pub actual: Option<Values>,
     /// When `--python` names several interpreters, what each does with the file, in order.
@@ -261,7 +262,7 @@ impl Record {
         path: PathBuf,
         status: Status,
         action: Action,
-        reason: String,
+        reason: impl Into<Cow<'static, str>>,
     ) -> Record {
         Record {
             path_bytes_hex: raw_bytes_hex(&path),
@@ -281,7 +282,7 @@ impl Record {
             status,
             python_action: action,
             severity: Severity::of(status, action),
-            reason,
+            reason: reason.into(),
             recorded: Values::default(),
             actual: None,
             by_python: None,
@@ -311,7 +312,7 @@ impl Record {
             status: Status::Fresh,
             python_action: Action::Load,
             severity: None,
-            reason: String::new(),
+            reason: Cow::Borrowed(""),
             recorded: Values::default(),
             actual: None,
             by_python: None,

@@ -126,7 +126,7 @@ pub(crate) fn apply(rec: &mut Record, name: &CacheName, around: Neighbours, setu
         .max_by_key(|a| rank(*a))
         .unwrap_or(Action::Skip);
     let wanted = dir.join(module).with_extension("py");
-    rec.reason = shadowed_reason(rec, worst, &wanted, module, &shadowed);
+    rec.reason = shadowed_reason(rec, worst, &wanted, module, &shadowed).into();
     rec.python_action = worst;
     rec.severity = Severity::of(rec.status, worst);
 }

@@ -1,6 +1,8 @@
 //! The record a verdict fills in: its skeleton from the evidence, the writer and header
 //! fields as read, and the status, action, severity and reason it settles on.
 
+use std::borrow::Cow;
+
 use super::{judge, Evidence, Judge, SourceState};
 use crate::pyc::header::{Header, Recorded};
 use crate::pyc::magic::{Magic, MagicId};
@@ -38,7 +40,7 @@ pub(super) fn skeleton(ev: &Evidence) -> Record {
         status: Status::Fresh,
         python_action: Action::Skip,
         severity: None,
-        reason: String::new(),
+        reason: Cow::Borrowed(""),
         recorded: Values::default(),
         actual: None,
         by_python: None,
@@ -51,11 +53,16 @@ pub(super) fn skeleton(ev: &Evidence) -> Record {
 }
 
 /// Sets a record's status, action, severity and reason.
-pub(crate) fn settle(mut rec: Record, status: Status, action: Action, reason: String) -> Record {
+pub(crate) fn settle(
+    mut rec: Record,
+    status: Status,
+    action: Action,
+    reason: impl Into<Cow<'static, str>>,
+) -> Record {
     rec.status = status;
     rec.python_action = action;
     rec.severity = Severity::of(status, action);
-    rec.reason = reason;
+    rec.reason = reason.into();
     rec
 }
 

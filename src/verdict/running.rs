@@ -136,7 +136,7 @@ fn legacy(rec: &mut Record, name: &CacheName, running: &[Running], optimize: Opt
             "{}; no interpreter that runs this tree opens it",
             rec.reason
         ),
-        (_, None) => rec.reason.clone(),
+        (_, None) => rec.reason.to_string(),
     };
     settle(rec, status, worst, reason);
 }
@@ -190,7 +190,7 @@ fn settle(rec: &mut Record, status: Status, action: Action, reason: String) {
     rec.status = status;
     rec.python_action = action;
     rec.severity = Severity::of(status, action);
-    rec.reason = reason;
+    rec.reason = reason.into();
 }
 
 #[cfg(test)]

@@ -59,7 +59,7 @@ fn temp_file(path: &Path) -> Record {
         path.to_path_buf(),
         Status::Debris,
         Action::Skip,
-        "temporary file of a cache write that never completed: nothing reads it".into(),
+        "temporary file of a cache write that never completed: nothing reads it",
     )
 }
 
@@ -73,7 +73,7 @@ fn empty_pycache(dir: &DirFacts) -> Record {
         dir.path.clone(),
         Status::Debris,
         Action::Skip,
-        "empty __pycache__ directory".into(),
+        "empty __pycache__ directory",
     )
 }
 

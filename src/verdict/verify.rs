@@ -80,7 +80,7 @@ pub(crate) fn apply(r: &mut Record, outcome: &Verification) {
     };
     r.status = status;
     r.severity = Severity::of(status, r.python_action);
-    r.reason = reason;
+    r.reason = reason.into();
 }
 
 #[cfg(test)]

@@ -78,7 +78,7 @@ pub fn plan(
 /// What the selection says of a record, before `--keep`; `None` for records left alone.
 fn decide(record: &Record, statuses: &HashSet<Status>) -> Option<Decision> {
     match (record.kind, record.status) {
-        (_, Status::Unreadable) => Some(Decision::Fail(record.reason.clone())),
+        (_, Status::Unreadable) => Some(Decision::Fail(record.reason.to_string())),
         (Kind::Directory, Status::Ghost) => Some(Decision::RemoveIfEmptied),
         (Kind::Cache | Kind::File | Kind::Directory, status)
             if status.is_removable() && statuses.contains(&status) =>
@@ -185,7 +185,7 @@ mod tests {
     }
 
     fn rec(path: &str, kind: Kind, status: Status) -> Record {
-        let mut r = Record::finding(kind, path.into(), status, Action::Skip, "why".into());
+        let mut r = Record::finding(kind, path.into(), status, Action::Skip, "why");
         r.kind = kind;
         r
     }

@@ -230,7 +230,7 @@ fn judged(place: &Place, cache: &Path, how: &How, interpreter: Option<String>) -
         Some(r) if r.status == Status::Fresh => Rebuild {
             outcome: RebuildOutcome::Rebuilt,
             interpreter,
-            reason: r.reason,
+            reason: r.reason.into_owned(),
         },
         Some(r) => not_rebuilt(
             interpreter,

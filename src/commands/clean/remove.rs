@@ -197,7 +197,7 @@ fn recheck(
         return Err(Box::new(refused(old, Refusal::Vanished)));
     };
     if new.status == Status::Unreadable {
-        let why = new.reason.clone();
+        let why = new.reason.to_string();
         return Err(Box::new(Row::new(new, Outcome::Failed, Some(why))));
     }
     if ctx.statuses.contains(&new.status) {
@@ -334,7 +334,7 @@ fn directory(
             dir.to_path_buf(),
             Status::Debris,
             Action::Skip,
-            "__pycache__ directory left empty by the removals".into(),
+            "__pycache__ directory left empty by the removals",
         )
     });
     let rel = safety::below_root(root, dir);

@@ -74,7 +74,7 @@ fn reason(row: &Row) -> String {
     let mut text = row
         .outcome_reason
         .clone()
-        .unwrap_or_else(|| row.record.reason.clone());
+        .unwrap_or_else(|| row.record.reason.to_string());
     if let Some(rebuild) = &row.rebuild {
         let with = rebuild.interpreter.as_deref().unwrap_or("?");
         text.push_str(&match rebuild.outcome {

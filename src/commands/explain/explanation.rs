@@ -161,7 +161,7 @@ fn with_running(
     }
     let cause = match after {
         Action::Skip => {
-            facts.never_read = Some(record.reason.clone());
+            facts.never_read = Some(record.reason.to_string());
             cause
         }
         Action::Fail if record.source.is_none() => Cause::OrphanRaises,
@@ -184,7 +184,7 @@ fn magic_writer(head: &[u8]) -> Option<String> {
         MagicId::Known(k) => {
             let implementation = k.implementation.to_string();
             Some(if k.label.starts_with(&implementation) {
-                k.label
+                k.label.into_owned()
             } else {
                 format!("{implementation} {}", k.label)
             })

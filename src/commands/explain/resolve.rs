@@ -55,7 +55,7 @@ pub(super) fn with_resolution(
         let detail = "the import never reaches this file (the rules below are how it would \
                       fare)";
         set(facts, Rule::Lookup, Outcome::Fail, detail.into());
-        facts.never_read = Some(record.reason.clone());
+        facts.never_read = Some(record.reason.to_string());
     }
     record
 }

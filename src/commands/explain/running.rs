@@ -106,7 +106,7 @@ fn why_unread(
     if rec.source.is_none() && !importable_without_source(name, &judge, optimize) {
         return "its import does not look for this name without a source".into();
     }
-    rec.reason.clone()
+    rec.reason.to_string()
 }
 
 /// `a`, `a and b`, `a, b and c`.

@@ -62,7 +62,7 @@ pub(super) fn graalpy(num: u16) -> Option<KnownMagic> {
     Some(KnownMagic {
         implementation: Implementation::GraalPy,
         python: python.map(|(major, minor)| PyVersion::new(major, minor)),
-        label,
+        label: label.into(),
         unicode_flag: false,
     })
 }

@@ -28,7 +28,7 @@ pub(super) fn rustpython(num: u16) -> Option<KnownMagic> {
     Some(KnownMagic {
         implementation: Implementation::RustPython,
         python,
-        label: label.to_string(),
+        label: label.into(),
         unicode_flag: false,
     })
 }

@@ -55,7 +55,7 @@ fn other_implementations_and_special_forms() {
     // 1.3 and 1.4 are in no CPython comment; pycdc's compiled test files confirm them.
     let v13 = known(&[0x89, 0x2e, 0x0d, 0x0a]);
     assert_eq!(
-        (v13.label.as_str(), v13.python),
+        (&*v13.label, v13.python),
         ("1.3", Some(PyVersion::new(1, 3)))
     );
     assert_eq!(known(&[0x04, 0x17, 0x0d, 0x0a]).label, "1.4");

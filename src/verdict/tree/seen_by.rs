@@ -136,7 +136,7 @@ impl Words<'_> {
         match s {
             Seen::Acts(Action::Fail) => format!(
                 "on {who}, `import {name}` raises ({})",
-                self.init.map_or("", |i| i.reason.as_str())
+                self.init.map_or("", |i| &i.reason)
             ),
             Seen::BadMagic => format!(
                 "on {who}, `import {name}` raises ImportError: bad magic number ({file} has magic \
