@@ -129,6 +129,7 @@ pub fn collect(
 ) -> Audited {
     let depth = checks.depth;
     let roots = &plan.roots;
+    let git = plan.git.then(|| crate::verdict::git::ask(roots));
     let gathered = PerThread::new(roots.len());
     let prefix = plan.prefix.as_ref();
     let in_tree = WalkOptions {
@@ -170,9 +171,10 @@ pub fn collect(
     );
     gathered.take(found, keep, roots);
     let mut records = gathered.kept;
-    let git_rows = match plan.git {
-        true => crate::verdict::git::apply(roots, &mut records),
-        false => Vec::new(),
+    let git_rows = match git.map(|asked| asked.join()) {
+        Some(Ok(listed)) => crate::verdict::git::apply(&listed, &mut records),
+        Some(Err(panic)) => std::panic::resume_unwind(panic),
+        None => Vec::new(),
     };
     records.par_sort_by_cached_key(|r| tree_key(&r.path));
     // A cache reached twice (two spellings of one root) is still one record.

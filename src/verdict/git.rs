@@ -17,7 +17,7 @@ use crate::verdict::model::{Action, Kind, Record, Status};
 use crate::verdict::text;
 
 /// What git says of the caches under one root.
-struct Listed {
+pub(crate) struct Listed {
     /// The repository's top directory, which groups the roots in one repository.
     top: PathBuf,
     /// The root as given: where the repository's rows are shown.
@@ -26,10 +26,16 @@ struct Listed {
     unignored: usize,
 }
 
-/// Marks tracked caches; returns one row per repository that tracks caches (and one per
-/// repository whose untracked caches are not ignored).
-pub(crate) fn apply(roots: &[PathBuf], records: &mut [Record]) -> Vec<Record> {
-    let listed: Vec<Listed> = roots.iter().filter_map(|r| list(r)).collect();
+/// Asks git about each root (on a thread of its own, so that the audit can walk meanwhile:
+/// git answers from its index, never from the files the walk reads).
+pub(crate) fn ask(roots: &[PathBuf]) -> std::thread::JoinHandle<Vec<Listed>> {
+    let roots = roots.to_vec();
+    std::thread::spawn(move || roots.iter().filter_map(|r| list(r)).collect())
+}
+
+/// Marks tracked caches from what git said ([`ask`]); returns one row per repository that
+/// tracks caches (and one per repository whose untracked caches are not ignored).
+pub(crate) fn apply(listed: &[Listed], records: &mut [Record]) -> Vec<Record> {
     if listed.is_empty() {
         return Vec::new();
     }
@@ -39,7 +45,7 @@ pub(crate) fn apply(roots: &[PathBuf], records: &mut [Record]) -> Vec<Record> {
     // Committed caches are counted from git's own listing, not from the records: the audit
     // may keep only its findings, and a fresh committed cache is one too many all the same.
     let mut committed: BTreeMap<&Path, HashSet<&PathBuf>> = BTreeMap::new();
-    for l in &listed {
+    for l in listed {
         repos.entry(&l.top).or_insert((&l.shown, 0, 0)).2 += l.unignored;
         committed.entry(&l.top).or_default().extend(&l.tracked);
     }
