@@ -11,24 +11,27 @@ use std::ffi::OsStr;
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, Read};
 use std::os::fd::BorrowedFd;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
+
+use rustix::fs::FileType;
+
+use crate::python::source::SourceStat;
 
 /// What a non-regular file is, for a reason column.
 pub(crate) fn describe(meta: &Metadata) -> &'static str {
-    let t = meta.file_type();
-    if t.is_dir() {
-        "is a directory"
-    } else if t.is_fifo() {
-        "not a regular file (a FIFO): never read"
-    } else if t.is_socket() {
-        "not a regular file (a socket): never read"
-    } else if t.is_char_device() {
-        "not a regular file (a character device): never read"
-    } else if t.is_block_device() {
-        "not a regular file (a block device): never read"
-    } else {
-        "not a regular file: never read"
+    describe_mode(meta.mode())
+}
+
+/// [`describe`], from a stat's mode.
+fn describe_mode(mode: u32) -> &'static str {
+    match FileType::from_raw_mode(mode) {
+        FileType::Directory => "is a directory",
+        FileType::Fifo => "not a regular file (a FIFO): never read",
+        FileType::Socket => "not a regular file (a socket): never read",
+        FileType::CharacterDevice => "not a regular file (a character device): never read",
+        FileType::BlockDevice => "not a regular file (a block device): never read",
+        _ => "not a regular file: never read",
     }
 }
 
@@ -45,17 +48,27 @@ pub(crate) fn open_regular(path: &Path) -> io::Result<(File, Metadata)> {
 }
 
 /// [`open_regular`] for the entry `name` of the directory `dir`, whose path is `path`: the
-/// kernel resolves one component instead of the whole path.
+/// kernel resolves one component instead of the whole path. The handle's size and mtime come
+/// from a plain `fstat` (std's metadata is a `statx` with an empty path, which costs more, and
+/// this runs for every cache of an audit).
 pub(crate) fn open_regular_at(
     dir: BorrowedFd,
     name: &OsStr,
     path: &Path,
-) -> io::Result<(File, Metadata)> {
+) -> io::Result<(File, SourceStat)> {
     use rustix::fs::{Mode, OFlags};
     let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
     let fd = rustix::fs::openat(dir, name, flags, Mode::empty())
         .map_err(|e| unopenable(io::Error::from(e), path))?;
-    regular(File::from(fd))
+    let st = rustix::fs::fstat(&fd)?;
+    match FileType::from_raw_mode(st.st_mode) {
+        FileType::RegularFile => Ok((File::from(fd), SourceStat::from_stat(&st))),
+        FileType::Directory => Err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            describe_mode(st.st_mode),
+        )),
+        _ => Err(io::Error::other(describe_mode(st.st_mode))),
+    }
 }
 
 /// What open() says of a socket, or of a device with nothing behind it, said plainly: a stat

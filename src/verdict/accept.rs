@@ -107,7 +107,10 @@ pub(super) fn reject(rejected: Rejected, judge: &Judge, header: &Parsed, head: &
             );
             (Cause::Mismatch, reason.into())
         }
-        _ => (Cause::BadHeader, reject_text(rejected, judge, header, head).into()),
+        _ => (
+            Cause::BadHeader,
+            reject_text(rejected, judge, header, head).into(),
+        ),
     }
 }
 

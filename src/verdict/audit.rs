@@ -18,6 +18,7 @@ use crate::find::walk::{self, Found, WalkError, WalkOptions};
 use crate::python::naming::{self, CacheName};
 use crate::python::optimize::Optimize;
 use crate::python::pythons::Running;
+use crate::python::source::SourceStat;
 use crate::verdict::model::{Record, Summary};
 use crate::verdict::prefix::{self as prefix_rule, Place};
 use crate::verdict::read::{read_head, read_head_at, read_head_from, stat_source_at, At};
@@ -295,7 +296,8 @@ pub fn judge_held(
     depth: Depth,
 ) -> Option<Record> {
     let (name, place) = placed_name(&found, plan)?;
-    let held = RefCell::new(Some(read_head_from(file, meta)));
+    let stat = SourceStat::from_metadata(meta);
+    let held = RefCell::new(Some(read_head_from(file, stat)));
     let open = |found: &Found| held.borrow_mut().take().unwrap_or_else(|| read_head(found));
     let how = How {
         place,

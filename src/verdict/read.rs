@@ -136,24 +136,27 @@ pub(crate) fn read_head_at(found: &Found, at: &At) -> Result<(CacheRead, File), 
         Some((held, leaf)) => {
             open_regular_at(held.fd, std::ffi::OsStr::from_bytes(leaf), &found.path)
         }
-        None => open_regular(&found.path),
+        None => {
+            open_regular(&found.path).map(|(file, meta)| (file, SourceStat::from_metadata(&meta)))
+        }
     };
-    let (file, meta) = opened.map_err(|e| open_error(&found.path, found.kind, &e))?;
-    read_head_from(file, &meta)
+    let (file, stat) = opened.map_err(|e| open_error(&found.path, found.kind, &e))?;
+    read_head_from(file, stat)
 }
 
-/// [`read_head`] from a handle already opened and checked to be a regular file.
+/// [`read_head`] from a handle already opened and checked to be a regular file, with what
+/// its fstat says (its size and mtime).
 pub(crate) fn read_head_from(
     file: File,
-    meta: &fs::Metadata,
+    stat: SourceStat,
 ) -> Result<(CacheRead, File), CacheError> {
-    let written_ns = SourceStat::from_metadata(meta).mtime_ns();
+    let written_ns = stat.mtime_ns();
     let mut head = Vec::with_capacity(HEAD_LEN);
     (&file).take(HEAD_LEN as u64).read_to_end(&mut head)?;
     let cache = CacheRead {
         head,
         written_ns,
-        len: meta.len(),
+        len: stat.size,
     };
     Ok((cache, file))
 }
