@@ -93,18 +93,47 @@ pub(crate) fn is_cache_file_name(name: &OsStr) -> bool {
     bytes.ends_with(b".pyc") || bytes.ends_with(b".pyo")
 }
 
+/// A path's parent and file name, as `Path::parent` and `Path::file_name` give them.
+///
+/// Found by the last slash where the path is plainly `parent/name` (as every path the walk
+/// builds is): this runs for every cache, and `Path`'s component parsing was a measurable
+/// part of a large audit. Any other shape (`.` or `..` last, a doubled slash, a `.`
+/// component before the name) goes to `Path`'s own rules.
+pub(crate) fn split_name(path: &Path) -> (Option<&Path>, Option<&OsStr>) {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let slash = bytes.iter().rposition(|&b| b == b'/');
+    let (parent, name) = match slash {
+        Some(at) => (&bytes[..at.max(1)], &bytes[at + 1..]),
+        None => (&b""[..], bytes),
+    };
+    let plain_name = !matches!(name, b"" | b"." | b"..");
+    let plain_parent = slash.is_none()
+        || slash == Some(0)
+        || !(parent.ends_with(b"/") || parent.ends_with(b"/.") || parent == b".");
+    if plain_name && plain_parent {
+        use std::os::unix::ffi::OsStrExt;
+        return (
+            Some(Path::new(OsStr::from_bytes(parent))),
+            Some(OsStr::from_bytes(name)),
+        );
+    }
+    (path.parent(), path.file_name())
+}
+
 /// Parses a cache path. Returns `None` when the name does not end in `.pyc`/`.pyo`.
 pub(crate) fn parse(path: &Path) -> Option<CacheName> {
-    let name = path.file_name()?;
+    let (parent, name) = split_name(path);
+    let name = name?;
     if !is_cache_file_name(name) {
         return None;
     }
     let bytes = name.as_encoded_bytes();
     let is_pyo = bytes.ends_with(b".pyo");
     let rest = &bytes[..bytes.len() - 4];
-    let parent = path.parent().unwrap_or(Path::new(""));
-    if parent.file_name() == Some(OsStr::new("__pycache__")) {
-        let source_dir = parent.parent().unwrap_or(Path::new(""));
+    let parent = parent.unwrap_or(Path::new(""));
+    let (grandparent, parent_name) = split_name(parent);
+    if parent_name == Some(OsStr::new("__pycache__")) {
+        let source_dir = grandparent.unwrap_or(Path::new(""));
         Some(parse_pycache(rest, is_pyo, source_dir))
     } else {
         let level = u8::from(is_pyo);

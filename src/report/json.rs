@@ -103,10 +103,8 @@ fn write_records(records: &[&Record], item: Item, out: &mut dyn Write) -> io::Re
             .map(|chunk| render_chunk(chunk, item))
             .collect();
         for part in parts {
-            if !first {
-                if let Item::InDocument = item {
-                    out.write_all(b",\n")?;
-                }
+            if !first && matches!(item, Item::InDocument) {
+                out.write_all(b",\n")?;
             }
             first = false;
             out.write_all(&part?)?;
@@ -117,16 +115,21 @@ fn write_records(records: &[&Record], item: Item, out: &mut dyn Write) -> io::Re
 
 fn render_chunk(chunk: &[&Record], item: Item) -> io::Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(chunk.len() * 1024);
-    for (i, record) in chunk.iter().enumerate() {
-        match item {
-            Item::InDocument => {
-                if i > 0 {
-                    buf.extend_from_slice(b",\n");
-                }
-                buf.extend_from_slice(b"    ");
-                serde_json::to_writer_pretty(Indented(&mut buf), record)?;
+    match item {
+        // Rendered as the list of a document of its own, which puts each record at the
+        // indentation of the real document's list; the list's brackets are cut off.
+        Item::InDocument => {
+            let doc = Chunk { findings: chunk };
+            serde_json::to_writer_pretty(&mut buf, &doc)?;
+            let inner = CHUNK_OPEN.len()..buf.len().saturating_sub(CHUNK_CLOSE.len());
+            if !buf.starts_with(CHUNK_OPEN) || !buf.ends_with(CHUNK_CLOSE) {
+                return Err(io::Error::other("unexpected JSON layout"));
             }
-            Item::Line => {
+            buf.copy_within(inner.clone(), 0);
+            buf.truncate(inner.len());
+        }
+        Item::Line => {
+            for record in chunk {
                 serde_json::to_writer(&mut buf, record)?;
                 buf.push(b'\n');
             }
@@ -135,27 +138,14 @@ fn render_chunk(chunk: &[&Record], item: Item) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// Writes what it is given two levels deeper: four spaces after every newline. serde_json
-/// escapes a newline inside a string, so every newline it writes is its own layout.
-struct Indented<'a>(&'a mut Vec<u8>);
-
-impl Write for Indented<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut lines = buf.split(|&b| b == b'\n');
-        if let Some(first) = lines.next() {
-            self.0.extend_from_slice(first);
-        }
-        for line in lines {
-            self.0.extend_from_slice(b"\n    ");
-            self.0.extend_from_slice(line);
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
+/// A chunk of records, laid out as the document lays out its findings.
+#[derive(Serialize)]
+struct Chunk<'a> {
+    findings: &'a [&'a Record],
 }
+
+const CHUNK_OPEN: &[u8] = b"{\n  \"findings\": [\n";
+const CHUNK_CLOSE: &[u8] = b"\n  ]\n}";
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::find::survey::{DirFacts, Survey};
 use crate::pyc::header::Invalidation;
-use crate::python::naming::Layout;
+use crate::python::naming::{split_name, Layout};
 use crate::python::pythons::Running;
 use crate::python::source::SourceStat;
 use crate::verdict::keyed;
@@ -147,13 +147,13 @@ impl Index {
     }
 
     fn add_dir(&mut self, rec: &Record) {
-        let Some(parent) = rec.path.parent() else {
+        let Some(parent) = split_name(&rec.path).0 else {
             return;
         };
         let dirs = &mut self.dirs;
         match rec.layout {
             Some(Layout::Pycache | Layout::Pytest) => {
-                if let Some(dir) = parent.parent() {
+                if let Some(dir) = split_name(parent).0 {
                     let caches = dir_entry(dirs, dir);
                     caches.pycache += 1;
                     caches.inits += usize::from(is_init_cache(&rec.path));
@@ -234,7 +234,8 @@ fn under(path: &Path, root: &Path) -> bool {
 }
 
 fn is_init_cache(path: &Path) -> bool {
-    path.file_name()
+    split_name(path)
+        .1
         .is_some_and(|n| n.as_encoded_bytes().starts_with(b"__init__."))
 }
 

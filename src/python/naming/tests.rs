@@ -135,3 +135,40 @@ fn non_utf8_stems_are_kept_byte_for_byte() {
     let n = parse(Path::new(raw)).unwrap();
     assert_eq!(n.sources[0].as_os_str().as_bytes(), b"caf\xe9.py");
 }
+
+#[test]
+fn split_name_agrees_with_path_on_every_shape() {
+    let shapes = [
+        "",
+        "/",
+        ".",
+        "..",
+        "m.pyc",
+        "/m.pyc",
+        "//m.pyc",
+        "./m.pyc",
+        "../m.pyc",
+        "a/m.pyc",
+        "a//m.pyc",
+        "a/./m.pyc",
+        "a/../m.pyc",
+        "a/.",
+        "a/..",
+        "a/",
+        "a//",
+        "./a/__pycache__/m.pyc",
+        "/r/a/__pycache__/m.cpython-311.pyc",
+        "a/.hidden",
+        "a/b/.",
+        "..a/b",
+        "a/.b/c",
+    ];
+    for shape in shapes {
+        let path = Path::new(shape);
+        assert_eq!(
+            split_name(path),
+            (path.parent(), path.file_name()),
+            "{shape:?}"
+        );
+    }
+}
