@@ -9,7 +9,9 @@
 //! pairing them needs that directory, which the caller gives. Parsing is pure: it never touches
 //! the disk.
 
+use std::borrow::Cow;
 use std::ffi::{OsStr, OsString};
+use std::sync::OnceLock;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -31,7 +33,7 @@ pub enum Layout {
 /// `rustpython-313`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tag {
-    pub text: String,
+    pub text: Cow<'static, str>,
     /// The implementation and version the tag names; `None` for a tag no interpreter uses.
     pub claim: Option<TagClaim>,
 }
@@ -216,9 +218,30 @@ fn split_last_dot(bytes: &[u8]) -> (&[u8], Option<&[u8]>) {
     }
 }
 
-/// A tag's text from a name's bytes.
-fn tag_text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+/// A tag's text from a name's bytes: borrowed for CPython's own tags, which nearly every
+/// cache has (this runs for every cache).
+fn tag_text(bytes: &[u8]) -> Cow<'static, str> {
+    match cpython_tag(bytes) {
+        Some(tag) => Cow::Borrowed(tag),
+        None => Cow::Owned(String::from_utf8_lossy(bytes).into_owned()),
+    }
+}
+
+/// `cpython-XY` for CPython 2.x and 3.x, from a table made once; `None` for any other text.
+fn cpython_tag(bytes: &[u8]) -> Option<&'static str> {
+    const MINORS: usize = 32;
+    static TAGS: OnceLock<Vec<String>> = OnceLock::new();
+    let tags = TAGS.get_or_init(|| {
+        (2..=3u8)
+            .flat_map(|major| (0..MINORS).map(move |minor| format!("cpython-{major}{minor}")))
+            .collect()
+    });
+    let digits = bytes.strip_prefix(b"cpython-")?;
+    let (&major, minor) = digits.split_first()?;
+    let major = usize::from(major.checked_sub(b'2').filter(|&m| m <= 1)?);
+    let minor: usize = std::str::from_utf8(minor).ok()?.parse().ok()?;
+    let tag = tags.get(major * MINORS + minor).filter(|_| minor < MINORS)?;
+    (tag.as_bytes() == bytes).then_some(tag.as_str())
 }
 
 fn parse_opt(level: &str) -> OptLevel {
@@ -260,7 +283,7 @@ pub(crate) fn os_string(bytes: Vec<u8>) -> OsString {
 }
 
 /// Parses a cache tag into the interpreter it names.
-pub(crate) fn parse_tag(text: String) -> Tag {
+pub(crate) fn parse_tag(text: Cow<'static, str>) -> Tag {
     let claim = claim_of(&text);
     Tag { text, claim }
 }

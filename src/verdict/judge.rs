@@ -115,7 +115,7 @@ fn fit_of(name: &CacheName, magic: Option<Magic>, known: &KnownMagic) -> Fit {
     let number = magic.map_or(0, |m| m.0);
     if let Some(claim) = name.claim() {
         if !tag_accepts(claim, known) {
-            let tag = name.tag.as_ref().map_or("", |t| t.text.as_str());
+            let tag = name.tag.as_ref().map_or("", |t| &*t.text);
             let implementation = known.implementation.to_string();
             let holds = if known.label.starts_with(&implementation) {
                 known.label.to_string()
@@ -209,7 +209,7 @@ pub(crate) fn never_read(name: &CacheName, judge: &Judge, optimize: Optimize) ->
     }
     match name.layout {
         Layout::Pycache | Layout::Pytest | Layout::Prefix if name.claim().is_none() => {
-            let tag = name.tag.as_ref().map_or("(none)", |t| t.text.as_str());
+            let tag = name.tag.as_ref().map_or("(none)", |t| &*t.text);
             Some(format!("no interpreter reads the tag {tag}"))
         }
         Layout::Legacy => match judge.interpreter {

@@ -54,6 +54,7 @@ pub(crate) use inputs::Memory;
 pub(crate) use inputs::{split_read, CacheError, Disk, Inputs, SourceBytes};
 pub(crate) use judge::{Fit, Judge};
 use orphan::orphan;
+pub(crate) use read::Head;
 pub(crate) use record::settle;
 use record::{describe_writer, record_header, skeleton};
 use rule::{Observer, Outcome, Rule, Seen};
@@ -62,7 +63,7 @@ use rule::{Observer, Outcome, Rule, Seen};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct CacheRead {
     /// The first bytes of the file: the header and the first byte of the body at most.
-    pub head: Vec<u8>,
+    pub head: Head,
     /// The cache file's own mtime, in nanoseconds since the epoch.
     pub written_ns: i128,
     /// The cache file's size in bytes.

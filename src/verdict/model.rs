@@ -233,7 +233,7 @@ pub struct Record {
     pub python: Option<Cow<'static, str>>,
     pub magic: Option<u16>,
     pub magic_python: Option<Cow<'static, str>>,
-    pub tag: Option<String>,
+    pub tag: Option<Cow<'static, str>>,
     pub opt_level: Option<u8>,
     pub invalidation: Option<Invalidation>,
     pub flags: Option<u32>,

@@ -19,6 +19,40 @@ use crate::python::open::{open_regular, open_regular_at};
 use crate::python::source::SourceStat;
 use crate::verdict::{CacheError, CacheRead, SourceState, HEAD_LEN};
 
+/// A cache's first bytes, [`HEAD_LEN`] at most, held inline: they are read for every cache.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Head {
+    bytes: [u8; HEAD_LEN],
+    len: u8,
+}
+
+impl Head {
+    /// The first [`HEAD_LEN`] bytes of `bytes` (all of them when fewer).
+    pub(crate) fn new(bytes: &[u8]) -> Head {
+        let len = bytes.len().min(HEAD_LEN);
+        let mut head = Head {
+            bytes: [0; HEAD_LEN],
+            len: len as u8,
+        };
+        head.bytes[..len].copy_from_slice(&bytes[..len]);
+        head
+    }
+}
+
+impl std::ops::Deref for Head {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+impl std::fmt::Debug for Head {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
 /// The directories the walk holds open for a batch of caches (none outside the audit's walk).
 #[derive(Clone, Copy, Default)]
 pub(crate) struct At<'a> {
@@ -151,10 +185,18 @@ pub(crate) fn read_head_from(
     stat: SourceStat,
 ) -> Result<(CacheRead, File), CacheError> {
     let written_ns = stat.mtime_ns();
-    let mut head = Vec::with_capacity(HEAD_LEN);
-    (&file).take(HEAD_LEN as u64).read_to_end(&mut head)?;
+    let mut bytes = [0u8; HEAD_LEN];
+    let mut got = 0;
+    while got < HEAD_LEN {
+        match (&file).read(&mut bytes[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     let cache = CacheRead {
-        head,
+        head: Head::new(&bytes[..got]),
         written_ns,
         len: stat.size,
     };

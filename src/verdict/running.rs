@@ -36,7 +36,7 @@ pub(crate) fn apply(rec: &mut Record, name: &CacheName, running: &[Running], opt
 }
 
 fn leftover(rec: &mut Record, name: &CacheName, running: &[Running]) {
-    let tag = name.tag.as_ref().map_or("", |t| t.text.as_str());
+    let tag = name.tag.as_ref().map_or("", |t| &*t.text);
     let reads = |r: &Running| r.tag.as_deref() == Some(tag);
     rec.by_python = each_one(running, |_, r| match reads(r) {
         true => rec.python_action,

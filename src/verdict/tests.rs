@@ -86,11 +86,13 @@ impl Case {
             },
             None => SourceState::Missing,
         };
+        // What a read gives: the first bytes, and the rest through the inputs.
         let read = CacheRead {
-            head: self.head.clone(),
+            head: Head::new(&self.head),
             written_ns: self.written_ns,
             len: (self.head.len() + self.rest.len()) as u64,
         };
+        let rest = [self.head.get(HEAD_LEN..).unwrap_or_default(), &self.rest].concat();
         let ev = Evidence {
             path: Path::new(self.path),
             name: &name,
@@ -100,7 +102,7 @@ impl Case {
             optimize: Default::default(),
         };
         // A few bytes at a time, fewer than asked, to exercise reading in chunks.
-        let mut inputs = Memory::new(&self.rest, Some(content));
+        let mut inputs = Memory::new(&rest, Some(content));
         inputs.chunk = 7;
         judge(&ev, &mut inputs)
     }
@@ -475,7 +477,7 @@ fn unreadable_inputs_keep_their_kind_in_the_cause() {
     let judged = |head: Vec<u8>| {
         let read = CacheRead {
             len: head.len() as u64 + 100,
-            head,
+            head: Head::new(&head),
             written_ns: 0,
         };
         let ev = Evidence {

@@ -85,7 +85,7 @@ fn why_unread(
     if let Some((_, finds)) = facts.shadowed.iter().find(|(l, _)| *l == label) {
         return finds.clone();
     }
-    let tag = name.tag.as_ref().map(|t| t.text.as_str());
+    let tag = name.tag.as_ref().map(|t| &*t.text);
     if name.layout != Layout::Legacy && tag != r.tag.as_deref() {
         let tag = tag.unwrap_or("(none)");
         return match &r.tag {

@@ -20,7 +20,8 @@ use crate::verdict::audit;
 use crate::verdict::model::{Action, Record, Severity, Status};
 use crate::verdict::rule::Rule;
 use crate::verdict::{
-    self, CacheError, CacheRead, Cause, Evidence, Memory, SourceState, Unread, Verdict, HEAD_LEN,
+    self, CacheError, CacheRead, Cause, Evidence, Head, Memory, SourceState, Unread, Verdict,
+    HEAD_LEN,
 };
 
 const T: i64 = 1_700_000_000;
@@ -174,7 +175,7 @@ fn agree(path: &str, whole: &[u8], source: Option<SourceStat>, ctx: &str) -> Vec
     let name = naming::parse(Path::new(path)).unwrap();
     let head = &whole[..whole.len().min(HEAD_LEN)];
     let read = CacheRead {
-        head: head.to_vec(),
+        head: Head::new(head),
         written_ns: i128::from(T) * 1_000_000_000 + 900_000_000,
         len: whole.len() as u64,
     };
@@ -299,7 +300,7 @@ fn explain_body(body: &[u8]) -> (Verdict, Facts) {
     let mut whole = headers(k)[0].1.clone();
     whole.extend_from_slice(body);
     let read = CacheRead {
-        head: whole[..HEAD_LEN].to_vec(),
+        head: Head::new(&whole[..HEAD_LEN]),
         written_ns: 0,
         len: whole.len() as u64,
     };

@@ -107,7 +107,7 @@ fn judge(
     id: &MagicId,
     readable: bool,
 ) -> String {
-    let tag = name.tag.as_ref().map(|t| t.text.as_str());
+    let tag = name.tag.as_ref().map(|t| &*t.text);
     let named = outcome == Outcome::Pass;
     let detail = match (name.layout, named) {
         (Layout::Legacy, true) => format!(
