@@ -11,8 +11,8 @@
 
 use std::borrow::Cow;
 use std::ffi::{OsStr, OsString};
-use std::sync::OnceLock;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -73,7 +73,7 @@ pub struct CacheName {
     pub is_pyo: bool,
     pub pytest: Option<PytestVersion>,
     /// The source files this cache may belong to, in the order the interpreter tries them.
-    pub sources: Vec<PathBuf>,
+    pub sources: [PathBuf; 2],
 }
 
 impl CacheName {
@@ -240,7 +240,9 @@ fn cpython_tag(bytes: &[u8]) -> Option<&'static str> {
     let (&major, minor) = digits.split_first()?;
     let major = usize::from(major.checked_sub(b'2').filter(|&m| m <= 1)?);
     let minor: usize = std::str::from_utf8(minor).ok()?.parse().ok()?;
-    let tag = tags.get(major * MINORS + minor).filter(|_| minor < MINORS)?;
+    let tag = tags
+        .get(major * MINORS + minor)
+        .filter(|_| minor < MINORS)?;
     (tag.as_bytes() == bytes).then_some(tag.as_str())
 }
 
@@ -251,13 +253,13 @@ fn parse_opt(level: &str) -> OptLevel {
     }
 }
 
-/// `dir/STEM.py` and `dir/STEM.pyw`, each allocated once at its final size: this runs for
+/// `dir/STEM.py` and `dir/STEM.pyw`, each allocated once at its final size, in an array (not a
+/// vector): this runs for
 /// every cache.
-fn source_candidates(dir: &Path, stem: &[u8]) -> Vec<PathBuf> {
+fn source_candidates(dir: &Path, stem: &[u8]) -> [PathBuf; 2] {
     let dir = dir.as_os_str().as_encoded_bytes();
     let slash = usize::from(!dir.is_empty() && !dir.ends_with(b"/"));
-    let mut out = Vec::with_capacity(2);
-    for ext in [&b".py"[..], b".pyw"] {
+    [&b".py"[..], b".pyw"].map(|ext| {
         let mut bytes = Vec::with_capacity(dir.len() + slash + stem.len() + ext.len());
         bytes.extend_from_slice(dir);
         if slash == 1 {
@@ -265,9 +267,8 @@ fn source_candidates(dir: &Path, stem: &[u8]) -> Vec<PathBuf> {
         }
         bytes.extend_from_slice(stem);
         bytes.extend_from_slice(ext);
-        out.push(PathBuf::from(os_string(bytes)));
-    }
-    out
+        PathBuf::from(os_string(bytes))
+    })
 }
 
 /// Bytes made into an `OsString` (as they are on Unix; lossily elsewhere).

@@ -176,9 +176,22 @@ fn split_name_agrees_with_path_on_every_shape() {
 #[test]
 fn cpython_tags_are_borrowed_and_every_tag_keeps_its_text() {
     for text in ["cpython-311", "cpython-27", "cpython-20", "cpython-331"] {
-        assert!(matches!(tag_text(text.as_bytes()), Cow::Borrowed(t) if t == text), "{text}");
+        assert!(
+            matches!(tag_text(text.as_bytes()), Cow::Borrowed(t) if t == text),
+            "{text}"
+        );
     }
-    for text in ["cpython-3011", "cpython-332", "cpython-4", "cpython-", "cpython-3x", "pypy39"] {
-        assert!(matches!(tag_text(text.as_bytes()), Cow::Owned(t) if t == text), "{text}");
+    for text in [
+        "cpython-3011",
+        "cpython-332",
+        "cpython-4",
+        "cpython-",
+        "cpython-3x",
+        "pypy39",
+    ] {
+        assert!(
+            matches!(tag_text(text.as_bytes()), Cow::Owned(t) if t == text),
+            "{text}"
+        );
     }
 }
