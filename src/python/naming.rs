@@ -254,8 +254,7 @@ fn parse_opt(level: &str) -> OptLevel {
 }
 
 /// `dir/STEM.py` and `dir/STEM.pyw`, each allocated once at its final size, in an array (not a
-/// vector): this runs for
-/// every cache.
+/// vector): this runs for every cache.
 fn source_candidates(dir: &Path, stem: &[u8]) -> [PathBuf; 2] {
     let dir = dir.as_os_str().as_encoded_bytes();
     let slash = usize::from(!dir.is_empty() && !dir.ends_with(b"/"));
