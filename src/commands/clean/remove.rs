@@ -100,10 +100,8 @@ fn remove_file(record: Record, root: &Path, ctx: &Context) -> Row {
         Ok(opened) => opened,
         Err(r) => return refused(record, r),
     };
-    let judged = match Identity::of(&held) {
-        Ok(id) => id,
-        Err(e) => return refused(record, Refusal::Io(e.to_string())),
-    };
+    // What the handle's fstat said when it was opened: the file judged below.
+    let judged = Identity::from_metadata(&meta);
     let record = match name {
         FileName::Debris => match young_debris(&meta) {
             Some(why) => return Row::new(record, Outcome::Kept, Some(why)),

@@ -35,14 +35,18 @@ pub(crate) struct Identity {
 impl Identity {
     /// The identity of the file behind a held handle.
     pub(crate) fn of(file: &File) -> io::Result<Identity> {
-        let m = file.metadata()?;
-        Ok(Identity {
+        Ok(Identity::from_metadata(&file.metadata()?))
+    }
+
+    /// The identity of the file a held handle's metadata describes.
+    pub(crate) fn from_metadata(m: &std::fs::Metadata) -> Identity {
+        Identity {
             dev: m.dev(),
             ino: m.ino(),
             size: m.size(),
             mtime: m.mtime(),
             mtime_nsec: m.mtime_nsec(),
-        })
+        }
     }
 }
 
