@@ -208,6 +208,27 @@ fn tree_key(path: &Path) -> Vec<u8> {
         .collect()
 }
 
+/// A sort key whose byte order is `Path`'s own order (component by component, a root before
+/// `.` before `..` before a name), to sort many paths with memcmp instead of parsing their
+/// components at every comparison: each component is its kind, its bytes and a NUL, which no
+/// component holds.
+pub(crate) fn component_key(path: &Path) -> Vec<u8> {
+    use std::path::Component;
+    let mut key = Vec::with_capacity(path.as_os_str().len() + 8);
+    for component in path.components() {
+        key.push(match component {
+            Component::Prefix(_) => 0,
+            Component::RootDir => 1,
+            Component::CurDir => 2,
+            Component::ParentDir => 3,
+            Component::Normal(_) => 4,
+        });
+        key.extend_from_slice(component.as_os_str().as_encoded_bytes());
+        key.push(0);
+    }
+    key
+}
+
 /// Judges one directory's caches, grouped by the source they pair with.
 pub fn judge_batch(batch: Vec<Found>, depth: Depth) -> Vec<Record> {
     let how = How {
@@ -337,4 +358,24 @@ fn judge_group(
         verdict::running::apply(&mut record, name, how.running, how.optimize);
         record
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn component_keys_sort_as_paths_do() {
+        let paths = [
+            "", "/", "/a", "a", "a/b", "a.b", "a/b/c", "a-b", "ab", "./a", "../a", "-x", "..", ".",
+            ".a", "a//b", "a/./b", "a/b/", "/..", "a/../b", "a/\u{e9}", "a/\u{1}", "A",
+        ];
+        for x in paths {
+            for y in paths {
+                let (x, y) = (Path::new(x), Path::new(y));
+                let by_key = component_key(x).cmp(&component_key(y));
+                assert_eq!(by_key, x.cmp(y), "{x:?} against {y:?}");
+            }
+        }
+    }
 }

@@ -113,7 +113,7 @@ fn clean_plan(config: &CleanConfig, plan: &Plan) -> (Vec<Row>, CleanSummary) {
         ));
     }
     let mut rows = execute(planned, config, plan);
-    rows.sort_by(|a, b| a.record.path.cmp(&b.record.path));
+    rows.sort_by_cached_key(|row| audit::component_key(&row.record.path));
     let dry_run = config.mode == Mode::DryRun;
     let summary = CleanSummary::of(&rows, dry_run, audit_summary, walk_errors.len());
     (rows, summary)

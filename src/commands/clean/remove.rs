@@ -38,7 +38,7 @@ use super::safety::{self, is_pycache_name, removable_file_name, FileName, Refusa
 use super::unlink::{remove_judged, Identity, Unlinked};
 use crate::find::prefix::Plan;
 use crate::find::walk::{EntryKind, Found};
-use crate::verdict::audit::{judge_held, Depth};
+use crate::verdict::audit::{component_key, judge_held, Depth};
 use crate::verdict::model::{Action, Kind, Record, Status};
 
 /// What removing needs besides the plan.
@@ -78,13 +78,14 @@ pub(crate) fn files(mut planned: Vec<Planned>, ctx: &Context) -> Vec<Done> {
         .collect()
 }
 
-/// Directory first, then `__init__` caches after the others, then the name.
-fn order_key(path: &Path) -> (PathBuf, bool, PathBuf) {
-    let parent = path.parent().unwrap_or(Path::new("")).to_path_buf();
+/// Directory first, then `__init__` caches after the others, then the name (in `Path`'s
+/// order, compared as bytes: see `component_key`).
+fn order_key(path: &Path) -> (Vec<u8>, bool, Vec<u8>) {
+    let parent = component_key(path.parent().unwrap_or(Path::new("")));
     let init = path
         .file_name()
         .is_some_and(|n| n.as_encoded_bytes().starts_with(b"__init__."));
-    (parent, init, path.to_path_buf())
+    (parent, init, component_key(path))
 }
 
 fn remove_file(record: Record, root: &Path, ctx: &Context) -> Row {
