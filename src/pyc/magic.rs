@@ -42,6 +42,9 @@ impl fmt::Display for Implementation {
     }
 }
 
+/// How many minor versions of each major [`PyVersion::texts`] holds.
+const TEXT_MINORS: u8 = 32;
+
 /// A Python language version, major and minor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PyVersion {
@@ -57,18 +60,28 @@ impl PyVersion {
     /// `X.Y`, borrowed for the versions Python has had (1.x to 3.x): a record carries one for
     /// every cache judged, and most of them are never printed.
     pub fn label(self) -> Cow<'static, str> {
-        const MINORS: usize = 32;
         static LABELS: OnceLock<Vec<String>> = OnceLock::new();
-        let labels = LABELS.get_or_init(|| {
-            (1..=3u8)
-                .flat_map(|major| (0..MINORS).map(move |minor| format!("{major}.{minor}")))
-                .collect()
-        });
-        let at = usize::from(self.major).wrapping_sub(1) * MINORS + usize::from(self.minor);
-        match labels.get(at) {
-            Some(label) if usize::from(self.minor) < MINORS => Cow::Borrowed(label),
-            _ => Cow::Owned(self.to_string()),
+        let labels = LABELS.get_or_init(|| PyVersion::texts(|v| v.to_string()));
+        match self.text_index().and_then(|at| labels.get(at)) {
+            Some(label) => Cow::Borrowed(label),
+            None => Cow::Owned(self.to_string()),
         }
+    }
+
+    /// One text per version 1.0 to 3.31, made by `text`, in [`PyVersion::text_index`] order:
+    /// a table of texts made once, to borrow from for every cache.
+    pub(crate) fn texts(text: impl Fn(PyVersion) -> String) -> Vec<String> {
+        (1..=3u8)
+            .flat_map(|major| (0..TEXT_MINORS).map(move |minor| PyVersion::new(major, minor)))
+            .map(text)
+            .collect()
+    }
+
+    /// Where this version's text is in a table of [`PyVersion::texts`], if it has one.
+    pub(crate) fn text_index(self) -> Option<usize> {
+        let major = usize::from(self.major.checked_sub(1).filter(|&m| m < 3)?);
+        (self.minor < TEXT_MINORS)
+            .then(|| major * usize::from(TEXT_MINORS) + usize::from(self.minor))
     }
 
     /// Parses the leading `X.Y` of a label such as `3.11b4` or `3.0-dev(3000)`.

@@ -227,22 +227,15 @@ fn tag_text(bytes: &[u8]) -> Cow<'static, str> {
     }
 }
 
-/// `cpython-XY` for CPython 2.x and 3.x, from a table made once; `None` for any other text.
+/// `cpython-XY`, from a table made once; `None` for any other text.
 fn cpython_tag(bytes: &[u8]) -> Option<&'static str> {
-    const MINORS: usize = 32;
     static TAGS: OnceLock<Vec<String>> = OnceLock::new();
-    let tags = TAGS.get_or_init(|| {
-        (2..=3u8)
-            .flat_map(|major| (0..MINORS).map(move |minor| format!("cpython-{major}{minor}")))
-            .collect()
-    });
+    let tags = TAGS.get_or_init(|| PyVersion::texts(|v| format!("cpython-{}{}", v.major, v.minor)));
     let digits = bytes.strip_prefix(b"cpython-")?;
     let (&major, minor) = digits.split_first()?;
-    let major = usize::from(major.checked_sub(b'2').filter(|&m| m <= 1)?);
-    let minor: usize = std::str::from_utf8(minor).ok()?.parse().ok()?;
-    let tag = tags
-        .get(major * MINORS + minor)
-        .filter(|_| minor < MINORS)?;
+    let major = major.checked_sub(b'0')?;
+    let minor = std::str::from_utf8(minor).ok()?.parse().ok()?;
+    let tag = tags.get(PyVersion::new(major, minor).text_index()?)?;
     (tag.as_bytes() == bytes).then_some(tag.as_str())
 }
 

@@ -170,3 +170,18 @@ fn unknown_and_bad_bytes_never_panic() {
     }
     assert_eq!(Magic(3495).word(), 168_627_623);
 }
+
+#[test]
+fn version_labels_are_borrowed_where_the_table_has_them() {
+    use std::borrow::Cow;
+    for (major, minor) in [(1, 0), (2, 7), (3, 11), (3, 31)] {
+        let label = PyVersion::new(major, minor).label();
+        assert!(matches!(label, Cow::Borrowed(_)), "{major}.{minor}");
+        assert_eq!(label, format!("{major}.{minor}"));
+    }
+    for (major, minor) in [(0, 9), (3, 32), (4, 0), (255, 255)] {
+        let label = PyVersion::new(major, minor).label();
+        assert!(matches!(label, Cow::Owned(_)), "{major}.{minor}");
+        assert_eq!(label, format!("{major}.{minor}"));
+    }
+}
