@@ -245,6 +245,8 @@ pub fn judge_batch(batch: Vec<Found>, depth: Depth) -> Vec<Record> {
 thread_local! {
     /// The records of the batch this thread is judging: one buffer a thread, emptied into the
     /// thread's share after each batch, not a vector (of large records) allocated per batch.
+    /// Judging a batch makes no call into the pool, so no other batch can start on this thread
+    /// while the buffer is borrowed.
     static JUDGED: RefCell<Vec<Record>> = const { RefCell::new(Vec::new()) };
 }
 

@@ -26,8 +26,8 @@ pub(crate) struct Listed {
     unignored: usize,
 }
 
-/// Asks git about each root (on a thread of its own, so that the audit can walk meanwhile:
-/// git answers from its index, never from the files the walk reads).
+/// Asks git about each root, on a thread of its own so that the audit walks meanwhile (what
+/// git says does not depend on the walk).
 pub(crate) fn ask(roots: &[PathBuf]) -> std::thread::JoinHandle<Vec<Listed>> {
     let roots = roots.to_vec();
     std::thread::spawn(move || roots.iter().filter_map(|r| list(r)).collect())
