@@ -25,6 +25,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Instant;
 
+// A seeded generator: the same damaged cases on every run.
+use fastrand::Rng;
+
 use pyc_audit::internals::check_body;
 use pyc_audit::internals::Interpreter;
 use pyc_audit::internals::{Implementation, PyVersion};
@@ -38,27 +41,6 @@ const STDLIB_FILES: usize = 150;
 
 /// Every marshal type code, for flips that turn one type into another.
 const TYPE_CODES: &[u8] = b"0NFTS.iIfgxylstRr()[{cu<>aAzZ:";
-
-/// A PRNG (SplitMix64): deterministic across runs and platforms.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn byte(&mut self) -> u8 {
-        self.next() as u8
-    }
-}
 
 /// A change to a body, as the oracle reads it.
 #[derive(Clone, Debug)]
@@ -119,32 +101,32 @@ fn hex(bytes: &[u8]) -> String {
 /// A position at or just after a byte that looks like a type code (its length or integer
 /// field), found from a random start.
 fn near_type_code(rng: &mut Rng, body: &[u8]) -> Option<(usize, usize)> {
-    let from = rng.below(body.len());
+    let from = rng.usize(..body.len());
     let found = body[from..]
         .iter()
         .take(64)
         .position(|b| TYPE_CODES.contains(&(b & 0x7F)))?;
     let at = from + found;
-    let offset = rng.below(5);
+    let offset = rng.usize(..5);
     (at + offset < body.len()).then_some((at, offset))
 }
 
 fn flip(rng: &mut Rng, body: &[u8]) -> Mutation {
-    let nonzero = |rng: &mut Rng| rng.byte().max(1);
-    if rng.below(10) < 4 {
-        return Mutation::Xor(rng.below(body.len()), nonzero(rng));
+    let nonzero = |rng: &mut Rng| rng.u8(..).max(1);
+    if rng.usize(..10) < 4 {
+        return Mutation::Xor(rng.usize(..body.len()), nonzero(rng));
     }
     let Some((at, offset)) = near_type_code(rng, body) else {
-        return Mutation::Xor(rng.below(body.len()), nonzero(rng));
+        return Mutation::Xor(rng.usize(..body.len()), nonzero(rng));
     };
-    match (offset, rng.below(3)) {
+    match (offset, rng.usize(..3)) {
         (0, 0) => {
-            let code = TYPE_CODES[rng.below(TYPE_CODES.len())] | (rng.byte() & 0x80);
+            let code = TYPE_CODES[rng.usize(..TYPE_CODES.len())] | (rng.u8(..) & 0x80);
             Mutation::Write(at, vec![code])
         }
         (1, 0) => {
             let values: [i32; 7] = [0, 1, 2, -1, 0x7FFF_FFFF, i32::MIN, 0x100];
-            let value = values[rng.below(values.len())];
+            let value = values[rng.usize(..values.len())];
             Mutation::Write(at + 1, value.to_le_bytes().to_vec())
         }
         _ => Mutation::Xor(at + offset, nonzero(rng)),
@@ -165,13 +147,13 @@ fn cases_for(rng: &mut Rng, body: &[u8]) -> Vec<Mutation> {
     if body.is_empty() {
         return cases;
     }
-    if rng.below(4) == 0 {
-        cases.push(Mutation::Append((0..8).map(|_| rng.byte()).collect()));
+    if rng.usize(..4) == 0 {
+        cases.push(Mutation::Append((0..8).map(|_| rng.u8(..)).collect()));
     }
     for _ in 0..3 {
-        cases.push(Mutation::Truncate(rng.below(body.len())));
+        cases.push(Mutation::Truncate(rng.usize(..body.len())));
     }
-    cases.push(Mutation::Zero(rng.below(body.len())));
+    cases.push(Mutation::Zero(rng.usize(..body.len())));
     for _ in 0..flips_per_body() {
         cases.push(flip(rng, body));
     }
@@ -353,11 +335,13 @@ impl Oracle {
 
 fn make_cases(header: &Header, bodies: &[Vec<u8>]) -> Vec<Case> {
     let seed = env::var("MARSHAL_DIFF_SEED").unwrap_or_default();
-    let mut rng = Rng(header
-        .label
-        .bytes()
-        .chain(seed.bytes())
-        .fold(0x5EED, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))));
+    let mut rng = Rng::with_seed(
+        header
+            .label
+            .bytes()
+            .chain(seed.bytes())
+            .fold(0x5EED, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))),
+    );
     let mut cases = Vec::new();
     for (i, body) in bodies.iter().enumerate() {
         for mutation in cases_for(&mut rng, body) {
