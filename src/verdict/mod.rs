@@ -55,8 +55,8 @@ pub(crate) use inputs::{split_read, CacheError, Disk, Inputs, SourceBytes};
 pub(crate) use judge::{Fit, Judge};
 use orphan::orphan;
 pub(crate) use read::Head;
-pub(crate) use record::settle;
 use record::{describe_writer, record_header, skeleton};
+pub(crate) use record::{settle, settle_in};
 use rule::{Observer, Outcome, Rule, Seen};
 
 /// The bytes read from the start of a cache, and when the cache was written.

@@ -20,9 +20,10 @@ use crate::python::interp::Interpreter;
 use crate::python::naming::CacheName;
 use crate::python::optimize::Optimize;
 use crate::python::pythons::Running;
-use crate::verdict::model::{display_path, Action, Record, Severity, Status};
+use crate::verdict::model::{Action, Record, Status};
 use crate::verdict::resolution::{self, Ahead, Neighbours};
-use crate::verdict::running::{rank, without_clauses_of};
+use crate::verdict::running::{no_source, rank, without_clauses_of};
+use crate::verdict::settle_in;
 
 /// The setup a tree runs in: the running interpreters (`--python`) and the level.
 #[derive(Clone, Copy, Debug, Default)]
@@ -126,9 +127,8 @@ pub(crate) fn apply(rec: &mut Record, name: &CacheName, around: Neighbours, setu
         .max_by_key(|a| rank(*a))
         .unwrap_or(Action::Skip);
     let wanted = dir.join(module).with_extension("py");
-    rec.reason = shadowed_reason(rec, worst, &wanted, module, &shadowed).into();
-    rec.python_action = worst;
-    rec.severity = Severity::of(rec.status, worst);
+    let reason = shadowed_reason(rec, worst, &wanted, module, &shadowed);
+    settle_in(rec, rec.status, worst, reason);
 }
 
 /// Why the shadowed readers never read the cache, after what the verdict found without the
@@ -153,13 +153,14 @@ fn shadowed_reason(
     let import = format!("`import {}` finds {finds}", module.to_string_lossy());
     match (rec.status, &rec.source, worst) {
         (Status::Orphan, _, Action::Skip) | (_, None, Action::Skip) => format!(
-            "no source ({}), and {import}: {who} never opens this cache",
-            display_path(wanted)
+            "{}, and {import}: {who} never opens this cache",
+            no_source(wanted)
         ),
         _ => {
             let labels: Vec<&str> = shadowed.iter().map(|(label, _)| label.as_str()).collect();
-            let mut before = without_clauses_of(&rec.reason, &labels);
-            if before.ends_with(')') && before.starts_with("no source (") {
+            let head = no_source(wanted);
+            let mut before = without_clauses_of(&rec.reason, &head, &labels);
+            if before == head {
                 before = format!("{before}: {}", what_the_others_do(rec, worst, &labels));
             }
             match before.is_empty() {

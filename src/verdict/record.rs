@@ -59,11 +59,21 @@ pub(crate) fn settle(
     action: Action,
     reason: impl Into<Cow<'static, str>>,
 ) -> Record {
+    settle_in(&mut rec, status, action, reason);
+    rec
+}
+
+/// [`settle`], in place.
+pub(crate) fn settle_in(
+    rec: &mut Record,
+    status: Status,
+    action: Action,
+    reason: impl Into<Cow<'static, str>>,
+) {
     rec.status = status;
     rec.python_action = action;
     rec.severity = Severity::of(status, action);
     rec.reason = reason.into();
-    rec
 }
 
 pub(super) fn describe_writer(rec: &mut Record, magic: Option<Magic>, id: &MagicId, judge: &Judge) {

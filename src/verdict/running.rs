@@ -16,9 +16,12 @@
 //! file, each one's own action. With one running interpreter the record's action is its own,
 //! and `by_python` is null.
 
+use std::path::Path;
+
 use crate::python::naming::{CacheName, Layout};
 use crate::python::pythons::Running;
-use crate::verdict::model::{display_path, Action, ByPython, Record, Severity, Status};
+use crate::verdict::model::{display_path, Action, ByPython, Record, Status};
+use crate::verdict::settle_in;
 
 use super::judge::{importable_without_source, never_read, Fit, Judge};
 use crate::python::interp::Interpreter;
@@ -50,7 +53,7 @@ fn leftover(rec: &mut Record, name: &CacheName, running: &[Running]) {
         "no interpreter that runs this tree ({}) uses the tag {tag}: never read, disk wasted",
         names.join(", ")
     );
-    settle(rec, Status::Leftover, Action::Skip, reason);
+    settle_in(rec, Status::Leftover, Action::Skip, reason);
 }
 
 /// What one running interpreter does with a legacy file, and why when it differs from the
@@ -125,11 +128,7 @@ fn legacy(rec: &mut Record, name: &CacheName, running: &[Running], optimize: Opt
     };
     let reason = match (worst, &why) {
         (_, Some(why)) if rec.source.is_none() => {
-            let wanted = name
-                .sources
-                .first()
-                .map_or_else(String::new, |p| display_path(p));
-            format!("no source ({wanted}): {why}")
+            format!("{}: {why}", no_source(&name.sources[0]))
         }
         (_, Some(why)) => why.clone(),
         (Action::Skip, None) => format!(
@@ -138,7 +137,7 @@ fn legacy(rec: &mut Record, name: &CacheName, running: &[Running], optimize: Opt
         ),
         (_, None) => rec.reason.to_string(),
     };
-    settle(rec, status, worst, reason);
+    settle_in(rec, status, worst, reason);
 }
 
 /// Each running interpreter's action, when there are several.
@@ -158,13 +157,19 @@ pub(crate) fn each_one(
     })
 }
 
+/// How the reason of a sourceless legacy file starts: `no source (PATH)`, PATH its source.
+pub(crate) fn no_source(wanted: &Path) -> String {
+    format!("no source ({})", display_path(wanted))
+}
+
 /// The reason `legacy` gave, without the clauses of the interpreters named (the directory
 /// lookup turns them away before they open the file): its clauses are each one's why, each
-/// starting with the interpreter's label, after `no source (PATH): ` for a sourceless file.
-pub(crate) fn without_clauses_of(reason: &str, labels: &[&str]) -> String {
-    let (head, body) = match reason.split_once("): ") {
-        Some((head, body)) if reason.starts_with("no source (") => (format!("{head})"), body),
-        _ => (String::new(), reason),
+/// starting with the interpreter's label, after `head: ` ([`no_source`]) for a sourceless
+/// file. The head is matched whole, never parsed: a path may hold any text.
+pub(crate) fn without_clauses_of(reason: &str, head: &str, labels: &[&str]) -> String {
+    let (head, body) = match reason.strip_prefix(head).and_then(|r| r.strip_prefix(": ")) {
+        Some(body) => (head.to_string(), body),
+        None => (String::new(), reason),
     };
     let named = |clause: &&str| labels.iter().any(|l| clause.starts_with(&format!("{l} ")));
     let kept: Vec<&str> = body.split("; ").filter(|c| !named(c)).collect();
@@ -184,13 +189,6 @@ pub(crate) fn rank(action: Action) -> u8 {
         Action::Load => 3,
         Action::Fail => 4,
     }
-}
-
-fn settle(rec: &mut Record, status: Status, action: Action, reason: String) {
-    rec.status = status;
-    rec.python_action = action;
-    rec.severity = Severity::of(status, action);
-    rec.reason = reason.into();
 }
 
 #[cfg(test)]
@@ -226,17 +224,25 @@ mod tests {
     fn clauses_of_turned_away_interpreters_are_dropped() {
         let reason = "no source (m.py): CPython 3.11 raises ImportError: bad magic number; \
                       CPython 3.12 raises ImportError: bad magic number";
+        let head = no_source(std::path::Path::new("m.py"));
         assert_eq!(
-            without_clauses_of(reason, &["CPython 3.12"]),
+            without_clauses_of(reason, &head, &["CPython 3.12"]),
             "no source (m.py): CPython 3.11 raises ImportError: bad magic number"
         );
         assert_eq!(
-            without_clauses_of(reason, &["CPython 3.11", "CPython 3.12"]),
+            without_clauses_of(reason, &head, &["CPython 3.11", "CPython 3.12"]),
             "no source (m.py)"
         );
         let beside = "CPython 2.7 finds a foreign magic and recompiles the source";
-        assert_eq!(without_clauses_of(beside, &["CPython 3.12"]), beside);
+        assert_eq!(without_clauses_of(beside, &head, &["CPython 3.12"]), beside);
         let own = "recorded mtime and size match the source";
-        assert_eq!(without_clauses_of(own, &["CPython 3.12"]), own);
+        assert_eq!(without_clauses_of(own, &head, &["CPython 3.12"]), own);
+        // A path that reads like the reason's own words is the head all the same.
+        let odd = "no source (a): CPython 3.12 x; b.py): CPython 3.11 raises ImportError";
+        let head = no_source(std::path::Path::new("a): CPython 3.12 x; b.py"));
+        assert_eq!(
+            without_clauses_of(odd, &head, &["CPython 3.11"]),
+            "no source (a): CPython 3.12 x; b.py)"
+        );
     }
 }

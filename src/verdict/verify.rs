@@ -10,7 +10,8 @@
 
 use crate::pyc::header::Invalidation;
 use crate::python::naming::Layout;
-use crate::verdict::model::{Action, Kind, Record, Severity, Status};
+use crate::verdict::model::{Action, Kind, Record, Status};
+use crate::verdict::settle_in;
 
 /// What the interpreter found when it compared a cache's code with its source's.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,14 +79,13 @@ pub(crate) fn apply(r: &mut Record, outcome: &Verification) {
         ),
         Verification::Error(why) => (r.status, format!("{reason}; not verified: {why}")),
     };
-    r.status = status;
-    r.severity = Severity::of(status, r.python_action);
-    r.reason = reason.into();
+    settle_in(r, status, r.python_action, reason);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::verdict::model::Severity;
 
     fn rec(status: Status) -> Record {
         Record {
